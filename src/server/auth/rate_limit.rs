@@ -1,0 +1,52 @@
+//! Fixed-window attempt counters in the database, so every app instance counts the same attempts.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter};
+
+use crate::server::db::entities::rate_limit;
+use crate::shared::error::{AppError, ErrorCode};
+
+/// The length of one counting window.
+pub const WINDOW_SECONDS: i64 = 15 * 60;
+
+/// Counts one attempt in `bucket` and refuses it when more than `limit` were made in the current window.
+pub async fn hit(
+    db: &impl ConnectionTrait,
+    bucket: &str,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let window_start = now.timestamp() - now.timestamp().rem_euclid(WINDOW_SECONDS);
+    let row = rate_limit::ActiveModel {
+        bucket: Set(bucket.to_owned()),
+        window_start: Set(window_start),
+        hits: Set(1),
+        expires_at: Set(now + Duration::seconds(2 * WINDOW_SECONDS)),
+    };
+    let counted = rate_limit::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([rate_limit::Column::Bucket, rate_limit::Column::WindowStart])
+                .value(
+                    rate_limit::Column::Hits,
+                    Expr::col((rate_limit::Entity, rate_limit::Column::Hits)).add(1),
+                )
+                .to_owned(),
+        )
+        .exec_with_returning(db)
+        .await?;
+    if counted.hits as i64 > limit as i64 {
+        tracing::warn!(bucket, hits = counted.hits, "rate limit exceeded");
+        return Err(AppError::new(ErrorCode::RateLimited));
+    }
+    Ok(())
+}
+
+/// Deletes counters of windows that are over.
+pub async fn purge(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, AppError> {
+    let result = rate_limit::Entity::delete_many()
+        .filter(rate_limit::Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

@@ -1,0 +1,185 @@
+//! The visitor: who is behind a request. A middleware resolves the session cookie once per request (ending expired
+//! sessions and clearing their cookie), gives browsers without a session a pre-login cookie that CSRF tokens are
+//! bound to, and stores the result in the request's extensions for pages, server functions and routes.
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpRequest};
+
+use super::sessions::{self, Resolved};
+use super::tokens::random_token;
+use crate::server::db::entities::{session, user};
+use crate::server::services::accounts::Origin;
+use crate::server::state::AppState;
+use crate::shared::error::{AppError, ErrorCode};
+
+/// Names the browser before it signs in; CSRF tokens of the login and sign-up forms are bound to it.
+pub const PRE_LOGIN_COOKIE: &str = "pc_pre";
+
+/// A signed-in browser.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    /// The session's public id (hash of the cookie value).
+    pub session_id: String,
+    pub session: session::Model,
+    pub user: user::Model,
+}
+
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    pub signed_in: Option<SignedIn>,
+    /// The cookie value CSRF tokens are bound to: the session cookie when signed in, else the pre-login cookie.
+    pub csrf_binding: Option<String>,
+    pub origin: Origin,
+    /// The session cookie was present but its session has ended.
+    pub session_ended: bool,
+}
+
+impl Visitor {
+    pub fn user(&self) -> Result<&SignedIn, AppError> {
+        match &self.signed_in {
+            Some(signed_in) => Ok(signed_in),
+            None if self.session_ended => Err(AppError::new(ErrorCode::SessionExpired)),
+            None => Err(AppError::new(ErrorCode::NotSignedIn)),
+        }
+    }
+
+    pub fn csrf_token(&self, state: &AppState) -> String {
+        self.csrf_binding
+            .as_deref()
+            .map(|b| state.csrf.token_for(b))
+            .unwrap_or_default()
+    }
+}
+
+/// The client's address: the peer, or the first `X-Forwarded-For` hop when configured to trust the proxy.
+pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for {
+        if let Some(forwarded) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        {
+            let candidate = forwarded.trim();
+            if candidate.parse::<std::net::IpAddr>().is_ok() {
+                return candidate.to_string();
+            }
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub fn session_cookie(value: &str, secure: bool, max_age_hours: i64) -> Cookie<'static> {
+    Cookie::build(sessions::COOKIE, value.to_owned())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(CookieDuration::hours(max_age_hours))
+        .finish()
+}
+
+pub fn removal_cookie(name: &'static str, secure: bool) -> Cookie<'static> {
+    let mut cookie = Cookie::build(name, "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .finish();
+    cookie.make_removal();
+    cookie
+}
+
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.ico" || path == "/healthz" || path.starts_with("/assets/")
+}
+
+async fn resolve(req: &HttpRequest, state: &AppState) -> Result<Visitor, AppError> {
+    let origin = Origin {
+        ip: client_ip(req, state.config.trust_forwarded_for),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    let mut session_ended = false;
+    if let Some(cookie) = req.cookie(sessions::COOKIE) {
+        let token = cookie.value().to_owned();
+        match sessions::resolve(&state.db, &token, state.session_lifetimes(), state.now()).await? {
+            Resolved::Active(found) => {
+                if let Some(account) = user::Entity::find_by_id(found.user_id).one(&state.db).await? {
+                    return Ok(Visitor {
+                        signed_in: Some(SignedIn {
+                            session_id: found.id.clone(),
+                            session: *found,
+                            user: account,
+                        }),
+                        csrf_binding: Some(token),
+                        origin,
+                        session_ended: false,
+                    });
+                }
+                session_ended = true;
+            }
+            Resolved::Expired => session_ended = true,
+            Resolved::Unknown => session_ended = true,
+        }
+    }
+    Ok(Visitor {
+        signed_in: None,
+        csrf_binding: req.cookie(PRE_LOGIN_COOKIE).map(|c| c.value().to_owned()),
+        origin,
+        session_ended,
+    })
+}
+
+use sea_orm::EntityTrait;
+
+/// Actix middleware: resolves the visitor and maintains the session and pre-login cookies.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    if is_static(req.path()) {
+        return next.call(req).await;
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().map(|d| d.get_ref().clone()) else {
+        return next.call(req).await;
+    };
+    let mut visitor = resolve(req.request(), &state)
+        .await
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.message))?;
+    let secure = state.config.secure_cookies();
+    let mut new_pre_login = None;
+    if visitor.signed_in.is_none() && visitor.csrf_binding.is_none() {
+        let value = random_token();
+        visitor.csrf_binding = Some(value.clone());
+        new_pre_login = Some(value);
+    }
+    let clear_session = visitor.session_ended;
+    req.extensions_mut().insert(visitor);
+    let mut res = next.call(req).await?;
+    if let Some(value) = new_pre_login {
+        let cookie = Cookie::build(PRE_LOGIN_COOKIE, value)
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(secure)
+            .finish();
+        res.response_mut().add_cookie(&cookie)?;
+    }
+    if clear_session && !res.headers().get_all(header::SET_COOKIE).any(|v| {
+        v.to_str().is_ok_and(|s| s.starts_with(&format!("{}=", sessions::COOKIE)))
+    }) {
+        res.response_mut()
+            .add_cookie(&removal_cookie(sessions::COOKIE, secure))?;
+    }
+    Ok(res)
+}

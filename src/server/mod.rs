@@ -1,0 +1,11 @@
+//! Everything that runs only on the server: configuration, start-up, authentication, services, database, mail.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod mail;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

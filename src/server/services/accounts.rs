@@ -1,0 +1,468 @@
+//! Accounts: sign-up with email verification, password login, password reset and change, profile changes, and the
+//! signed-in devices list. No answer here tells a stranger whether an email address has an account.
+
+use chrono::Duration;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter,
+};
+
+use crate::server::auth::sessions::{self, NewSession};
+use crate::server::auth::tokens::{hash_token, random_token};
+use crate::server::auth::{password, rate_limit};
+use crate::server::db::entities::{email_token, invitation, user};
+use crate::server::db::{begin_write, is_unique_violation};
+use crate::server::mail::Email;
+use crate::server::services::organizations;
+use crate::server::state::AppState;
+use crate::shared::error::{AppError, AppResult, ErrorCode};
+use crate::shared::models::{CurrentUser, SessionView};
+
+const VERIFY_PURPOSE: &str = "verify_email";
+const RESET_PURPOSE: &str = "reset_password";
+const VERIFY_LIFETIME_HOURS: i64 = 48;
+const RESET_LIFETIME_MINUTES: i64 = 60;
+
+/// Where a request came from, for rate limits and the signed-in devices list.
+#[derive(Clone, Debug, Default)]
+pub struct Origin {
+    pub ip: String,
+    pub user_agent: Option<String>,
+}
+
+pub struct SignupInput {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    /// An invitation link's token: signing up from it proves the mailbox, so the account starts verified and joins.
+    pub invitation_token: Option<String>,
+}
+
+/// What happened at sign-up, without saying whether the address already had an account.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignupOutcome {
+    /// Check your mailbox (a verification link, or a note that the address already has an account).
+    CheckEmail,
+    /// Signed up from an invitation to this address: signed in at once, with this session cookie.
+    SignedIn { session_token: String, organization_id: i64 },
+}
+
+/// Trims, lowercases and checks an email address.
+pub fn normalize_email(raw: &str) -> AppResult<String> {
+    let email = raw.trim().to_lowercase();
+    let invalid = || AppError::new(ErrorCode::EmailInvalid).on_field("email");
+    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid());
+    }
+    let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+    if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
+        return Err(invalid());
+    }
+    Ok(email)
+}
+
+/// Trims a display name and checks its length.
+pub fn normalize_name(raw: &str) -> AppResult<String> {
+    let name = raw.trim().to_string();
+    let length = name.chars().count();
+    if length == 0 || length > 100 || name.chars().any(char::is_control) {
+        return Err(AppError::new(ErrorCode::NameInvalid).on_field("name"));
+    }
+    Ok(name)
+}
+
+pub fn current_user(model: &user::Model) -> CurrentUser {
+    CurrentUser {
+        id: model.id,
+        name: model.name.clone(),
+        email: model.email.clone(),
+        has_password: model.password_hash.is_some(),
+    }
+}
+
+pub async fn find_user(db: &impl ConnectionTrait, user_id: i64) -> AppResult<user::Model> {
+    user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))
+}
+
+async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await?)
+}
+
+async fn issue_email_token(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    purpose: &str,
+    lifetime: Duration,
+    state: &AppState,
+) -> AppResult<String> {
+    let token = random_token();
+    let now = state.now();
+    email_token::ActiveModel {
+        user_id: Set(user_id),
+        purpose: Set(purpose.to_owned()),
+        token_hash: Set(hash_token(&token)),
+        created_at: Set(now),
+        expires_at: Set(now + lifetime),
+        used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Marks a link's token used, after checking it exists, has this purpose, is unused and unexpired.
+async fn consume_email_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+    purpose: &str,
+    state: &AppState,
+) -> AppResult<email_token::Model> {
+    let found = email_token::Entity::find()
+        .filter(email_token::Column::TokenHash.eq(hash_token(token.trim())))
+        .filter(email_token::Column::Purpose.eq(purpose))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::TokenInvalid))?;
+    if found.used_at.is_some() {
+        return Err(AppError::new(ErrorCode::TokenUsed));
+    }
+    let now = state.now();
+    if found.expires_at <= now {
+        return Err(AppError::new(ErrorCode::TokenExpired));
+    }
+    let mut active = found.clone().into_active_model();
+    active.used_at = Set(Some(now));
+    active.update(db).await?;
+    Ok(found)
+}
+
+fn verification_email(state: &AppState, to: &str, name: &str, token: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: "Verify your email address for Portcullis".into(),
+        body: format!(
+            "Hello {name},\n\nConfirm that this is your email address by opening this link:\n\n{}\n\n\
+             The link works once and expires in {VERIFY_LIFETIME_HOURS} hours. If you did not sign up for Portcullis, \
+             ignore this message.\n",
+            state.link(&format!("/verify-email?token={token}"))
+        ),
+    }
+}
+
+/// Creates an account. An address that already has one gets an email saying so instead, and the page says the same
+/// thing in both cases, so sign-up cannot be used to find out who has an account.
+pub async fn sign_up(state: &AppState, input: SignupInput, origin: &Origin) -> AppResult<SignupOutcome> {
+    let now = state.now();
+    rate_limit::hit(&state.db, &format!("signup:ip:{}", origin.ip), state.config.rate_limit_per_ip, now).await?;
+    let name = normalize_name(&input.name)?;
+    let email = normalize_email(&input.email)?;
+    password::check_strength(&input.password, &[&email, &name])?;
+    let password_hash = password::hash(input.password).await?;
+
+    let invitation = match input.invitation_token.as_deref().filter(|t| !t.trim().is_empty()) {
+        Some(token) => Some(organizations::find_open_invitation(&state.db, token, now).await?),
+        None => None,
+    };
+    let verified_by_invitation = invitation.as_ref().is_some_and(|inv| inv.email == email);
+
+    let txn = begin_write(&state.db).await?;
+    let inserted = user::ActiveModel {
+        email: Set(email.clone()),
+        name: Set(name.clone()),
+        password_hash: Set(Some(password_hash)),
+        email_verified_at: Set(verified_by_invitation.then_some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let new_user = match inserted {
+        Ok(model) => model,
+        Err(err) if is_unique_violation(&err) => {
+            txn.rollback().await?;
+            state
+                .mailer
+                .send_logged(Email {
+                    to: email.clone(),
+                    subject: "You already have a Portcullis account".into(),
+                    body: format!(
+                        "Hello,\n\nSomeone (hopefully you) tried to sign up for Portcullis with this email address, \
+                         but it already has an account.\n\nLog in: {}\nForgot your password? Reset it: {}\n\n\
+                         If this was not you, you can ignore this message; your account has not changed.\n",
+                        state.link("/login"),
+                        state.link("/forgot-password")
+                    ),
+                })
+                .await;
+            return Ok(SignupOutcome::CheckEmail);
+        }
+        Err(err) => return Err(err.into()),
+    };
+
+    if let (Some(invitation), true) = (invitation, verified_by_invitation) {
+        let organization_id = invitation.organization_id;
+        organizations::accept_invitation_in(&txn, invitation, new_user.id, now).await?;
+        let session_token = sessions::create(
+            &txn,
+            NewSession {
+                user_id: new_user.id,
+                auth_method: "password",
+                user_agent: origin.user_agent.clone(),
+                ip_address: Some(origin.ip.clone()),
+            },
+            state.session_lifetimes(),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        tracing::info!(user_id = new_user.id, organization_id, "signed up from an invitation");
+        return Ok(SignupOutcome::SignedIn { session_token, organization_id });
+    }
+
+    let token = issue_email_token(&txn, new_user.id, VERIFY_PURPOSE, Duration::hours(VERIFY_LIFETIME_HOURS), state).await?;
+    txn.commit().await?;
+    tracing::info!(user_id = new_user.id, "signed up");
+    state
+        .mailer
+        .send_logged(verification_email(state, &email, &name, &token))
+        .await;
+    Ok(SignupOutcome::CheckEmail)
+}
+
+/// Confirms an email address from the emailed link.
+pub async fn verify_email(state: &AppState, token: &str) -> AppResult<CurrentUser> {
+    let txn = begin_write(&state.db).await?;
+    let consumed = consume_email_token(&txn, token, VERIFY_PURPOSE, state).await?;
+    let found = find_user(&txn, consumed.user_id).await?;
+    let mut active = found.into_active_model();
+    active.email_verified_at = Set(Some(state.now()));
+    active.updated_at = Set(state.now());
+    let updated = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(current_user(&updated))
+}
+
+/// Sends a new verification link if the address has an unverified account; answers the same either way.
+pub async fn resend_verification(state: &AppState, raw_email: &str, origin: &Origin) -> AppResult<()> {
+    let now = state.now();
+    rate_limit::hit(&state.db, &format!("verify:ip:{}", origin.ip), state.config.rate_limit_per_ip, now).await?;
+    let email = normalize_email(raw_email)?;
+    rate_limit::hit(&state.db, &format!("verify:account:{email}"), state.config.rate_limit_per_account, now).await?;
+    if let Some(found) = find_by_email(&state.db, &email).await? {
+        if found.email_verified_at.is_none() {
+            let token = issue_email_token(&state.db, found.id, VERIFY_PURPOSE, Duration::hours(VERIFY_LIFETIME_HOURS), state).await?;
+            state
+                .mailer
+                .send_logged(verification_email(state, &email, &found.name, &token))
+                .await;
+        }
+    }
+    Ok(())
+}
+
+/// Checks email and password and opens a session; returns the session cookie value.
+pub async fn log_in(state: &AppState, raw_email: &str, password_input: String, origin: &Origin) -> AppResult<String> {
+    let now = state.now();
+    rate_limit::hit(&state.db, &format!("login:ip:{}", origin.ip), state.config.rate_limit_per_ip, now).await?;
+    let email = normalize_email(raw_email)
+        .map_err(|_| AppError::new(ErrorCode::InvalidCredentials))?;
+    rate_limit::hit(&state.db, &format!("login:account:{email}"), state.config.rate_limit_per_account, now).await?;
+    let found = find_by_email(&state.db, &email).await?;
+    let stored_hash = found.as_ref().and_then(|u| u.password_hash.clone());
+    // Always run one verification, against a dummy hash when there is no account, so timing reveals nothing.
+    let password_ok = password::verify(password_input, stored_hash).await;
+    let account = match found {
+        Some(account) if password_ok => account,
+        _ => {
+            tracing::info!(email = %email, "login refused: invalid credentials");
+            return Err(AppError::new(ErrorCode::InvalidCredentials));
+        }
+    };
+    if account.email_verified_at.is_none() {
+        return Err(AppError::new(ErrorCode::EmailNotVerified));
+    }
+    let token = sessions::create(
+        &state.db,
+        NewSession {
+            user_id: account.id,
+            auth_method: "password",
+            user_agent: origin.user_agent.clone(),
+            ip_address: Some(origin.ip.clone()),
+        },
+        state.session_lifetimes(),
+        now,
+    )
+    .await?;
+    tracing::info!(user_id = account.id, "logged in");
+    Ok(token)
+}
+
+/// Emails a single-use reset link valid for an hour if the address has an account; answers the same either way.
+pub async fn request_password_reset(state: &AppState, raw_email: &str, origin: &Origin) -> AppResult<()> {
+    let now = state.now();
+    rate_limit::hit(&state.db, &format!("reset:ip:{}", origin.ip), state.config.rate_limit_per_ip, now).await?;
+    let email = normalize_email(raw_email)?;
+    rate_limit::hit(&state.db, &format!("reset:account:{email}"), state.config.rate_limit_per_account, now).await?;
+    let Some(found) = find_by_email(&state.db, &email).await? else {
+        tracing::info!("password reset requested for an address without an account");
+        return Ok(());
+    };
+    let token = issue_email_token(&state.db, found.id, RESET_PURPOSE, Duration::minutes(RESET_LIFETIME_MINUTES), state).await?;
+    state
+        .mailer
+        .send_logged(Email {
+            to: email,
+            subject: "Reset your Portcullis password".into(),
+            body: format!(
+                "Hello {},\n\nSomeone asked to reset the password of your Portcullis account. To choose a new \
+                 password, open this link:\n\n{}\n\nThe link works once and expires in one hour. If you did not ask \
+                 for this, ignore this message: your password has not changed.\n",
+                found.name,
+                state.link(&format!("/reset-password?token={token}"))
+            ),
+        })
+        .await;
+    Ok(())
+}
+
+/// Sets a new password from a reset link. Every session of the account ends; the link also proves the mailbox.
+pub async fn reset_password(state: &AppState, token: &str, new_password: String) -> AppResult<()> {
+    let now = state.now();
+    let txn = begin_write(&state.db).await?;
+    let consumed = consume_email_token(&txn, token, RESET_PURPOSE, state).await?;
+    let account = find_user(&txn, consumed.user_id).await?;
+    password::check_strength(&new_password, &[&account.email, &account.name])?;
+    let new_hash = password::hash(new_password).await?;
+    let email = account.email.clone();
+    let mut active = account.into_active_model();
+    if active.email_verified_at.as_ref().is_none() {
+        active.email_verified_at = Set(Some(now));
+    }
+    active.password_hash = Set(Some(new_hash));
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    // Other outstanding reset links die with this one.
+    email_token::Entity::update_many()
+        .col_expr(email_token::Column::UsedAt, sea_orm::sea_query::Expr::value(Some(now)))
+        .filter(email_token::Column::UserId.eq(consumed.user_id))
+        .filter(email_token::Column::Purpose.eq(RESET_PURPOSE))
+        .filter(email_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    sessions::revoke_all_except(&txn, consumed.user_id, None).await?;
+    txn.commit().await?;
+    state.mailer.send_logged(password_changed_email(state, &email)).await;
+    Ok(())
+}
+
+fn password_changed_email(state: &AppState, to: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: "Your Portcullis password was changed".into(),
+        body: format!(
+            "Hello,\n\nThe password of your Portcullis account was just changed, and your other sessions were \
+             signed out.\n\nIf this was not you, reset your password now: {}\n",
+            state.link("/forgot-password")
+        ),
+    }
+}
+
+/// Changes the password of a signed-in account; other sessions end, this one stays.
+pub async fn change_password(
+    state: &AppState,
+    user_id: i64,
+    current_session_id: &str,
+    current: String,
+    new_password: String,
+    confirmation: &str,
+) -> AppResult<()> {
+    let account = find_user(&state.db, user_id).await?;
+    rate_limit::hit(&state.db, &format!("password_change:user:{user_id}"), state.config.rate_limit_per_account, state.now()).await?;
+    if !password::verify(current, account.password_hash.clone()).await {
+        return Err(AppError::new(ErrorCode::CurrentPasswordWrong).on_field("current_password"));
+    }
+    if new_password != confirmation {
+        return Err(AppError::new(ErrorCode::PasswordMismatch).on_field("confirm_password"));
+    }
+    password::check_strength(&new_password, &[&account.email, &account.name])?;
+    let new_hash = password::hash(new_password).await?;
+    let email = account.email.clone();
+    let txn = begin_write(&state.db).await?;
+    let mut active = account.into_active_model();
+    active.password_hash = Set(Some(new_hash));
+    active.updated_at = Set(state.now());
+    active.update(&txn).await?;
+    sessions::revoke_all_except(&txn, user_id, Some(current_session_id)).await?;
+    txn.commit().await?;
+    state.mailer.send_logged(password_changed_email(state, &email)).await;
+    Ok(())
+}
+
+pub async fn change_name(state: &AppState, user_id: i64, raw_name: &str) -> AppResult<CurrentUser> {
+    let name = normalize_name(raw_name)?;
+    let mut active = find_user(&state.db, user_id).await?.into_active_model();
+    active.name = Set(name);
+    active.updated_at = Set(state.now());
+    Ok(current_user(&active.update(&state.db).await?))
+}
+
+pub async fn list_sessions(state: &AppState, user_id: i64, current_session_id: &str) -> AppResult<Vec<SessionView>> {
+    let rows = sessions::list_for_user(&state.db, user_id, state.now()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.id == current_session_id,
+            id: s.id,
+            user_agent: s.user_agent,
+            ip_address: s.ip_address,
+            auth_method: s.auth_method,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+        })
+        .collect())
+}
+
+/// Outstanding invitations addressed to this account's email, for the dashboard.
+pub async fn pending_invitations_for(state: &AppState, email: &str) -> AppResult<Vec<invitation::Model>> {
+    Ok(invitation::Entity::find()
+        .filter(invitation::Column::Email.eq(email))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::ExpiresAt.gt(state.now()))
+        .all(&state.db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalized_and_checked() {
+        assert_eq!(normalize_email("  Alice@Example.COM ").unwrap(), "alice@example.com");
+        for bad in ["", "alice", "alice@", "@example.com", "alice@example", "a b@example.com", "alice@exa..mple.com", "alice@.example.com"] {
+            assert_eq!(normalize_email(bad).unwrap_err().code, ErrorCode::EmailInvalid, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(normalize_name("  Ada Lovelace ").unwrap(), "Ada Lovelace");
+        assert!(normalize_name("   ").is_err());
+        assert!(normalize_name(&"x".repeat(101)).is_err());
+    }
+}

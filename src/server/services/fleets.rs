@@ -1,0 +1,333 @@
+//! Fleets and their devices. A fleet belongs to one person or one organization. Its owner, or any member of the
+//! owning organization, sees it; its owner, or the organization's admins and owners, change it and its devices.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+};
+
+use crate::server::db::entities::{device, fleet, membership, organization, user};
+use crate::server::db::is_unique_violation;
+use crate::server::services::organizations::{standing, Standing};
+use crate::server::state::AppState;
+use crate::shared::error::{AppError, AppResult, ErrorCode};
+use crate::shared::models::{DeviceDetail, DeviceView, FleetDetail, FleetOwner, FleetSummary};
+
+/// Who a new fleet belongs to.
+pub enum NewFleetOwner {
+    Me,
+    Organization(i64),
+}
+
+fn check_name(raw: &str, what: &str) -> AppResult<String> {
+    let name = raw.trim().to_string();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(AppError::new(ErrorCode::NameInvalid)
+            .with_message(format!("Enter a {what} name between 1 and 80 characters."))
+            .on_field("name"));
+    }
+    Ok(name)
+}
+
+/// A device UUID as 32 lowercase hex digits; dashes and case are accepted on input.
+pub fn normalize_uuid(raw: &str) -> AppResult<String> {
+    let hex: String = raw.trim().chars().filter(|c| *c != '-').collect::<String>().to_lowercase();
+    if hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(hex)
+    } else {
+        Err(AppError::new(ErrorCode::UuidInvalid).on_field("uuid"))
+    }
+}
+
+/// The caller's access to one fleet.
+struct Access {
+    fleet: fleet::Model,
+    owner: FleetOwner,
+    can_manage: bool,
+}
+
+async fn access(db: &impl ConnectionTrait, user_id: i64, fleet_id: i64) -> AppResult<Access> {
+    let not_found = || AppError::new(ErrorCode::FleetNotFound);
+    let found = fleet::Entity::find_by_id(fleet_id).one(db).await?.ok_or_else(not_found)?;
+    match (found.owner_user_id, found.owner_organization_id) {
+        (Some(owner_id), _) if owner_id == user_id => {
+            let owner = user::Entity::find_by_id(owner_id).one(db).await?.ok_or_else(not_found)?;
+            Ok(Access {
+                fleet: found,
+                owner: FleetOwner::User { id: owner.id, name: owner.name },
+                can_manage: true,
+            })
+        }
+        (None, Some(organization_id)) => {
+            let standing = standing(db, user_id, organization_id)
+                .await
+                .map_err(|_| not_found())?;
+            Ok(Access {
+                fleet: found,
+                owner: FleetOwner::Organization {
+                    id: organization_id,
+                    name: standing.organization.name.clone(),
+                },
+                can_manage: standing.role.can_manage(),
+            })
+        }
+        _ => Err(not_found()),
+    }
+}
+
+fn require_manage(access: &Access) -> AppResult<()> {
+    if access.can_manage {
+        Ok(())
+    } else {
+        Err(AppError::new(ErrorCode::PermissionDenied)
+            .with_message("Only the fleet's owner or the organization's admins and owners can change this fleet."))
+    }
+}
+
+async fn device_count(db: &impl ConnectionTrait, fleet_id: i64) -> AppResult<u64> {
+    Ok(device::Entity::find()
+        .filter(device::Column::FleetId.eq(fleet_id))
+        .count(db)
+        .await?)
+}
+
+async fn summary(db: &impl ConnectionTrait, access: &Access) -> AppResult<FleetSummary> {
+    Ok(FleetSummary {
+        id: access.fleet.id,
+        name: access.fleet.name.clone(),
+        owner: access.owner.clone(),
+        device_count: device_count(db, access.fleet.id).await?,
+        can_manage: access.can_manage,
+    })
+}
+
+async fn name_is_free(db: &impl ConnectionTrait, owner: &fleet::Model, name: &str) -> AppResult<()> {
+    let mut query = fleet::Entity::find()
+        .filter(fleet::Column::Name.eq(name))
+        .filter(fleet::Column::Id.ne(owner.id));
+    query = match (owner.owner_user_id, owner.owner_organization_id) {
+        (Some(id), _) => query.filter(fleet::Column::OwnerUserId.eq(id)),
+        (None, Some(id)) => query.filter(fleet::Column::OwnerOrganizationId.eq(id)),
+        _ => query,
+    };
+    if query.one(db).await?.is_some() {
+        return Err(AppError::new(ErrorCode::FleetNameTaken)
+            .with_message("This owner already has a fleet with this name.")
+            .on_field("name"));
+    }
+    Ok(())
+}
+
+pub async fn create(state: &AppState, user_id: i64, raw_name: &str, owner: NewFleetOwner) -> AppResult<i64> {
+    let name = check_name(raw_name, "fleet")?;
+    let (owner_user_id, owner_organization_id) = match owner {
+        NewFleetOwner::Me => (Some(user_id), None),
+        NewFleetOwner::Organization(organization_id) => {
+            standing(&state.db, user_id, organization_id).await?.require_manager()?;
+            (None, Some(organization_id))
+        }
+    };
+    let draft = fleet::Model {
+        id: 0,
+        name: name.clone(),
+        owner_user_id,
+        owner_organization_id,
+        created_at: state.now(),
+    };
+    name_is_free(&state.db, &draft, &name).await?;
+    let created = fleet::ActiveModel {
+        name: Set(name),
+        owner_user_id: Set(owner_user_id),
+        owner_organization_id: Set(owner_organization_id),
+        created_at: Set(state.now()),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(created.id)
+}
+
+/// Every fleet the person can see: their own, then their organizations'.
+pub async fn list_for_user(state: &AppState, user_id: i64) -> AppResult<Vec<FleetSummary>> {
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .all(&state.db)
+        .await?;
+    let org_ids: Vec<i64> = memberships.iter().map(|m| m.organization_id).collect();
+    let rows = fleet::Entity::find()
+        .filter(
+            Condition::any()
+                .add(fleet::Column::OwnerUserId.eq(user_id))
+                .add(fleet::Column::OwnerOrganizationId.is_in(org_ids)),
+        )
+        .order_by_asc(fleet::Column::Name)
+        .all(&state.db)
+        .await?;
+    let mut fleets = Vec::with_capacity(rows.len());
+    for row in rows {
+        let found = access(&state.db, user_id, row.id).await?;
+        fleets.push(summary(&state.db, &found).await?);
+    }
+    Ok(fleets)
+}
+
+pub async fn for_organization(db: &impl ConnectionTrait, standing: &Standing) -> AppResult<Vec<FleetSummary>> {
+    let rows = fleet::Entity::find()
+        .filter(fleet::Column::OwnerOrganizationId.eq(standing.organization.id))
+        .order_by_asc(fleet::Column::Name)
+        .all(db)
+        .await?;
+    let mut fleets = Vec::with_capacity(rows.len());
+    for row in rows {
+        fleets.push(FleetSummary {
+            device_count: device_count(db, row.id).await?,
+            id: row.id,
+            name: row.name,
+            owner: FleetOwner::Organization {
+                id: standing.organization.id,
+                name: standing.organization.name.clone(),
+            },
+            can_manage: standing.role.can_manage(),
+        });
+    }
+    Ok(fleets)
+}
+
+fn device_view(d: device::Model) -> DeviceView {
+    DeviceView {
+        id: d.id,
+        fleet_id: d.fleet_id,
+        uuid: d.uuid,
+        name: d.name,
+        status: d.status,
+        last_seen_at: d.last_seen_at,
+        created_at: d.created_at,
+    }
+}
+
+pub async fn detail(state: &AppState, user_id: i64, fleet_id: i64) -> AppResult<FleetDetail> {
+    let found = access(&state.db, user_id, fleet_id).await?;
+    let devices = device::Entity::find()
+        .filter(device::Column::FleetId.eq(fleet_id))
+        .order_by_asc(device::Column::Name)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(device_view)
+        .collect();
+    Ok(FleetDetail {
+        fleet: summary(&state.db, &found).await?,
+        devices,
+    })
+}
+
+pub async fn rename(state: &AppState, user_id: i64, fleet_id: i64, raw_name: &str) -> AppResult<()> {
+    let found = access(&state.db, user_id, fleet_id).await?;
+    require_manage(&found)?;
+    let name = check_name(raw_name, "fleet")?;
+    name_is_free(&state.db, &found.fleet, &name).await?;
+    let mut active = found.fleet.into_active_model();
+    active.name = Set(name);
+    active.update(&state.db).await?;
+    Ok(())
+}
+
+/// Deletes the fleet with its devices (cascade).
+pub async fn delete(state: &AppState, user_id: i64, fleet_id: i64) -> AppResult<()> {
+    let found = access(&state.db, user_id, fleet_id).await?;
+    require_manage(&found)?;
+    fleet::Entity::delete_by_id(fleet_id).exec(&state.db).await?;
+    Ok(())
+}
+
+pub async fn add_device(state: &AppState, user_id: i64, fleet_id: i64, raw_name: &str, raw_uuid: &str) -> AppResult<i64> {
+    let found = access(&state.db, user_id, fleet_id).await?;
+    require_manage(&found)?;
+    let name = check_name(raw_name, "device")?;
+    let uuid = if raw_uuid.trim().is_empty() {
+        uuid::Uuid::new_v4().simple().to_string()
+    } else {
+        normalize_uuid(raw_uuid)?
+    };
+    let created = device::ActiveModel {
+        fleet_id: Set(fleet_id),
+        uuid: Set(uuid),
+        name: Set(name),
+        status: Set("inactive".into()),
+        last_seen_at: Set(None),
+        created_at: Set(state.now()),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            AppError::new(ErrorCode::DeviceUuidTaken).on_field("uuid")
+        } else {
+            err.into()
+        }
+    })?;
+    Ok(created.id)
+}
+
+async fn device_in(db: &impl ConnectionTrait, fleet_id: i64, device_id: i64) -> AppResult<device::Model> {
+    device::Entity::find_by_id(device_id)
+        .filter(device::Column::FleetId.eq(fleet_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::DeviceNotFound))
+}
+
+/// A device by id, with the fleet it is in, if the person can see that fleet.
+pub async fn device_detail(state: &AppState, user_id: i64, device_id: i64) -> AppResult<DeviceDetail> {
+    let found = device::Entity::find_by_id(device_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::DeviceNotFound))?;
+    let fleet_access = access(&state.db, user_id, found.fleet_id)
+        .await
+        .map_err(|_| AppError::new(ErrorCode::DeviceNotFound))?;
+    Ok(DeviceDetail {
+        fleet: summary(&state.db, &fleet_access).await?,
+        device: device_view(found),
+    })
+}
+
+pub async fn rename_device(state: &AppState, user_id: i64, device_id: i64, raw_name: &str) -> AppResult<()> {
+    let detail = device_detail(state, user_id, device_id).await?;
+    let found = access(&state.db, user_id, detail.fleet.id).await?;
+    require_manage(&found)?;
+    let name = check_name(raw_name, "device")?;
+    let mut active = device_in(&state.db, detail.fleet.id, device_id).await?.into_active_model();
+    active.name = Set(name);
+    active.update(&state.db).await?;
+    Ok(())
+}
+
+pub async fn delete_device(state: &AppState, user_id: i64, device_id: i64) -> AppResult<i64> {
+    let detail = device_detail(state, user_id, device_id).await?;
+    let found = access(&state.db, user_id, detail.fleet.id).await?;
+    require_manage(&found)?;
+    device::Entity::delete_by_id(device_id).exec(&state.db).await?;
+    Ok(detail.fleet.id)
+}
+
+/// Names of organizations, for owner labels elsewhere.
+pub async fn organization_name(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<Option<String>> {
+    Ok(organization::Entity::find_by_id(organization_id).one(db).await?.map(|o| o.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_are_normalized() {
+        assert_eq!(
+            normalize_uuid("0C8E2D9A-6B1F-4C3A-9E2B-1234567890AB").unwrap(),
+            "0c8e2d9a6b1f4c3a9e2b1234567890ab"
+        );
+        assert!(normalize_uuid("xyz").is_err());
+        assert!(normalize_uuid(&"a".repeat(31)).is_err());
+    }
+}

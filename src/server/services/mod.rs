@@ -1,0 +1,8 @@
+//! Business rules. Services own transactions; they take the application state (database, clock, mailer) and return
+//! view models or `AppError`s.
+
+pub mod accounts;
+pub mod fleets;
+pub mod maintenance;
+pub mod organizations;
+pub mod teams;

@@ -1,0 +1,555 @@
+//! Organizations, their members and roles, and email invitations. Rules: the creator is the owner; admins and owners
+//! manage people; only owners grant, change or remove the owner role; an organization always keeps an owner.
+//! Access is checked against the database on every request, so a removed member loses access at once.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder,
+};
+use std::collections::HashMap;
+
+use crate::server::auth::tokens::{hash_token, random_token};
+use crate::server::db::entities::{invitation, membership, organization, team, team_member, user};
+use crate::server::db::{begin_write, is_unique_violation};
+use crate::server::mail::Email;
+use crate::server::services::accounts::normalize_email;
+use crate::server::services::{fleets, teams};
+use crate::server::state::AppState;
+use crate::shared::error::{AppError, AppResult, ErrorCode};
+use crate::shared::models::{
+    InvitationPreview, InvitationView, MemberView, OrganizationDetail, OrganizationSummary, Role,
+};
+
+const INVITATION_LIFETIME_DAYS: i64 = 7;
+
+/// A member's standing in an organization, established once per request.
+#[derive(Clone, Debug)]
+pub struct Standing {
+    pub organization: organization::Model,
+    pub role: Role,
+}
+
+impl Standing {
+    pub fn require_manager(&self) -> AppResult<()> {
+        if self.role.can_manage() {
+            Ok(())
+        } else {
+            Err(AppError::new(ErrorCode::PermissionDenied)
+                .with_message("Only organization admins and owners can do this."))
+        }
+    }
+
+    pub fn require_owner(&self) -> AppResult<()> {
+        if self.role == Role::Owner {
+            Ok(())
+        } else {
+            Err(AppError::new(ErrorCode::PermissionDenied)
+                .with_message("Only organization owners can do this."))
+        }
+    }
+}
+
+fn parse_role(raw: &str) -> AppResult<Role> {
+    Role::parse(raw).ok_or_else(|| AppError::new(ErrorCode::RoleInvalid).on_field("role"))
+}
+
+fn stored_role(raw: &str) -> Role {
+    Role::parse(raw).unwrap_or(Role::Member)
+}
+
+/// A URL handle from a name: lowercase letters, digits and single dashes.
+pub fn handle_from_name(name: &str) -> String {
+    let mut handle = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            handle.push(c);
+        } else if !handle.ends_with('-') && !handle.is_empty() {
+            handle.push('-');
+        }
+    }
+    handle.trim_end_matches('-').chars().take(40).collect::<String>().trim_end_matches('-').to_string()
+}
+
+fn check_handle(handle: &str) -> AppResult<String> {
+    let handle = handle.trim().to_string();
+    let valid = (2..=40).contains(&handle.len())
+        && handle.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !handle.starts_with('-')
+        && !handle.ends_with('-');
+    if valid {
+        Ok(handle)
+    } else {
+        Err(AppError::new(ErrorCode::HandleInvalid).on_field("handle"))
+    }
+}
+
+fn check_org_name(raw: &str) -> AppResult<String> {
+    let name = raw.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::new(ErrorCode::NameInvalid)
+            .with_message("Enter an organization name between 1 and 100 characters.")
+            .on_field("name"));
+    }
+    Ok(name)
+}
+
+/// The caller's standing in the organization; an organization the caller is not in does not exist for them.
+pub async fn standing(db: &impl ConnectionTrait, user_id: i64, organization_id: i64) -> AppResult<Standing> {
+    let not_found = || AppError::new(ErrorCode::OrganizationNotFound);
+    let member = membership::Entity::find_by_id((organization_id, user_id))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let organization = organization::Entity::find_by_id(organization_id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Standing {
+        organization,
+        role: stored_role(&member.role),
+    })
+}
+
+pub struct NewOrganization {
+    pub name: String,
+    pub handle: Option<String>,
+}
+
+pub async fn create(state: &AppState, user_id: i64, input: NewOrganization) -> AppResult<OrganizationSummary> {
+    let name = check_org_name(&input.name)?;
+    let handle = match input.handle.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+        Some(handle) => check_handle(handle)?,
+        None => check_handle(&handle_from_name(&name)).map_err(|_| {
+            AppError::new(ErrorCode::HandleInvalid)
+                .with_message("Choose a handle: 2 to 40 lowercase letters, digits and dashes.")
+                .on_field("handle")
+        })?,
+    };
+    let now = state.now();
+    let txn = begin_write(&state.db).await?;
+    let org = organization::ActiveModel {
+        name: Set(name),
+        handle: Set(handle),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            AppError::new(ErrorCode::HandleTaken).on_field("handle")
+        } else {
+            err.into()
+        }
+    })?;
+    membership::ActiveModel {
+        organization_id: Set(org.id),
+        user_id: Set(user_id),
+        role: Set(Role::Owner.as_str().into()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    tracing::info!(organization_id = org.id, user_id, "organization created");
+    Ok(OrganizationSummary {
+        id: org.id,
+        name: org.name,
+        handle: org.handle,
+        my_role: Role::Owner,
+        member_count: 1,
+    })
+}
+
+pub async fn rename(state: &AppState, user_id: i64, organization_id: i64, raw_name: &str) -> AppResult<()> {
+    let standing = standing(&state.db, user_id, organization_id).await?;
+    standing.require_manager()?;
+    let name = check_org_name(raw_name)?;
+    let mut active = standing.organization.into_active_model();
+    active.name = Set(name);
+    active.update(&state.db).await?;
+    Ok(())
+}
+
+async fn count_members(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<u64> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::OrganizationId.eq(organization_id))
+        .count(db)
+        .await?)
+}
+
+pub async fn list_for_user(state: &AppState, user_id: i64) -> AppResult<Vec<OrganizationSummary>> {
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .all(&state.db)
+        .await?;
+    let mut summaries = Vec::with_capacity(memberships.len());
+    for member in memberships {
+        if let Some(org) = organization::Entity::find_by_id(member.organization_id).one(&state.db).await? {
+            summaries.push(OrganizationSummary {
+                member_count: count_members(&state.db, org.id).await?,
+                id: org.id,
+                name: org.name,
+                handle: org.handle,
+                my_role: stored_role(&member.role),
+            });
+        }
+    }
+    summaries.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    Ok(summaries)
+}
+
+pub async fn members(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<Vec<MemberView>> {
+    let rows = membership::Entity::find()
+        .filter(membership::Column::OrganizationId.eq(organization_id))
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|m| m.user_id).collect();
+    let users: HashMap<i64, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let mut members: Vec<MemberView> = rows
+        .into_iter()
+        .filter_map(|m| {
+            users.get(&m.user_id).map(|u| MemberView {
+                user_id: u.id,
+                name: u.name.clone(),
+                email: u.email.clone(),
+                role: stored_role(&m.role),
+                joined_at: m.created_at,
+            })
+        })
+        .collect();
+    members.sort_by(|a, b| b.role.cmp(&a.role).then(a.name.to_lowercase().cmp(&b.name.to_lowercase())));
+    Ok(members)
+}
+
+pub async fn detail(state: &AppState, user_id: i64, organization_id: i64) -> AppResult<OrganizationDetail> {
+    let standing = standing(&state.db, user_id, organization_id).await?;
+    let members = members(&state.db, organization_id).await?;
+    let invitations = if standing.role.can_manage() {
+        pending_invitations(state, organization_id).await?
+    } else {
+        Vec::new()
+    };
+    let teams = teams::list(&state.db, organization_id).await?;
+    let fleets = fleets::for_organization(&state.db, &standing).await?;
+    Ok(OrganizationDetail {
+        summary: OrganizationSummary {
+            id: standing.organization.id,
+            name: standing.organization.name.clone(),
+            handle: standing.organization.handle.clone(),
+            my_role: standing.role,
+            member_count: members.len() as u64,
+        },
+        members,
+        invitations,
+        teams,
+        fleets,
+    })
+}
+
+async fn pending_invitations(state: &AppState, organization_id: i64) -> AppResult<Vec<InvitationView>> {
+    let rows = invitation::Entity::find()
+        .filter(invitation::Column::OrganizationId.eq(organization_id))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::ExpiresAt.gt(state.now()))
+        .order_by_asc(invitation::Column::Email)
+        .all(&state.db)
+        .await?;
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        views.push(InvitationView {
+            invited_by: inviter_name(&state.db, row.invited_by).await?,
+            id: row.id,
+            email: row.email,
+            role: stored_role(&row.role),
+            expires_at: row.expires_at,
+        });
+    }
+    Ok(views)
+}
+
+async fn inviter_name(db: &impl ConnectionTrait, user_id: Option<i64>) -> AppResult<Option<String>> {
+    Ok(match user_id {
+        Some(id) => user::Entity::find_by_id(id).one(db).await?.map(|u| u.name),
+        None => None,
+    })
+}
+
+/// Only owners may hand out, take away, or act on the owner role.
+fn check_role_authority(actor: &Standing, involved: Role) -> AppResult<()> {
+    if involved == Role::Owner {
+        actor.require_owner()
+    } else {
+        actor.require_manager()
+    }
+}
+
+/// Invites an address (with or without an account) to join with a role; a new invitation replaces an older one.
+pub async fn invite(
+    state: &AppState,
+    actor_id: i64,
+    organization_id: i64,
+    raw_email: &str,
+    raw_role: &str,
+) -> AppResult<InvitationView> {
+    let actor = standing(&state.db, actor_id, organization_id).await?;
+    actor.require_manager()?;
+    let email = normalize_email(raw_email)?;
+    let role = parse_role(raw_role)?;
+    check_role_authority(&actor, role)?;
+    if let Some(existing) = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&state.db)
+        .await?
+    {
+        if membership::Entity::find_by_id((organization_id, existing.id)).one(&state.db).await?.is_some() {
+            return Err(AppError::new(ErrorCode::AlreadyMember).on_field("email"));
+        }
+    }
+    let now = state.now();
+    let token = random_token();
+    let txn = begin_write(&state.db).await?;
+    invitation::Entity::delete_many()
+        .filter(invitation::Column::OrganizationId.eq(organization_id))
+        .filter(invitation::Column::Email.eq(&email))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .exec(&txn)
+        .await?;
+    let created = invitation::ActiveModel {
+        organization_id: Set(organization_id),
+        email: Set(email.clone()),
+        role: Set(role.as_str().into()),
+        token_hash: Set(hash_token(&token)),
+        invited_by: Set(Some(actor_id)),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::days(INVITATION_LIFETIME_DAYS)),
+        accepted_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    let inviter = inviter_name(&state.db, Some(actor_id)).await?;
+    state
+        .mailer
+        .send_logged(Email {
+            to: email.clone(),
+            subject: format!("Join {} on Portcullis", actor.organization.name),
+            body: format!(
+                "Hello,\n\n{} invited you to join the organization {} on Portcullis as {}.\n\n\
+                 Accept the invitation here (you can sign up with this email address if you have no account yet):\n\n{}\n\n\
+                 The invitation expires in {INVITATION_LIFETIME_DAYS} days.\n",
+                inviter.clone().unwrap_or_else(|| "Someone".into()),
+                actor.organization.name,
+                role.label().to_lowercase(),
+                state.link(&format!("/invitations/{token}"))
+            ),
+        })
+        .await;
+    tracing::info!(organization_id, invitation_id = created.id, "invitation sent");
+    Ok(InvitationView {
+        id: created.id,
+        email,
+        role,
+        invited_by: inviter,
+        expires_at: created.expires_at,
+    })
+}
+
+pub async fn revoke_invitation(state: &AppState, actor_id: i64, organization_id: i64, invitation_id: i64) -> AppResult<()> {
+    let actor = standing(&state.db, actor_id, organization_id).await?;
+    actor.require_manager()?;
+    let result = invitation::Entity::delete_many()
+        .filter(invitation::Column::Id.eq(invitation_id))
+        .filter(invitation::Column::OrganizationId.eq(organization_id))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::new(ErrorCode::InvitationNotFound));
+    }
+    Ok(())
+}
+
+async fn find_invitation(db: &impl ConnectionTrait, token: &str) -> AppResult<invitation::Model> {
+    invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(hash_token(token.trim())))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::InvitationNotFound))
+}
+
+/// An invitation that can still be accepted.
+pub async fn find_open_invitation(db: &impl ConnectionTrait, token: &str, now: DateTime<Utc>) -> AppResult<invitation::Model> {
+    let found = find_invitation(db, token).await?;
+    if found.accepted_at.is_some() {
+        return Err(AppError::new(ErrorCode::TokenUsed).with_message("This invitation has already been accepted."));
+    }
+    if found.expires_at <= now {
+        return Err(AppError::new(ErrorCode::TokenExpired)
+            .with_message("This invitation has expired. Ask the organization's admin to invite you again."));
+    }
+    Ok(found)
+}
+
+pub async fn preview_invitation(state: &AppState, token: &str) -> AppResult<InvitationPreview> {
+    let found = find_invitation(&state.db, token).await?;
+    let org = organization::Entity::find_by_id(found.organization_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::InvitationNotFound))?;
+    Ok(InvitationPreview {
+        organization_name: org.name,
+        invited_by: inviter_name(&state.db, found.invited_by).await?,
+        role: stored_role(&found.role),
+        expired: found.expires_at <= state.now(),
+        accepted: found.accepted_at.is_some(),
+        email: found.email,
+    })
+}
+
+/// Joins the organization of an invitation addressed to this account's email.
+pub async fn accept_invitation(state: &AppState, user_id: i64, token: &str) -> AppResult<i64> {
+    let now = state.now();
+    let txn = begin_write(&state.db).await?;
+    let found = find_open_invitation(&txn, token, now).await?;
+    let account = user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
+    if account.email != found.email {
+        return Err(AppError::new(ErrorCode::InvitationEmailMismatch).with_message(format!(
+            "This invitation was sent to {}, but you are signed in as {}. Log out and sign in with that address.",
+            found.email, account.email
+        )));
+    }
+    let organization_id = found.organization_id;
+    accept_invitation_in(&txn, found, user_id, now).await?;
+    txn.commit().await?;
+    Ok(organization_id)
+}
+
+/// Adds the member and marks the invitation accepted, inside the caller's transaction.
+pub async fn accept_invitation_in(
+    txn: &impl ConnectionTrait,
+    found: invitation::Model,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if membership::Entity::find_by_id((found.organization_id, user_id)).one(txn).await?.is_some() {
+        return Err(AppError::new(ErrorCode::AlreadyMember)
+            .with_message("You are already a member of this organization."));
+    }
+    membership::ActiveModel {
+        organization_id: Set(found.organization_id),
+        user_id: Set(user_id),
+        role: Set(found.role.clone()),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+    let mut active = found.into_active_model();
+    active.accepted_at = Set(Some(now));
+    active.update(txn).await?;
+    Ok(())
+}
+
+async fn owner_count(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<u64> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::OrganizationId.eq(organization_id))
+        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+        .count(db)
+        .await?)
+}
+
+async fn target_membership(db: &impl ConnectionTrait, organization_id: i64, user_id: i64) -> AppResult<membership::Model> {
+    membership::Entity::find_by_id((organization_id, user_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::MemberNotFound))
+}
+
+pub async fn change_role(
+    state: &AppState,
+    actor_id: i64,
+    organization_id: i64,
+    target_user_id: i64,
+    raw_role: &str,
+) -> AppResult<()> {
+    let actor = standing(&state.db, actor_id, organization_id).await?;
+    let new_role = parse_role(raw_role)?;
+    let txn = begin_write(&state.db).await?;
+    let target = target_membership(&txn, organization_id, target_user_id).await?;
+    let old_role = stored_role(&target.role);
+    check_role_authority(&actor, old_role.max(new_role))?;
+    if old_role == Role::Owner && new_role != Role::Owner && owner_count(&txn, organization_id).await? <= 1 {
+        return Err(AppError::new(ErrorCode::LastOwner));
+    }
+    let mut active = target.into_active_model();
+    active.role = Set(new_role.as_str().into());
+    active.update(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(organization_id, target_user_id, role = new_role.as_str(), "member role changed");
+    Ok(())
+}
+
+async fn delete_membership(txn: &impl ConnectionTrait, organization_id: i64, user_id: i64) -> AppResult<()> {
+    let team_ids: Vec<i64> = team::Entity::find()
+        .filter(team::Column::OrganizationId.eq(organization_id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    team_member::Entity::delete_many()
+        .filter(team_member::Column::UserId.eq(user_id))
+        .filter(team_member::Column::TeamId.is_in(team_ids))
+        .exec(txn)
+        .await?;
+    membership::Entity::delete_by_id((organization_id, user_id)).exec(txn).await?;
+    Ok(())
+}
+
+/// Removes a member (and their team memberships); their access ends with this transaction.
+pub async fn remove_member(state: &AppState, actor_id: i64, organization_id: i64, target_user_id: i64) -> AppResult<()> {
+    let actor = standing(&state.db, actor_id, organization_id).await?;
+    let txn = begin_write(&state.db).await?;
+    let target = target_membership(&txn, organization_id, target_user_id).await?;
+    let target_role = stored_role(&target.role);
+    if actor_id != target_user_id {
+        check_role_authority(&actor, target_role)?;
+    }
+    if target_role == Role::Owner && owner_count(&txn, organization_id).await? <= 1 {
+        return Err(AppError::new(ErrorCode::LastOwner));
+    }
+    delete_membership(&txn, organization_id, target_user_id).await?;
+    txn.commit().await?;
+    tracing::info!(organization_id, target_user_id, actor_id, "member removed");
+    Ok(())
+}
+
+pub async fn leave(state: &AppState, user_id: i64, organization_id: i64) -> AppResult<()> {
+    remove_member(state, user_id, organization_id, user_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_from_names() {
+        assert_eq!(handle_from_name("Acme Robotics, Inc."), "acme-robotics-inc");
+        assert_eq!(handle_from_name("  --Zed--  "), "zed");
+        assert!(check_handle("a").is_err());
+        assert!(check_handle("Acme").is_err());
+        assert!(check_handle("-acme").is_err());
+        assert_eq!(check_handle("acme-2").unwrap(), "acme-2");
+    }
+}

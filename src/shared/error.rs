@@ -1,0 +1,220 @@
+//! The one error type of Portcullis: a stable machine-readable code, the HTTP status it maps to, a message safe to show
+//! to the person, and the form field it belongs to. Services return it; the edge (server functions, REST, SAML routes)
+//! converts it once into a response. It is compiled for the browser too, so pages show the same message.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Declares the error codes with their stable string, HTTP status and default message in one table.
+macro_rules! error_codes {
+    ($($variant:ident => ($code:literal, $status:literal, $message:literal),)+) => {
+        /// Every failure a caller can see. The code strings are a public contract (API clients, tests, logs): never
+        /// rename one. They are also the serialized form.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($variant,)+
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            /// The stable code string, `area.reason`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)+
+                }
+            }
+
+            /// The HTTP status that goes with the code.
+            pub fn status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$variant => $status,)+
+                }
+            }
+
+            /// What the person is told when the caller has nothing more specific to say.
+            pub fn default_message(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $message,)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidInput => ("input.invalid", 422, "Some of the information you entered is not valid."),
+    EmailInvalid => ("account.email_invalid", 422, "Enter a valid email address, like name@example.com."),
+    NameInvalid => ("account.name_invalid", 422, "Enter a name between 1 and 100 characters."),
+    PasswordTooShort => ("account.password_too_short", 422, "Use at least 10 characters for your password."),
+    PasswordTooLong => ("account.password_too_long", 422, "Use at most 128 characters for your password."),
+    PasswordWeak => ("account.password_weak", 422, "This password is too easy to guess. Add more words or characters."),
+    PasswordMismatch => ("account.password_mismatch", 422, "The two passwords do not match."),
+    EmailTaken => ("account.email_taken", 409, "An account with this email address already exists. Log in or reset your password."),
+    HandleInvalid => ("organization.handle_invalid", 422, "Use 2 to 40 characters: lowercase letters, digits and dashes."),
+    HandleTaken => ("organization.handle_taken", 409, "This handle is already taken by another organization."),
+    UuidInvalid => ("device.uuid_invalid", 422, "Enter a device UUID of 32 hexadecimal digits (dashes allowed)."),
+    RoleInvalid => ("organization.role_invalid", 422, "Choose a role: owner, admin or member."),
+    InvalidCredentials => ("auth.invalid_credentials", 401, "The email or password is not correct."),
+    EmailNotVerified => ("auth.email_not_verified", 403, "Verify your email address first: follow the link we sent you."),
+    CurrentPasswordWrong => ("auth.current_password_wrong", 422, "Your current password is not correct."),
+    TokenInvalid => ("token.invalid", 422, "This link is not valid. Request a new one."),
+    TokenExpired => ("token.expired", 410, "This link has expired. Request a new one."),
+    TokenUsed => ("token.used", 410, "This link has already been used. Request a new one."),
+    NotSignedIn => ("auth.not_signed_in", 401, "Log in to continue."),
+    SessionExpired => ("auth.session_expired", 401, "Your session has ended. Log in again."),
+    CsrfMissing => ("csrf.missing", 403, "The form is missing its security token. Reload the page and try again."),
+    CsrfInvalid => ("csrf.invalid", 403, "The form's security token is not valid. Reload the page and try again."),
+    RateLimited => ("rate_limited", 429, "Too many attempts. Wait a few minutes and try again."),
+    PermissionDenied => ("permission_denied", 403, "You do not have permission to do this."),
+    OrganizationNotFound => ("organization.not_found", 404, "This organization does not exist or you are not a member."),
+    MemberNotFound => ("organization.member_not_found", 404, "This person is not a member of the organization."),
+    TeamNotFound => ("team.not_found", 404, "This team does not exist."),
+    TeamNameTaken => ("team.name_taken", 409, "A team with this name already exists in the organization."),
+    FleetNotFound => ("fleet.not_found", 404, "This fleet does not exist or you cannot see it."),
+    FleetNameTaken => ("fleet.name_taken", 409, "You already have a fleet with this name."),
+    DeviceNotFound => ("device.not_found", 404, "This device does not exist."),
+    DeviceUuidTaken => ("device.uuid_taken", 409, "A device with this UUID is already registered."),
+    InvitationNotFound => ("invitation.not_found", 404, "This invitation does not exist or was withdrawn."),
+    InvitationEmailMismatch => ("invitation.email_mismatch", 422, "This invitation was sent to a different email address."),
+    AlreadyMember => ("organization.already_member", 409, "This person is already a member of the organization."),
+    LastOwner => ("organization.last_owner", 409, "An organization must keep at least one owner. Make someone else owner first."),
+    SessionNotFound => ("session.not_found", 404, "This session does not exist or has already ended."),
+    NotFound => ("not_found", 404, "Not found."),
+    Internal => ("internal", 500, "Something went wrong on our side. Try again in a moment."),
+}
+
+impl ErrorCode {
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == code)
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        // A code this build does not know (a newer server) is shown as a generic failure, not a decoding error.
+        Ok(ErrorCode::parse(&raw).unwrap_or(ErrorCode::Internal))
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure as the caller sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The form field this error belongs to, so the page can show it next to that field.
+    pub field: Option<String>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            message: code.default_message().to_string(),
+            field: None,
+        }
+    }
+
+    pub fn on_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_string());
+        self
+    }
+
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+
+    /// The message if this error belongs to `field`.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        (self.field.as_deref() == Some(field)).then(|| self.message.clone())
+    }
+}
+
+impl From<ErrorCode> for AppError {
+    fn from(code: ErrorCode) -> Self {
+        AppError::new(code)
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Lets server functions return `AppError`; failures of the server-function machinery itself (a missing argument,
+/// an unreachable server) become `AppError`s too.
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            E::Args(detail) | E::MissingArg(detail) | E::Deserialization(detail) => {
+                AppError::new(ErrorCode::InvalidInput).with_message(format!(
+                    "The request was not understood: {detail}"
+                ))
+            }
+            E::Request(_) | E::Response(_) => AppError::new(ErrorCode::Internal)
+                .with_message("The server could not be reached. Check your connection and try again."),
+            other => AppError::new(ErrorCode::Internal).with_message(other.to_string()),
+        }
+    }
+}
+
+impl From<leptos::server_fn::error::ServerFnErrorErr> for AppError {
+    fn from(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        <AppError as leptos::server_fn::error::FromServerFnError>::from_server_fn_error(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate {code}");
+            assert!(code
+                .as_str()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_'));
+            let json = serde_json::to_string(code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), *code);
+            assert!((400..600).contains(&code.status()));
+        }
+    }
+
+    #[test]
+    fn field_errors_are_found_by_field() {
+        let err = AppError::new(ErrorCode::PasswordWeak).on_field("password");
+        assert_eq!(err.for_field("password").as_deref(), Some(err.message.as_str()));
+        assert_eq!(err.for_field("email"), None);
+        assert_eq!(err.status(), 422);
+    }
+}

@@ -1,0 +1,191 @@
+//! View models: what pages receive from the server. Plain data, compiled for the server and the browser.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A person's role in an organization, strongest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Member,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Owner, Role::Admin, Role::Member];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Member => "Member",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Role> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+
+    /// Admins and owners manage the organization's people, teams and fleets.
+    pub fn can_manage(self) -> bool {
+        self >= Role::Admin
+    }
+}
+
+/// The signed-in person, as every page sees them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub has_password: bool,
+}
+
+/// What every page needs to know about the browser: who is signed in and the CSRF token for its forms.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Visit {
+    pub user: Option<CurrentUser>,
+    pub csrf_token: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationSummary {
+    pub id: i64,
+    pub name: String,
+    pub handle: String,
+    pub my_role: Role,
+    pub member_count: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeamView {
+    pub id: i64,
+    pub name: String,
+    pub members: Vec<TeamMemberView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeamMemberView {
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+/// Everything the organization page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationDetail {
+    pub summary: OrganizationSummary,
+    pub members: Vec<MemberView>,
+    pub invitations: Vec<InvitationView>,
+    pub teams: Vec<TeamView>,
+    pub fleets: Vec<FleetSummary>,
+}
+
+/// An invitation as its recipient sees it before accepting.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvitationPreview {
+    pub organization_name: String,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: Option<String>,
+    pub expired: bool,
+    pub accepted: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FleetOwner {
+    User { id: i64, name: String },
+    Organization { id: i64, name: String },
+}
+
+impl FleetOwner {
+    pub fn label(&self) -> String {
+        match self {
+            FleetOwner::User { name, .. } => format!("{name} (personal)"),
+            FleetOwner::Organization { name, .. } => name.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FleetSummary {
+    pub id: i64,
+    pub name: String,
+    pub owner: FleetOwner,
+    pub device_count: u64,
+    pub can_manage: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceView {
+    pub id: i64,
+    pub fleet_id: i64,
+    pub uuid: String,
+    pub name: String,
+    pub status: String,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FleetDetail {
+    pub fleet: FleetSummary,
+    pub devices: Vec<DeviceView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceDetail {
+    pub fleet: FleetSummary,
+    pub device: DeviceView,
+}
+
+/// The dashboard: my fleets and my organizations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub fleets: Vec<FleetSummary>,
+    pub organizations: Vec<OrganizationSummary>,
+}
+
+/// A signed-in browser in the preferences' "Signed-in devices" list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+    pub auth_method: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub current: bool,
+}

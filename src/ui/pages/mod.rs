@@ -1,0 +1,13 @@
+//! One module per page.
+
+pub mod dashboard;
+pub mod device;
+pub mod fleet;
+pub mod invitation;
+pub mod landing;
+pub mod login;
+pub mod organization;
+pub mod password_reset;
+pub mod preferences;
+pub mod signup;
+pub mod verify_email;
