@@ -86,21 +86,27 @@ fn wants_html() -> bool {
 pub async fn run<T>(body: impl Future<Output = AppResult<T>>) -> AppResult<T> {
     let result = body.await;
     if let Err(err) = &result {
-        if err.code == ErrorCode::Internal {
-            tracing::error!(code = %err.code, message = %err.message, "request failed");
-        } else {
-            tracing::info!(code = %err.code, "request refused");
-        }
-        if !wants_html() {
-            if let (Some(response), Ok(status)) = (
-                use_context::<ResponseOptions>(),
-                StatusCode::from_u16(err.status()),
-            ) {
-                response.set_status(status);
-            }
-        }
+        respond_with(err);
     }
     result
+}
+
+/// Logs a failure and gives the response the error's HTTP status. Also called for failures of the server-function
+/// machinery itself (an argument that does not parse), which never reach `run`.
+pub fn respond_with(err: &AppError) {
+    if err.code == ErrorCode::Internal {
+        tracing::error!(code = %err.code, message = %err.message, "request failed");
+    } else {
+        tracing::info!(code = %err.code, "request refused");
+    }
+    if !wants_html() {
+        if let (Some(response), Ok(status)) = (
+            use_context::<ResponseOptions>(),
+            StatusCode::from_u16(err.status()),
+        ) {
+            response.set_status(status);
+        }
+    }
 }
 
 /// Sends the browser to `path` after the call (both with and without JavaScript).

@@ -21,8 +21,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Where the compiled site (`pkg/`, CSS, assets) lives.
     pub site_root: PathBuf,
-    /// `smtp://user:pass@host:port` (STARTTLS when offered), `smtps://…` (TLS), or `smtp+plain://host:port`
-    /// (no TLS, loopback test servers only). Without it, mail goes to `outbox_dir`.
+    /// `smtps://user:pass@host:465` (TLS), `smtp://user:pass@host:587?tls=required` (STARTTLS), or
+    /// `smtp://host:25` (unencrypted: only for a relay on the same host). Without it, mail goes to `outbox_dir`.
     pub smtp_url: Option<String>,
     /// Sender of every email.
     pub mail_from: String,

@@ -117,8 +117,10 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 
 fn http_server(state: AppState, options: LeptosOptions, listener: TcpListener) -> Result<Server, StartupError> {
     let site_root = options.site_root.to_string();
+    // The route list is computed once by rendering the app's router; every worker gets a copy.
+    let routes = generate_route_list(PortcullisApp);
     let server = HttpServer::new(move || {
-        let routes = generate_route_list(PortcullisApp);
+        let routes = routes.clone();
         let context_state = state.clone();
         let shell_options = options.clone();
         App::new()
@@ -128,10 +130,23 @@ fn http_server(state: AppState, options: LeptosOptions, listener: TcpListener) -
             .service(Files::new("/pkg", format!("{site_root}/pkg")))
             .leptos_routes_with_context(
                 routes,
-                move || provide_context(context_state.clone()),
-                move || shell(shell_options.clone()),
+                {
+                    let context_state = context_state.clone();
+                    move || provide_context(context_state.clone())
+                },
+                {
+                    let shell_options = shell_options.clone();
+                    move || shell(shell_options.clone())
+                },
             )
-            .service(Files::new("/", site_root.clone()))
+            // Static assets; any other path renders the app, whose router shows the not-found page with a 404.
+            .service(
+                Files::new("/", site_root.clone()).default_handler(leptos_actix::render_app_async_with_context(
+                    move || provide_context(context_state.clone()),
+                    move || shell(shell_options.clone()),
+                    leptos_router::Method::Get,
+                )),
+            )
             .wrap(from_fn(visitor::middleware))
             .wrap(
                 DefaultHeaders::new()

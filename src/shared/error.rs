@@ -171,7 +171,7 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
 
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
         use leptos::server_fn::error::ServerFnErrorErr as E;
-        match value {
+        let error = match value {
             E::Args(detail) | E::MissingArg(detail) | E::Deserialization(detail) => {
                 AppError::new(ErrorCode::InvalidInput).with_message(format!(
                     "The request was not understood: {detail}"
@@ -180,7 +180,10 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
             E::Request(_) | E::Response(_) => AppError::new(ErrorCode::Internal)
                 .with_message("The server could not be reached. Check your connection and try again."),
             other => AppError::new(ErrorCode::Internal).with_message(other.to_string()),
-        }
+        };
+        #[cfg(feature = "ssr")]
+        crate::api::edge::respond_with(&error);
+        error
     }
 }
 

@@ -64,8 +64,8 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
     .unwrap_or(false)
 }
 
-/// Refuses passwords that are too short, too long, or easy to guess (zxcvbn score below 3, taking the person's
-/// email and name into account).
+/// Refuses passwords that are too short, too long, contain the person's name or email address, or are easy to guess
+/// (zxcvbn score below 3, which also knows the person's name and email).
 pub fn check_strength(password: &str, user_inputs: &[&str]) -> Result<(), AppError> {
     let length = password.chars().count();
     if length < MIN_LENGTH {
@@ -73,6 +73,24 @@ pub fn check_strength(password: &str, user_inputs: &[&str]) -> Result<(), AppErr
     }
     if length > MAX_LENGTH {
         return Err(AppError::new(ErrorCode::PasswordTooLong).on_field("password"));
+    }
+    let squashed = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let password_squashed = squashed(password);
+    let personal = user_inputs.iter().flat_map(|input| {
+        let local_part = input.split('@').next().unwrap_or_default();
+        [squashed(input), squashed(local_part)]
+    });
+    for token in personal {
+        if token.chars().count() >= 4 && password_squashed.contains(&token) {
+            return Err(AppError::new(ErrorCode::PasswordWeak)
+                .with_message("Do not use your name or email address in your password.")
+                .on_field("password"));
+        }
     }
     let inputs: Vec<&str> = user_inputs
         .iter()

@@ -1,0 +1,55 @@
+// Helpers shared by the end-to-end tests: reading mail from the test SMTP server, the app's SQLite database, and
+// screenshots saved under end2end/screenshots/.
+import { expect, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const screenshotDir = path.resolve(here, '..', 'screenshots');
+export const databasePath = path.resolve(here, '..', '.run', 'data', 'portcullis.db');
+export const PASSWORD = 'violet-tractor-mango-71';
+
+export interface Mail {
+  to: string[];
+  subject: string;
+  text: string;
+}
+
+/** Waits for the newest message to `to` whose subject contains `subject`. */
+export async function waitForMail(to: string, subject: string): Promise<Mail> {
+  let found: Mail | undefined;
+  await expect
+    .poll(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:2526/messages?to=${encodeURIComponent(to)}`);
+        const list = (await res.json()) as Mail[];
+        found = list.reverse().find((m) => m.subject.includes(subject));
+        return found !== undefined;
+      },
+      { message: `mail to ${to} with subject containing "${subject}"`, timeout: 10_000 },
+    )
+    .toBe(true);
+  return found!;
+}
+
+/** The first link to the app in a message, as a path with query. */
+export function linkIn(mail: Mail): string {
+  const match = mail.text.match(/http:\/\/127\.0\.0\.1:\d+(\/\S+)/);
+  if (!match) throw new Error(`no link in mail: ${mail.text}`);
+  return match[1];
+}
+
+/** Runs SQL against the app's SQLite database (used only to move a link's expiry into the past). */
+export function sql(statement: string): string {
+  return execFileSync('sqlite3', [databasePath, statement], { encoding: 'utf8' });
+}
+
+export async function snap(page: Page, name: string) {
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/** Waits until the page is hydrated, so clicks go through the client-side app. */
+export async function hydrated(page: Page) {
+  await page.waitForLoadState('networkidle');
+}

@@ -1,0 +1,8 @@
+//! The one integration-test binary: each test starts the real app (port 0, fresh database, real SMTP server) on
+//! every configured database engine and drives it over HTTP.
+
+mod accounts;
+mod fleets;
+mod helpers;
+mod organizations;
+mod web;
