@@ -10,7 +10,11 @@ mod cli {
     use std::sync::Arc;
 
     #[derive(Parser)]
-    #[command(name = "portcullis", version, about = "Portcullis: cloud dashboard with enterprise SSO")]
+    #[command(
+        name = "portcullis",
+        version,
+        about = "Portcullis: cloud dashboard with enterprise SSO"
+    )]
     struct Cli {
         /// TOML configuration file (also PORTCULLIS_CONFIG). Environment variables PORTCULLIS_* override it.
         #[arg(long, global = true, env = "PORTCULLIS_CONFIG")]
@@ -40,7 +44,11 @@ mod cli {
             }
         };
         if let Some(format) = cli.log_format.as_deref() {
-            config.log_format = if format == "json" { LogFormat::Json } else { LogFormat::Text };
+            config.log_format = if format == "json" {
+                LogFormat::Json
+            } else {
+                LogFormat::Text
+            };
         }
         telemetry::init(config.log_format);
         tracing::debug!(?config, "configuration loaded");

@@ -254,7 +254,11 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(RateLimits::Table)
                     .col(text(RateLimits::Bucket))
-                    .col(ColumnDef::new(RateLimits::WindowStart).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(RateLimits::WindowStart)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(RateLimits::Hits).integer().not_null())
                     .col(time(RateLimits::ExpiresAt))
                     .primary_key(

@@ -41,13 +41,21 @@ pub async fn sign_up(
     use crate::server::services::accounts::{self, SignupInput, SignupOutcome};
     edge::run(async move {
         let (state, visitor) = edge::form(csrf_token.as_deref())?;
-        let input = SignupInput { name, email, password, invitation_token: invitation };
+        let input = SignupInput {
+            name,
+            email,
+            password,
+            invitation_token: invitation,
+        };
         match accounts::sign_up(&state, input, &visitor.origin).await? {
             SignupOutcome::CheckEmail => {
                 edge::redirect("/signup/check-email");
                 Ok(SignupResult::CheckEmail)
             }
-            SignupOutcome::SignedIn { session_token, organization_id } => {
+            SignupOutcome::SignedIn {
+                session_token,
+                organization_id,
+            } => {
                 edge::set_session_cookie(&state, &session_token);
                 edge::redirect(&format!("/organizations/{organization_id}"));
                 Ok(SignupResult::SignedIn)
@@ -70,7 +78,10 @@ pub async fn verify_email(token: String) -> Result<String, AppError> {
 }
 
 #[server(endpoint = "resend_verification")]
-pub async fn resend_verification(csrf_token: Option<String>, email: String) -> Result<(), AppError> {
+pub async fn resend_verification(
+    csrf_token: Option<String>,
+    email: String,
+) -> Result<(), AppError> {
     use crate::api::edge;
     use crate::server::services::accounts;
     edge::run(async move {
@@ -119,7 +130,10 @@ pub async fn log_out(csrf_token: Option<String>) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "request_password_reset")]
-pub async fn request_password_reset(csrf_token: Option<String>, email: String) -> Result<(), AppError> {
+pub async fn request_password_reset(
+    csrf_token: Option<String>,
+    email: String,
+) -> Result<(), AppError> {
     use crate::api::edge;
     use crate::server::services::accounts;
     edge::run(async move {

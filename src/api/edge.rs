@@ -8,8 +8,8 @@ use leptos::prelude::use_context;
 use leptos_actix::{Request, ResponseOptions};
 use std::future::Future;
 
-use crate::server::auth::visitor::{removal_cookie, session_cookie, SignedIn, Visitor};
 use crate::server::auth::sessions;
+use crate::server::auth::visitor::{removal_cookie, session_cookie, SignedIn, Visitor};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 
@@ -32,7 +32,9 @@ pub fn visitor() -> AppResult<Visitor> {
 pub fn form(csrf_token: Option<&str>) -> AppResult<(AppState, Visitor)> {
     let state = state()?;
     let visitor = visitor()?;
-    state.csrf.verify(visitor.csrf_binding.as_deref(), csrf_token)?;
+    state
+        .csrf
+        .verify(visitor.csrf_binding.as_deref(), csrf_token)?;
     Ok((state, visitor))
 }
 
@@ -68,7 +70,10 @@ pub fn set_session_cookie(state: &AppState, token: &str) {
 }
 
 pub fn clear_session_cookie(state: &AppState) {
-    add_cookie(&removal_cookie(sessions::COOKIE, state.config.secure_cookies()));
+    add_cookie(&removal_cookie(
+        sessions::COOKIE,
+        state.config.secure_cookies(),
+    ));
 }
 
 /// A browser posting a plain HTML form (no JavaScript) must get leptos' redirect back to the page, which carries

@@ -7,18 +7,23 @@ use crate::shared::models::{DeviceDetail, FleetDetail};
 
 /// `owner` is `me` for a personal fleet, or an organization id.
 #[server(endpoint = "create_fleet")]
-pub async fn create_fleet(csrf_token: Option<String>, name: String, owner: String) -> Result<i64, AppError> {
+pub async fn create_fleet(
+    csrf_token: Option<String>,
+    name: String,
+    owner: String,
+) -> Result<i64, AppError> {
     use crate::api::edge;
     use crate::server::services::fleets::{self, NewFleetOwner};
     use crate::shared::error::ErrorCode;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        let owner = match owner.trim() {
-            "me" | "" => NewFleetOwner::Me,
-            id => NewFleetOwner::Organization(id.parse().map_err(|_| {
-                AppError::new(ErrorCode::OrganizationNotFound).on_field("owner")
-            })?),
-        };
+        let owner =
+            match owner.trim() {
+                "me" | "" => NewFleetOwner::Me,
+                id => NewFleetOwner::Organization(id.parse().map_err(|_| {
+                    AppError::new(ErrorCode::OrganizationNotFound).on_field("owner")
+                })?),
+            };
         let fleet_id = fleets::create(&state, me.user.id, &name, owner).await?;
         edge::redirect(&format!("/fleets/{fleet_id}"));
         Ok(fleet_id)
@@ -38,7 +43,11 @@ pub async fn fleet(fleet_id: i64) -> Result<FleetDetail, AppError> {
 }
 
 #[server(endpoint = "rename_fleet")]
-pub async fn rename_fleet(csrf_token: Option<String>, fleet_id: i64, name: String) -> Result<(), AppError> {
+pub async fn rename_fleet(
+    csrf_token: Option<String>,
+    fleet_id: i64,
+    name: String,
+) -> Result<(), AppError> {
     use crate::api::edge;
     use crate::server::services::fleets;
     edge::run(async move {
@@ -62,12 +71,24 @@ pub async fn delete_fleet(csrf_token: Option<String>, fleet_id: i64) -> Result<(
 }
 
 #[server(endpoint = "add_device")]
-pub async fn add_device(csrf_token: Option<String>, fleet_id: i64, name: String, uuid: Option<String>) -> Result<i64, AppError> {
+pub async fn add_device(
+    csrf_token: Option<String>,
+    fleet_id: i64,
+    name: String,
+    uuid: Option<String>,
+) -> Result<i64, AppError> {
     use crate::api::edge;
     use crate::server::services::fleets;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        fleets::add_device(&state, me.user.id, fleet_id, &name, uuid.as_deref().unwrap_or_default()).await
+        fleets::add_device(
+            &state,
+            me.user.id,
+            fleet_id,
+            &name,
+            uuid.as_deref().unwrap_or_default(),
+        )
+        .await
     })
     .await
 }
@@ -84,7 +105,11 @@ pub async fn device(device_id: i64) -> Result<DeviceDetail, AppError> {
 }
 
 #[server(endpoint = "rename_device")]
-pub async fn rename_device(csrf_token: Option<String>, device_id: i64, name: String) -> Result<(), AppError> {
+pub async fn rename_device(
+    csrf_token: Option<String>,
+    device_id: i64,
+    name: String,
+) -> Result<(), AppError> {
     use crate::api::edge;
     use crate::server::services::fleets;
     edge::run(async move {

@@ -29,7 +29,8 @@ pub async fn create_organization(
     use crate::server::services::organizations::{self, NewOrganization};
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        let created = organizations::create(&state, me.user.id, NewOrganization { name, handle }).await?;
+        let created =
+            organizations::create(&state, me.user.id, NewOrganization { name, handle }).await?;
         edge::redirect(&format!("/organizations/{}", created.id));
         Ok(created.id)
     })
@@ -48,7 +49,11 @@ pub async fn organization(organization_id: i64) -> Result<OrganizationDetail, Ap
 }
 
 #[server(endpoint = "rename_organization")]
-pub async fn rename_organization(csrf_token: Option<String>, organization_id: i64, name: String) -> Result<(), AppError> {
+pub async fn rename_organization(
+    csrf_token: Option<String>,
+    organization_id: i64,
+    name: String,
+) -> Result<(), AppError> {
     use crate::api::edge;
     use crate::server::services::organizations;
     edge::run(async move {
@@ -76,7 +81,11 @@ pub async fn invite_member(
 }
 
 #[server(endpoint = "revoke_invitation")]
-pub async fn revoke_invitation(csrf_token: Option<String>, organization_id: i64, invitation_id: i64) -> Result<(), AppError> {
+pub async fn revoke_invitation(
+    csrf_token: Option<String>,
+    organization_id: i64,
+    invitation_id: i64,
+) -> Result<(), AppError> {
     use crate::api::edge;
     use crate::server::services::organizations;
     edge::run(async move {
@@ -103,7 +112,11 @@ pub async fn change_member_role(
 }
 
 #[server(endpoint = "remove_member")]
-pub async fn remove_member(csrf_token: Option<String>, organization_id: i64, user_id: i64) -> Result<(), AppError> {
+pub async fn remove_member(
+    csrf_token: Option<String>,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<(), AppError> {
     use crate::api::edge;
     use crate::server::services::organizations;
     edge::run(async move {
@@ -138,7 +151,11 @@ pub async fn accept_invitation(csrf_token: Option<String>, token: String) -> Res
 }
 
 #[server(endpoint = "create_team")]
-pub async fn create_team(csrf_token: Option<String>, organization_id: i64, name: String) -> Result<(), AppError> {
+pub async fn create_team(
+    csrf_token: Option<String>,
+    organization_id: i64,
+    name: String,
+) -> Result<(), AppError> {
     use crate::api::edge;
     use crate::server::services::teams;
     edge::run(async move {
@@ -150,7 +167,12 @@ pub async fn create_team(csrf_token: Option<String>, organization_id: i64, name:
 }
 
 #[server(endpoint = "rename_team")]
-pub async fn rename_team(csrf_token: Option<String>, organization_id: i64, team_id: i64, name: String) -> Result<(), AppError> {
+pub async fn rename_team(
+    csrf_token: Option<String>,
+    organization_id: i64,
+    team_id: i64,
+    name: String,
+) -> Result<(), AppError> {
     use crate::api::edge;
     use crate::server::services::teams;
     edge::run(async move {
@@ -161,7 +183,11 @@ pub async fn rename_team(csrf_token: Option<String>, organization_id: i64, team_
 }
 
 #[server(endpoint = "delete_team")]
-pub async fn delete_team(csrf_token: Option<String>, organization_id: i64, team_id: i64) -> Result<(), AppError> {
+pub async fn delete_team(
+    csrf_token: Option<String>,
+    organization_id: i64,
+    team_id: i64,
+) -> Result<(), AppError> {
     use crate::api::edge;
     use crate::server::services::teams;
     edge::run(async move {

@@ -28,8 +28,15 @@ pub async fn change_password(
     use crate::server::services::accounts;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        accounts::change_password(&state, me.user.id, &me.session_id, current_password, password, &confirm_password)
-            .await
+        accounts::change_password(
+            &state,
+            me.user.id,
+            &me.session_id,
+            current_password,
+            password,
+            &confirm_password,
+        )
+        .await
     })
     .await
 }
@@ -46,7 +53,10 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
 }
 
 #[server(endpoint = "revoke_session")]
-pub async fn revoke_session(csrf_token: Option<String>, session_id: String) -> Result<(), AppError> {
+pub async fn revoke_session(
+    csrf_token: Option<String>,
+    session_id: String,
+) -> Result<(), AppError> {
     use crate::api::edge;
     use crate::server::auth::sessions;
     edge::run(async move {

@@ -121,7 +121,10 @@ impl Config {
             ));
         }
         if let Some(db) = &self.database_url {
-            if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+            if !(db.starts_with("sqlite:")
+                || db.starts_with("postgres://")
+                || db.starts_with("postgresql://"))
+            {
                 return Err(ConfigError::Invalid(
                     "database_url must start with sqlite:, postgres:// or postgresql://".into(),
                 ));

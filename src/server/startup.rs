@@ -69,7 +69,10 @@ fn leptos_options() -> Result<LeptosOptions, StartupError> {
 }
 
 /// Connects and migrates the database and prepares the shared state.
-pub async fn prepare_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
+pub async fn prepare_state(
+    config: Config,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, StartupError> {
     let db = db::connect_and_migrate(&config.database_url()).await?;
     let csrf_key = shared_secret(&db, "csrf", clock.now())
         .await
@@ -88,16 +91,26 @@ impl Application {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let listen = config.listen;
         let state = prepare_state(config, clock).await?;
-        let listener = TcpListener::bind(listen).map_err(|source| StartupError::Listen { addr: listen, source })?;
+        let listener = TcpListener::bind(listen).map_err(|source| StartupError::Listen {
+            addr: listen,
+            source,
+        })?;
         let addr = listener
             .local_addr()
-            .map_err(|source| StartupError::Listen { addr: listen, source })?;
+            .map_err(|source| StartupError::Listen {
+                addr: listen,
+                source,
+            })?;
         let mut options = leptos_options()?;
         options.site_addr = addr;
         let server = http_server(state.clone(), options, listener)?;
         maintenance::spawn(state.clone());
         tracing::info!(%addr, base_url = %state.config.base_url, "listening");
-        Ok(Self { addr, state, server })
+        Ok(Self {
+            addr,
+            state,
+            server,
+        })
     }
 
     pub async fn run(self) -> std::io::Result<()> {
@@ -110,12 +123,17 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
         Err(err) => {
             tracing::error!(error = %err, "health check: database unreachable");
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "database unavailable"}))
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({"status": "database unavailable"}))
         }
     }
 }
 
-fn http_server(state: AppState, options: LeptosOptions, listener: TcpListener) -> Result<Server, StartupError> {
+fn http_server(
+    state: AppState,
+    options: LeptosOptions,
+    listener: TcpListener,
+) -> Result<Server, StartupError> {
     let site_root = options.site_root.to_string();
     // The route list is computed once by rendering the app's router; every worker gets a copy.
     let routes = generate_route_list(PortcullisApp);
@@ -140,13 +158,13 @@ fn http_server(state: AppState, options: LeptosOptions, listener: TcpListener) -
                 },
             )
             // Static assets; any other path renders the app, whose router shows the not-found page with a 404.
-            .service(
-                Files::new("/", site_root.clone()).default_handler(leptos_actix::render_app_async_with_context(
+            .service(Files::new("/", site_root.clone()).default_handler(
+                leptos_actix::render_app_async_with_context(
                     move || provide_context(context_state.clone()),
                     move || shell(shell_options.clone()),
                     leptos_router::Method::Get,
-                )),
-            )
+                ),
+            ))
             .wrap(from_fn(visitor::middleware))
             .wrap(
                 DefaultHeaders::new()
@@ -154,7 +172,10 @@ fn http_server(state: AppState, options: LeptosOptions, listener: TcpListener) -
                     .add((header::X_FRAME_OPTIONS, "DENY"))
                     .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                     .add((header::REFERRER_POLICY, "same-origin"))
-                    .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()")),
+                    .add((
+                        "Permissions-Policy",
+                        "camera=(), microphone=(), geolocation=()",
+                    )),
             )
             .wrap(Compress::default())
             .wrap(from_fn(request_id_header))
@@ -170,11 +191,15 @@ fn http_server(state: AppState, options: LeptosOptions, listener: TcpListener) -
 async fn request_id_header(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
-) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody + 'static>, actix_web::Error> {
+) -> Result<
+    actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody + 'static>,
+    actix_web::Error,
+> {
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
     let mut res = next.call(req).await?;
     if let Some(value) = request_id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {
-        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), value);
     }
     Ok(res)
 }

@@ -173,12 +173,12 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         let error = match value {
             E::Args(detail) | E::MissingArg(detail) | E::Deserialization(detail) => {
-                AppError::new(ErrorCode::InvalidInput).with_message(format!(
-                    "The request was not understood: {detail}"
-                ))
+                AppError::new(ErrorCode::InvalidInput)
+                    .with_message(format!("The request was not understood: {detail}"))
             }
-            E::Request(_) | E::Response(_) => AppError::new(ErrorCode::Internal)
-                .with_message("The server could not be reached. Check your connection and try again."),
+            E::Request(_) | E::Response(_) => AppError::new(ErrorCode::Internal).with_message(
+                "The server could not be reached. Check your connection and try again.",
+            ),
             other => AppError::new(ErrorCode::Internal).with_message(other.to_string()),
         };
         #[cfg(feature = "ssr")]
@@ -216,7 +216,10 @@ mod tests {
     #[test]
     fn field_errors_are_found_by_field() {
         let err = AppError::new(ErrorCode::PasswordWeak).on_field("password");
-        assert_eq!(err.for_field("password").as_deref(), Some(err.message.as_str()));
+        assert_eq!(
+            err.for_field("password").as_deref(),
+            Some(err.message.as_str())
+        );
         assert_eq!(err.for_field("email"), None);
         assert_eq!(err.status(), 422);
     }

@@ -39,8 +39,18 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(safe_next(Some("/fleets/3")), "/fleets/3");
-        assert_eq!(safe_next(Some("/invitations/abc?x=1")), "/invitations/abc?x=1");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "", "fleets"] {
+        assert_eq!(
+            safe_next(Some("/invitations/abc?x=1")),
+            "/invitations/abc?x=1"
+        );
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+            "fleets",
+        ] {
             assert_eq!(safe_next(Some(bad)), DEFAULT_AFTER_LOGIN, "{bad}");
         }
         assert_eq!(safe_next(None), DEFAULT_AFTER_LOGIN);

@@ -9,14 +9,22 @@ async fn sign_up_verify_and_log_in() {
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
         let browser = app.browser();
-        let reply = browser.sign_up("Ada Lovelace", "Ada@Example.com", PASSWORD).await;
+        let reply = browser
+            .sign_up("Ada Lovelace", "Ada@Example.com", PASSWORD)
+            .await;
         reply.assert_ok();
         assert_eq!(reply.location().as_deref(), Some("/signup/check-email"));
 
         // Not verified yet: the correct password is refused with its own code.
-        browser.log_in("ada@example.com", PASSWORD).await.assert_error(403, "auth.email_not_verified");
+        browser
+            .log_in("ada@example.com", PASSWORD)
+            .await
+            .assert_error(403, "auth.email_not_verified");
 
-        let mail = app.mail.wait_for("ada@example.com", "Verify your email").await;
+        let mail = app
+            .mail
+            .wait_for("ada@example.com", "Verify your email")
+            .await;
         assert!(mail.link_path().starts_with("/verify-email?token="));
         let verified = browser.verify(&mail).await;
         verified.assert_ok();
@@ -29,8 +37,14 @@ async fn sign_up_verify_and_log_in() {
         assert!(cookies.contains("pc_session="), "{cookies}");
         assert!(cookies.contains("HttpOnly"), "{cookies}");
         assert!(cookies.contains("SameSite=Lax"), "{cookies}");
-        assert!(!cookies.contains("Secure"), "plain-http base URL: no Secure flag: {cookies}");
-        assert_eq!(browser.signed_in_email().await.as_deref(), Some("ada@example.com"));
+        assert!(
+            !cookies.contains("Secure"),
+            "plain-http base URL: no Secure flag: {cookies}"
+        );
+        assert_eq!(
+            browser.signed_in_email().await.as_deref(),
+            Some("ada@example.com")
+        );
     }
 }
 
@@ -39,11 +53,17 @@ async fn verification_link_works_once_and_bad_links_are_refused() {
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
         let browser = app.browser();
-        browser.sign_up("Grace", "grace@example.com", PASSWORD).await.assert_ok();
+        browser
+            .sign_up("Grace", "grace@example.com", PASSWORD)
+            .await
+            .assert_ok();
         let mail = app.mail.wait_for("grace@example.com", "Verify").await;
         browser.verify(&mail).await.assert_ok();
         browser.verify(&mail).await.assert_error(410, "token.used");
-        browser.call_raw("verify_email", &[("token", "not-a-real-token")]).await.assert_error(422, "token.invalid");
+        browser
+            .call_raw("verify_email", &[("token", "not-a-real-token")])
+            .await
+            .assert_error(422, "token.invalid");
     }
 }
 
@@ -55,12 +75,21 @@ async fn weak_passwords_and_bad_input_are_refused_and_nothing_is_written() {
         let short = browser.sign_up("Ann", "ann@example.com", "short").await;
         short.assert_error(422, "account.password_too_short");
         assert_eq!(short.field(), Some("password"));
-        browser.sign_up("Ann", "ann@example.com", "password123").await.assert_error(422, "account.password_weak");
-        browser.sign_up("Ann", "ann@example.com", "ann@example.com1").await.assert_error(422, "account.password_weak");
+        browser
+            .sign_up("Ann", "ann@example.com", "password123")
+            .await
+            .assert_error(422, "account.password_weak");
+        browser
+            .sign_up("Ann", "ann@example.com", "ann@example.com1")
+            .await
+            .assert_error(422, "account.password_weak");
         let email = browser.sign_up("Ann", "not-an-email", PASSWORD).await;
         email.assert_error(422, "account.email_invalid");
         assert_eq!(email.field(), Some("email"));
-        browser.sign_up("   ", "ann@example.com", PASSWORD).await.assert_error(422, "account.name_invalid");
+        browser
+            .sign_up("   ", "ann@example.com", PASSWORD)
+            .await
+            .assert_error(422, "account.name_invalid");
         assert_eq!(user::Entity::find().count(&app.state.db).await.unwrap(), 0);
         assert!(app.mail.all().is_empty());
     }
@@ -72,15 +101,27 @@ async fn duplicate_sign_up_reveals_nothing_on_screen_and_tells_the_owner_by_emai
         let app = TestApp::spawn(&backend).await;
         app.signed_in_user("Owner", "dup@example.com").await;
         let stranger = app.browser();
-        let reply = stranger.sign_up("Impostor", "DUP@example.com", "another-strong-pass-42").await;
+        let reply = stranger
+            .sign_up("Impostor", "DUP@example.com", "another-strong-pass-42")
+            .await;
         reply.assert_ok();
-        assert_eq!(reply.location().as_deref(), Some("/signup/check-email"), "same answer as a new address");
+        assert_eq!(
+            reply.location().as_deref(),
+            Some("/signup/check-email"),
+            "same answer as a new address"
+        );
         let mail = app.mail.wait_for("dup@example.com", "already have").await;
         assert!(mail.body().contains("already has an account"));
         assert_eq!(user::Entity::find().count(&app.state.db).await.unwrap(), 1);
         // The original password still works, the impostor's does not.
-        app.browser().log_in("dup@example.com", PASSWORD).await.assert_ok();
-        app.browser().log_in("dup@example.com", "another-strong-pass-42").await.assert_error(401, "auth.invalid_credentials");
+        app.browser()
+            .log_in("dup@example.com", PASSWORD)
+            .await
+            .assert_ok();
+        app.browser()
+            .log_in("dup@example.com", "another-strong-pass-42")
+            .await
+            .assert_error(401, "auth.invalid_credentials");
     }
 }
 
@@ -90,8 +131,12 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
         let app = TestApp::spawn(&backend).await;
         app.signed_in_user("Lin", "lin@example.com").await;
         let browser = app.browser();
-        let wrong = browser.log_in("lin@example.com", "wrong-password-123").await;
-        let unknown = browser.log_in("nobody@example.com", "wrong-password-123").await;
+        let wrong = browser
+            .log_in("lin@example.com", "wrong-password-123")
+            .await;
+        let unknown = browser
+            .log_in("nobody@example.com", "wrong-password-123")
+            .await;
         wrong.assert_error(401, "auth.invalid_credentials");
         unknown.assert_error(401, "auth.invalid_credentials");
         assert_eq!(wrong.body, unknown.body);
@@ -105,21 +150,45 @@ async fn forms_without_a_valid_csrf_token_are_refused() {
         let app = TestApp::spawn(&backend).await;
         let browser = app.browser();
         browser
-            .call_raw("sign_up", &[("name", "X"), ("email", "x@example.com"), ("password", PASSWORD)])
+            .call_raw(
+                "sign_up",
+                &[
+                    ("name", "X"),
+                    ("email", "x@example.com"),
+                    ("password", PASSWORD),
+                ],
+            )
             .await
             .assert_error(403, "csrf.missing");
         let other_token = app.browser().csrf().await;
         browser.csrf().await; // this browser gets its own pre-login cookie
         browser
-            .call_raw("sign_up", &[("csrf_token", &other_token), ("name", "X"), ("email", "x@example.com"), ("password", PASSWORD)])
+            .call_raw(
+                "sign_up",
+                &[
+                    ("csrf_token", &other_token),
+                    ("name", "X"),
+                    ("email", "x@example.com"),
+                    ("password", PASSWORD),
+                ],
+            )
             .await
             .assert_error(403, "csrf.invalid");
         assert_eq!(user::Entity::find().count(&app.state.db).await.unwrap(), 0);
 
         // Signed in, the token is bound to the session: the pre-login token no longer works.
         let signed_in = app.signed_in_user("Csrf", "csrf@example.com").await;
-        signed_in.call_raw("change_name", &[("csrf_token", &other_token), ("name", "Hacked")]).await.assert_error(403, "csrf.invalid");
-        signed_in.call("change_name", &[("name", "Renamed")]).await.assert_ok();
+        signed_in
+            .call_raw(
+                "change_name",
+                &[("csrf_token", &other_token), ("name", "Hacked")],
+            )
+            .await
+            .assert_error(403, "csrf.invalid");
+        signed_in
+            .call("change_name", &[("name", "Renamed")])
+            .await
+            .assert_ok();
     }
 }
 
@@ -133,8 +202,15 @@ async fn login_issues_a_new_session_and_logout_ends_it() {
         let planted = app.browser();
         planted.set_cookie("pc_session=attacker-chosen-value");
         assert_eq!(planted.signed_in_email().await, None);
-        planted.log_in("sam@example.com", PASSWORD).await.assert_ok();
-        assert!(!planted.cookies().contains("attacker-chosen-value"), "{}", planted.cookies());
+        planted
+            .log_in("sam@example.com", PASSWORD)
+            .await
+            .assert_ok();
+        assert!(
+            !planted.cookies().contains("attacker-chosen-value"),
+            "{}",
+            planted.cookies()
+        );
         let attacker = app.browser();
         attacker.set_cookie("pc_session=attacker-chosen-value");
         assert_eq!(attacker.signed_in_email().await, None);
@@ -142,10 +218,16 @@ async fn login_issues_a_new_session_and_logout_ends_it() {
         // A copy of the session cookie works until logout, then never again.
         let copy = app.browser();
         copy.set_cookie(&browser.cookies());
-        assert_eq!(copy.signed_in_email().await.as_deref(), Some("sam@example.com"));
+        assert_eq!(
+            copy.signed_in_email().await.as_deref(),
+            Some("sam@example.com")
+        );
         let out = browser.call("log_out", &[]).await;
         out.assert_ok();
-        assert!(browser.cookie_header(&out).iter().any(|c| c.starts_with("pc_session=;")));
+        assert!(browser
+            .cookie_header(&out)
+            .iter()
+            .any(|c| c.starts_with("pc_session=;")));
         assert_eq!(browser.signed_in_email().await, None);
         assert_eq!(copy.signed_in_email().await, None);
     }
@@ -161,10 +243,16 @@ async fn sessions_expire_when_idle_and_at_their_absolute_limit() {
         .await;
         let browser = app.signed_in_user("Ida", "ida@example.com").await;
         app.clock.advance(chrono::Duration::minutes(29));
-        assert!(browser.signed_in_email().await.is_some(), "activity within the idle limit");
+        assert!(
+            browser.signed_in_email().await.is_some(),
+            "activity within the idle limit"
+        );
         app.clock.advance(chrono::Duration::minutes(31));
         assert_eq!(browser.signed_in_email().await, None, "idle for 31 minutes");
-        browser.call_raw("sessions", &[]).await.assert_error(401, "auth.not_signed_in");
+        browser
+            .call_raw("sessions", &[])
+            .await
+            .assert_error(401, "auth.not_signed_in");
 
         let active = app.browser();
         active.log_in("ida@example.com", PASSWORD).await.assert_ok();
@@ -173,7 +261,11 @@ async fn sessions_expire_when_idle_and_at_their_absolute_limit() {
             assert!(active.signed_in_email().await.is_some());
         }
         app.clock.advance(chrono::Duration::minutes(25));
-        assert_eq!(active.signed_in_email().await, None, "past the absolute limit despite activity");
+        assert_eq!(
+            active.signed_in_email().await,
+            None,
+            "past the absolute limit despite activity"
+        );
     }
 }
 
@@ -183,7 +275,10 @@ async fn ended_session_is_reported_as_expired() {
         let app = TestApp::spawn_with(&backend, |c| c.session_idle_minutes = 5).await;
         let browser = app.signed_in_user("Eve", "eve@example.com").await;
         app.clock.advance(chrono::Duration::minutes(6));
-        browser.call_raw("sessions", &[]).await.assert_error(401, "auth.session_expired");
+        browser
+            .call_raw("sessions", &[])
+            .await
+            .assert_error(401, "auth.session_expired");
     }
 }
 
@@ -193,7 +288,9 @@ async fn password_reset_link_works_once_within_an_hour_and_ends_all_sessions() {
         let app = TestApp::spawn(&backend).await;
         let old_session = app.signed_in_user("Rita", "rita@example.com").await;
         let browser = app.browser();
-        let asked = browser.call("request_password_reset", &[("email", "rita@example.com")]).await;
+        let asked = browser
+            .call("request_password_reset", &[("email", "rita@example.com")])
+            .await;
         asked.assert_ok();
         assert_eq!(asked.location().as_deref(), Some("/forgot-password/sent"));
         let mail = app.mail.wait_for("rita@example.com", "Reset your").await;
@@ -201,26 +298,66 @@ async fn password_reset_link_works_once_within_an_hour_and_ends_all_sessions() {
         let new_password = "copper-lantern-harbor-9";
 
         browser
-            .call("reset_password", &[("token", &token), ("password", new_password), ("confirm_password", "different-one-entirely")])
+            .call(
+                "reset_password",
+                &[
+                    ("token", &token),
+                    ("password", new_password),
+                    ("confirm_password", "different-one-entirely"),
+                ],
+            )
             .await
             .assert_error(422, "account.password_mismatch");
         browser
-            .call("reset_password", &[("token", &token), ("password", "password1234"), ("confirm_password", "password1234")])
+            .call(
+                "reset_password",
+                &[
+                    ("token", &token),
+                    ("password", "password1234"),
+                    ("confirm_password", "password1234"),
+                ],
+            )
             .await
             .assert_error(422, "account.password_weak");
         let done = browser
-            .call("reset_password", &[("token", &token), ("password", new_password), ("confirm_password", new_password)])
+            .call(
+                "reset_password",
+                &[
+                    ("token", &token),
+                    ("password", new_password),
+                    ("confirm_password", new_password),
+                ],
+            )
             .await;
         done.assert_ok();
         assert_eq!(done.location().as_deref(), Some("/login?reset=1"));
-        assert_eq!(old_session.signed_in_email().await, None, "sessions end at a reset");
-        browser.log_in("rita@example.com", PASSWORD).await.assert_error(401, "auth.invalid_credentials");
-        browser.log_in("rita@example.com", new_password).await.assert_ok();
+        assert_eq!(
+            old_session.signed_in_email().await,
+            None,
+            "sessions end at a reset"
+        );
+        browser
+            .log_in("rita@example.com", PASSWORD)
+            .await
+            .assert_error(401, "auth.invalid_credentials");
+        browser
+            .log_in("rita@example.com", new_password)
+            .await
+            .assert_ok();
         app.browser()
-            .call("reset_password", &[("token", &token), ("password", new_password), ("confirm_password", new_password)])
+            .call(
+                "reset_password",
+                &[
+                    ("token", &token),
+                    ("password", new_password),
+                    ("confirm_password", new_password),
+                ],
+            )
             .await
             .assert_error(410, "token.used");
-        app.mail.wait_for("rita@example.com", "password was changed").await;
+        app.mail
+            .wait_for("rita@example.com", "password was changed")
+            .await;
     }
 }
 
@@ -230,15 +367,33 @@ async fn password_reset_link_expires_after_an_hour() {
         let app = TestApp::spawn(&backend).await;
         app.signed_in_user("Tom", "tom@example.com").await;
         let browser = app.browser();
-        browser.call("request_password_reset", &[("email", "tom@example.com")]).await.assert_ok();
-        let token = token_of(&app.mail.wait_for("tom@example.com", "Reset").await.link_path());
+        browser
+            .call("request_password_reset", &[("email", "tom@example.com")])
+            .await
+            .assert_ok();
+        let token = token_of(
+            &app.mail
+                .wait_for("tom@example.com", "Reset")
+                .await
+                .link_path(),
+        );
         app.clock.advance(chrono::Duration::minutes(61));
         let new_password = "copper-lantern-harbor-9";
         browser
-            .call("reset_password", &[("token", &token), ("password", new_password), ("confirm_password", new_password)])
+            .call(
+                "reset_password",
+                &[
+                    ("token", &token),
+                    ("password", new_password),
+                    ("confirm_password", new_password),
+                ],
+            )
             .await
             .assert_error(410, "token.expired");
-        browser.log_in("tom@example.com", PASSWORD).await.assert_ok();
+        browser
+            .log_in("tom@example.com", PASSWORD)
+            .await
+            .assert_ok();
     }
 }
 
@@ -246,7 +401,10 @@ async fn password_reset_link_expires_after_an_hour() {
 async fn password_reset_for_an_unknown_address_looks_the_same_and_sends_nothing() {
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
-        let reply = app.browser().call("request_password_reset", &[("email", "ghost@example.com")]).await;
+        let reply = app
+            .browser()
+            .call("request_password_reset", &[("email", "ghost@example.com")])
+            .await;
         reply.assert_ok();
         assert_eq!(reply.location().as_deref(), Some("/forgot-password/sent"));
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -260,19 +418,43 @@ async fn change_password_needs_the_current_one_and_ends_other_sessions() {
         let app = TestApp::spawn(&backend).await;
         let here = app.signed_in_user("Cal", "cal@example.com").await;
         let elsewhere = app.browser();
-        elsewhere.log_in("cal@example.com", PASSWORD).await.assert_ok();
+        elsewhere
+            .log_in("cal@example.com", PASSWORD)
+            .await
+            .assert_ok();
         let new_password = "saffron-glacier-violin-3";
         let wrong = here
-            .call("change_password", &[("current_password", "not-my-password"), ("password", new_password), ("confirm_password", new_password)])
+            .call(
+                "change_password",
+                &[
+                    ("current_password", "not-my-password"),
+                    ("password", new_password),
+                    ("confirm_password", new_password),
+                ],
+            )
             .await;
         wrong.assert_error(422, "auth.current_password_wrong");
         assert_eq!(wrong.field(), Some("current_password"));
-        here.call("change_password", &[("current_password", PASSWORD), ("password", new_password), ("confirm_password", new_password)])
+        here.call(
+            "change_password",
+            &[
+                ("current_password", PASSWORD),
+                ("password", new_password),
+                ("confirm_password", new_password),
+            ],
+        )
+        .await
+        .assert_ok();
+        assert!(here.signed_in_email().await.is_some(), "this session stays");
+        assert_eq!(
+            elsewhere.signed_in_email().await,
+            None,
+            "other sessions end"
+        );
+        app.browser()
+            .log_in("cal@example.com", new_password)
             .await
             .assert_ok();
-        assert!(here.signed_in_email().await.is_some(), "this session stays");
-        assert_eq!(elsewhere.signed_in_email().await, None, "other sessions end");
-        app.browser().log_in("cal@example.com", new_password).await.assert_ok();
     }
 }
 
@@ -289,10 +471,19 @@ async fn signed_in_devices_are_listed_and_revocable() {
         assert_eq!(sessions.len(), 2);
         let other = sessions.iter().find(|s| s["current"] == false).unwrap();
         assert_eq!(other["auth_method"], "password");
-        laptop.call("revoke_session", &[("session_id", other["id"].as_str().unwrap())]).await.assert_ok();
+        laptop
+            .call(
+                "revoke_session",
+                &[("session_id", other["id"].as_str().unwrap())],
+            )
+            .await
+            .assert_ok();
         assert_eq!(phone.signed_in_email().await, None);
         assert!(laptop.signed_in_email().await.is_some());
-        laptop.call("revoke_session", &[("session_id", "no-such-session")]).await.assert_error(404, "session.not_found");
+        laptop
+            .call("revoke_session", &[("session_id", "no-such-session")])
+            .await
+            .assert_error(404, "session.not_found");
     }
 }
 
@@ -301,10 +492,19 @@ async fn change_name_is_validated() {
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
         let browser = app.signed_in_user("Old Name", "name@example.com").await;
-        browser.call("change_name", &[("name", " ")]).await.assert_error(422, "account.name_invalid");
-        browser.call("change_name", &[("name", "New Name")]).await.assert_ok();
+        browser
+            .call("change_name", &[("name", " ")])
+            .await
+            .assert_error(422, "account.name_invalid");
+        browser
+            .call("change_name", &[("name", "New Name")])
+            .await
+            .assert_ok();
         assert_eq!(browser.visit().await["user"]["name"], "New Name");
-        app.browser().call("change_name", &[("name", "Anon")]).await.assert_error(401, "auth.not_signed_in");
+        app.browser()
+            .call("change_name", &[("name", "Anon")])
+            .await
+            .assert_error(401, "auth.not_signed_in");
     }
 }
 
@@ -318,14 +518,29 @@ async fn login_attempts_are_rate_limited_per_account_and_per_address() {
         .await;
         let browser = app.browser();
         for _ in 0..3 {
-            browser.log_in("victim@example.com", "guess-guess-guess").await.assert_error(401, "auth.invalid_credentials");
+            browser
+                .log_in("victim@example.com", "guess-guess-guess")
+                .await
+                .assert_error(401, "auth.invalid_credentials");
         }
-        browser.log_in("victim@example.com", "guess-guess-guess").await.assert_error(429, "rate_limited");
+        browser
+            .log_in("victim@example.com", "guess-guess-guess")
+            .await
+            .assert_error(429, "rate_limited");
         // Other accounts from the same address, until the address limit.
-        browser.log_in("other@example.com", "guess-guess-guess").await.assert_error(401, "auth.invalid_credentials");
-        browser.log_in("third@example.com", "guess-guess-guess").await.assert_error(429, "rate_limited");
+        browser
+            .log_in("other@example.com", "guess-guess-guess")
+            .await
+            .assert_error(401, "auth.invalid_credentials");
+        browser
+            .log_in("third@example.com", "guess-guess-guess")
+            .await
+            .assert_error(429, "rate_limited");
         // The window passes.
         app.clock.advance(chrono::Duration::minutes(16));
-        browser.log_in("victim@example.com", "guess-guess-guess").await.assert_error(401, "auth.invalid_credentials");
+        browser
+            .log_in("victim@example.com", "guess-guess-guess")
+            .await
+            .assert_error(401, "auth.invalid_credentials");
     }
 }

@@ -35,7 +35,11 @@ impl Mail {
 
     /// The body with quoted-printable soft line breaks and `=3D` undone.
     pub fn body(&self) -> String {
-        let body = self.raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or(&self.raw);
+        let body = self
+            .raw
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or(&self.raw);
         body.replace("=\r\n", "").replace("=3D", "=")
     }
 
@@ -43,7 +47,10 @@ impl Mail {
     pub fn link_path(&self) -> String {
         let body = self.body();
         let start = body.find("http://").expect("the email has a link");
-        let link: String = body[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+        let link: String = body[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
         let after_scheme = &link["http://".len()..];
         let path_start = after_scheme.find('/').expect("the link has a path");
         after_scheme[path_start..].to_string()
@@ -110,10 +117,9 @@ impl Mailbox {
     }
 
     fn find(&self, to: &str, subject_part: &str) -> Option<Mail> {
-        self.all()
-            .into_iter()
-            .rev()
-            .find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)) && m.subject().contains(subject_part))
+        self.all().into_iter().rev().find(|m| {
+            m.to.iter().any(|t| t.eq_ignore_ascii_case(to)) && m.subject().contains(subject_part)
+        })
     }
 
     /// Waits up to five seconds for the newest message to `to` whose subject contains `subject_part`.
@@ -126,12 +132,18 @@ impl Mailbox {
         }
         panic!(
             "no mail to {to} with subject containing {subject_part:?}; received: {:?}",
-            self.all().iter().map(|m| (m.to.clone(), m.subject())).collect::<Vec<_>>()
+            self.all()
+                .iter()
+                .map(|m| (m.to.clone(), m.subject()))
+                .collect::<Vec<_>>()
         );
     }
 
     pub fn count_to(&self, to: &str) -> usize {
-        self.all().iter().filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to))).count()
+        self.all()
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+            .count()
     }
 }
 
@@ -158,7 +170,9 @@ static PG_CLEANED: OnceCell<()> = OnceCell::const_new();
 /// databases earlier runs left behind.
 async fn fresh_postgres(server_url: &str) -> String {
     use sea_orm::{ConnectionTrait, Database, Statement};
-    let admin = Database::connect(server_url).await.expect("connect to TEST_DATABASE_URL");
+    let admin = Database::connect(server_url)
+        .await
+        .expect("connect to TEST_DATABASE_URL");
     PG_CLEANED
         .get_or_init(|| async {
             let rows = admin
@@ -182,7 +196,9 @@ async fn fresh_postgres(server_url: &str) -> String {
         .await
         .expect("create test database");
     admin.close().await.ok();
-    let (base, _) = server_url.rsplit_once('/').expect("TEST_DATABASE_URL has a database name");
+    let (base, _) = server_url
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL has a database name");
     format!("{base}/{name}")
 }
 
@@ -205,7 +221,10 @@ impl TestApp {
         let data_dir = tempfile::tempdir().unwrap();
         let mail = Mailbox::start();
         let database_url = match backend {
-            Backend::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.path().join("test.db").display()),
+            Backend::Sqlite => format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.path().join("test.db").display()
+            ),
             Backend::Postgres(url) => fresh_postgres(url).await,
         };
         let mut config = Config {
@@ -219,7 +238,9 @@ impl TestApp {
         };
         adjust(&mut config);
         let clock = ManualClock::default();
-        let app = Application::build(config, Arc::new(clock.clone())).await.expect("app starts");
+        let app = Application::build(config, Arc::new(clock.clone()))
+            .await
+            .expect("app starts");
         let address = format!("http://{}", app.addr);
         let state = app.state.clone();
         tokio::spawn(app.run());
@@ -291,7 +312,10 @@ impl Reply {
     }
 
     pub fn location(&self) -> Option<String> {
-        self.headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 }
 
@@ -319,7 +343,8 @@ impl Browser {
     /// Stores cookies given as a `Cookie` header (`a=1; b=2`).
     pub fn set_cookie(&self, header: &str) {
         for pair in header.split("; ").filter(|p| !p.is_empty()) {
-            self.jar.add_cookie_str(&format!("{pair}; Path=/"), &self.url());
+            self.jar
+                .add_cookie_str(&format!("{pair}; Path=/"), &self.url());
         }
     }
 
@@ -338,11 +363,16 @@ impl Browser {
     }
 
     pub async fn csrf(&self) -> String {
-        self.visit().await["csrf_token"].as_str().unwrap().to_string()
+        self.visit().await["csrf_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     pub async fn signed_in_email(&self) -> Option<String> {
-        self.visit().await["user"]["email"].as_str().map(str::to_owned)
+        self.visit().await["user"]["email"]
+            .as_str()
+            .map(str::to_owned)
     }
 
     /// Calls a server function without adding a CSRF token.
@@ -359,7 +389,11 @@ impl Browser {
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Calls a state-changing server function with this browser's CSRF token.
@@ -371,17 +405,25 @@ impl Browser {
     }
 
     pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> Reply {
-        self.call("sign_up", &[("name", name), ("email", email), ("password", password)]).await
+        self.call(
+            "sign_up",
+            &[("name", name), ("email", email), ("password", password)],
+        )
+        .await
     }
 
     pub async fn verify(&self, mail: &Mail) -> Reply {
         let path = mail.link_path();
-        let token = path.split("token=").nth(1).expect("verification link has a token");
+        let token = path
+            .split("token=")
+            .nth(1)
+            .expect("verification link has a token");
         self.call_raw("verify_email", &[("token", token)]).await
     }
 
     pub async fn log_in(&self, email: &str, password: &str) -> Reply {
-        self.call("log_in", &[("email", email), ("password", password)]).await
+        self.call("log_in", &[("email", email), ("password", password)])
+            .await
     }
 
     pub fn cookie_header(&self, reply: &Reply) -> Vec<String> {

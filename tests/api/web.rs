@@ -11,7 +11,11 @@ async fn pages_render_with_security_headers() {
         let page = browser.get("/").await;
         assert_eq!(page.status(), 200);
         let headers = page.headers().clone();
-        let csp = headers.get("content-security-policy").unwrap().to_str().unwrap();
+        let csp = headers
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap();
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert_eq!(headers.get("x-frame-options").unwrap(), "DENY");
         assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
@@ -22,7 +26,10 @@ async fn pages_render_with_security_headers() {
         assert!(html.contains("Create an account"));
 
         let login = browser.get("/login").await.text().await.unwrap();
-        assert!(login.contains("name=\"csrf_token\""), "the login form carries a CSRF token");
+        assert!(
+            login.contains("name=\"csrf_token\""),
+            "the login form carries a CSRF token"
+        );
         assert!(login.contains("autocomplete=\"current-password\""));
 
         let missing = browser.get("/no-such-page").await;
@@ -37,19 +44,48 @@ async fn signed_out_visitors_are_sent_to_login_and_back() {
         let app = TestApp::spawn(&backend).await;
         let page = app.browser().get("/dashboard").await;
         assert_eq!(page.status(), 302);
-        assert_eq!(page.headers().get("location").unwrap(), "/login?next=/dashboard");
+        assert_eq!(
+            page.headers().get("location").unwrap(),
+            "/login?next=/dashboard"
+        );
 
         let browser = app.signed_in_user("Pat", "pat@example.com").await;
         let dashboard = browser.get("/dashboard").await;
         assert_eq!(dashboard.status(), 200);
         assert!(dashboard.text().await.unwrap().contains("My fleets"));
-        let login = browser.call("log_in", &[("email", "pat@example.com"), ("password", PASSWORD), ("next", "https://evil.example/")]).await;
-        assert_eq!(login.location().as_deref(), Some("/dashboard"), "only local paths are followed");
-        let login = browser.call("log_in", &[("email", "pat@example.com"), ("password", PASSWORD), ("next", "/preferences")]).await;
+        let login = browser
+            .call(
+                "log_in",
+                &[
+                    ("email", "pat@example.com"),
+                    ("password", PASSWORD),
+                    ("next", "https://evil.example/"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            login.location().as_deref(),
+            Some("/dashboard"),
+            "only local paths are followed"
+        );
+        let login = browser
+            .call(
+                "log_in",
+                &[
+                    ("email", "pat@example.com"),
+                    ("password", PASSWORD),
+                    ("next", "/preferences"),
+                ],
+            )
+            .await;
         assert_eq!(login.location().as_deref(), Some("/preferences"));
         let missing = browser.get("/organizations/4242").await;
         assert_eq!(missing.status(), 404);
-        assert!(missing.text().await.unwrap().contains("This organization does not exist"));
+        assert!(missing
+            .text()
+            .await
+            .unwrap()
+            .contains("This organization does not exist"));
     }
 }
 
@@ -64,15 +100,36 @@ async fn a_form_posted_without_javascript_redirects_back_with_its_error() {
             .post(format!("{}/api/log_in", app.address))
             .header("accept", "text/html")
             .header("referer", format!("{}/login", app.address))
-            .form(&[("csrf_token", token.as_str()), ("email", "who@example.com"), ("password", "nope-nope-nope")])
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("email", "who@example.com"),
+                ("password", "nope-nope-nope"),
+            ])
             .send()
             .await
             .unwrap();
         assert_eq!(response.status(), 302);
-        let location = response.headers().get("location").unwrap().to_str().unwrap().to_string();
-        assert!(location.contains("/login?") && location.contains("__err="), "{location}");
-        let page = browser.get(location.trim_start_matches(&app.address)).await.text().await.unwrap();
-        assert!(page.contains("The email or password is not correct."), "the error is rendered on the page");
+        let location = response
+            .headers()
+            .get("location")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            location.contains("/login?") && location.contains("__err="),
+            "{location}"
+        );
+        let page = browser
+            .get(location.trim_start_matches(&app.address))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("The email or password is not correct."),
+            "the error is rendered on the page"
+        );
     }
 }
 
@@ -82,6 +139,9 @@ async fn health_check_reports_the_database() {
         let app = TestApp::spawn(&backend).await;
         let response = app.browser().get("/healthz").await;
         assert_eq!(response.status(), 200);
-        assert_eq!(response.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+        assert_eq!(
+            response.json::<serde_json::Value>().await.unwrap()["status"],
+            "ok"
+        );
     }
 }

@@ -58,7 +58,9 @@ mod tests {
         let token = key.token_for("session-a");
         assert!(key.verify(Some("session-a"), Some(&token)).is_ok());
         assert_eq!(
-            key.verify(Some("session-b"), Some(&token)).unwrap_err().code,
+            key.verify(Some("session-b"), Some(&token))
+                .unwrap_err()
+                .code,
             ErrorCode::CsrfInvalid
         );
         assert_eq!(

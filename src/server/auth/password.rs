@@ -2,7 +2,9 @@
 //! runtime keeps serving; a dummy verification for unknown accounts so timing does not reveal which emails exist;
 //! and a strength policy with a specific message for each failure.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::OnceLock;
 
@@ -40,9 +42,7 @@ fn verify_blocking(password: &str, stored: &str) -> bool {
 /// A hash of a random password, verified against when the account does not exist.
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        hash_blocking(&super::tokens::random_token()).unwrap_or_default()
-    })
+    DUMMY.get_or_init(|| hash_blocking(&super::tokens::random_token()).unwrap_or_default())
 }
 
 pub async fn hash(password: String) -> Result<String, AppError> {
@@ -140,9 +140,12 @@ mod tests {
             ErrorCode::PasswordWeak
         );
         assert_eq!(
-            check_strength("alice.smith2024", &["alice.smith@example.com", "Alice Smith"])
-                .unwrap_err()
-                .code,
+            check_strength(
+                "alice.smith2024",
+                &["alice.smith@example.com", "Alice Smith"]
+            )
+            .unwrap_err()
+            .code,
             ErrorCode::PasswordWeak
         );
         assert!(check_strength("violet-tractor-mango-71", &[]).is_ok());

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder,
 };
 
 use super::tokens::{hash_token, random_token};
@@ -67,11 +67,16 @@ pub async fn resolve(
     lifetimes: Lifetimes,
     now: DateTime<Utc>,
 ) -> Result<Resolved, AppError> {
-    let Some(found) = session::Entity::find_by_id(hash_token(token)).one(db).await? else {
+    let Some(found) = session::Entity::find_by_id(hash_token(token))
+        .one(db)
+        .await?
+    else {
         return Ok(Resolved::Unknown);
     };
     if found.expires_at <= now || found.last_seen_at + lifetimes.idle <= now {
-        session::Entity::delete_by_id(found.id.clone()).exec(db).await?;
+        session::Entity::delete_by_id(found.id.clone())
+            .exec(db)
+            .await?;
         return Ok(Resolved::Expired);
     }
     if now - found.last_seen_at >= Duration::seconds(60) {
@@ -105,7 +110,11 @@ pub async fn list_for_user(
 }
 
 /// Ends one of the account's own sessions, by its public id (the stored hash).
-pub async fn revoke(db: &impl ConnectionTrait, user_id: i64, session_id: &str) -> Result<(), AppError> {
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    session_id: &str,
+) -> Result<(), AppError> {
     let result = session::Entity::delete_many()
         .filter(session::Column::Id.eq(session_id))
         .filter(session::Column::UserId.eq(user_id))

@@ -97,7 +97,10 @@ pub fn removal_cookie(name: &'static str, secure: bool) -> Cookie<'static> {
 }
 
 fn is_static(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.ico" || path == "/healthz" || path.starts_with("/assets/")
+    path.starts_with("/pkg/")
+        || path == "/favicon.ico"
+        || path == "/healthz"
+        || path.starts_with("/assets/")
 }
 
 async fn resolve(req: &HttpRequest, state: &AppState) -> Result<Visitor, AppError> {
@@ -114,7 +117,10 @@ async fn resolve(req: &HttpRequest, state: &AppState) -> Result<Visitor, AppErro
         let token = cookie.value().to_owned();
         match sessions::resolve(&state.db, &token, state.session_lifetimes(), state.now()).await? {
             Resolved::Active(found) => {
-                if let Some(account) = user::Entity::find_by_id(found.user_id).one(&state.db).await? {
+                if let Some(account) = user::Entity::find_by_id(found.user_id)
+                    .one(&state.db)
+                    .await?
+                {
                     return Ok(Visitor {
                         signed_in: Some(SignedIn {
                             session_id: found.id.clone(),
@@ -150,7 +156,10 @@ pub async fn middleware(
     if is_static(req.path()) {
         return next.call(req).await;
     }
-    let Some(state) = req.app_data::<web::Data<AppState>>().map(|d| d.get_ref().clone()) else {
+    let Some(state) = req
+        .app_data::<web::Data<AppState>>()
+        .map(|d| d.get_ref().clone())
+    else {
         return next.call(req).await;
     };
     let mut visitor = resolve(req.request(), &state)
@@ -175,9 +184,12 @@ pub async fn middleware(
             .finish();
         res.response_mut().add_cookie(&cookie)?;
     }
-    if clear_session && !res.headers().get_all(header::SET_COOKIE).any(|v| {
-        v.to_str().is_ok_and(|s| s.starts_with(&format!("{}=", sessions::COOKIE)))
-    }) {
+    if clear_session
+        && !res.headers().get_all(header::SET_COOKIE).any(|v| {
+            v.to_str()
+                .is_ok_and(|s| s.starts_with(&format!("{}=", sessions::COOKIE)))
+        })
+    {
         res.response_mut()
             .add_cookie(&removal_cookie(sessions::COOKIE, secure))?;
     }

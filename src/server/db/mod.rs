@@ -23,7 +23,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         if let Some(dir) = std::path::Path::new(&path).parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    DbErr::Custom(format!("cannot create database directory {}: {e}", dir.display()))
+                    DbErr::Custom(format!(
+                        "cannot create database directory {}: {e}",
+                        dir.display()
+                    ))
                 })?;
             }
         }
@@ -57,7 +60,9 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 }
 
 fn sqlite_file_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }

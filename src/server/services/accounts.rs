@@ -44,7 +44,10 @@ pub enum SignupOutcome {
     /// Check your mailbox (a verification link, or a note that the address already has an account).
     CheckEmail,
     /// Signed up from an invitation to this address: signed in at once, with this session cookie.
-    SignedIn { session_token: String, organization_id: i64 },
+    SignedIn {
+        session_token: String,
+        organization_id: i64,
+    },
 }
 
 /// Trims, lowercases and checks an email address.
@@ -165,15 +168,29 @@ fn verification_email(state: &AppState, to: &str, name: &str, token: &str) -> Em
 
 /// Creates an account. An address that already has one gets an email saying so instead, and the page says the same
 /// thing in both cases, so sign-up cannot be used to find out who has an account.
-pub async fn sign_up(state: &AppState, input: SignupInput, origin: &Origin) -> AppResult<SignupOutcome> {
+pub async fn sign_up(
+    state: &AppState,
+    input: SignupInput,
+    origin: &Origin,
+) -> AppResult<SignupOutcome> {
     let now = state.now();
-    rate_limit::hit(&state.db, &format!("signup:ip:{}", origin.ip), state.config.rate_limit_per_ip, now).await?;
+    rate_limit::hit(
+        &state.db,
+        &format!("signup:ip:{}", origin.ip),
+        state.config.rate_limit_per_ip,
+        now,
+    )
+    .await?;
     let name = normalize_name(&input.name)?;
     let email = normalize_email(&input.email)?;
     password::check_strength(&input.password, &[&email, &name])?;
     let password_hash = password::hash(input.password).await?;
 
-    let invitation = match input.invitation_token.as_deref().filter(|t| !t.trim().is_empty()) {
+    let invitation = match input
+        .invitation_token
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
         Some(token) => Some(organizations::find_open_invitation(&state.db, token, now).await?),
         None => None,
     };
@@ -230,11 +247,25 @@ pub async fn sign_up(state: &AppState, input: SignupInput, origin: &Origin) -> A
         )
         .await?;
         txn.commit().await?;
-        tracing::info!(user_id = new_user.id, organization_id, "signed up from an invitation");
-        return Ok(SignupOutcome::SignedIn { session_token, organization_id });
+        tracing::info!(
+            user_id = new_user.id,
+            organization_id,
+            "signed up from an invitation"
+        );
+        return Ok(SignupOutcome::SignedIn {
+            session_token,
+            organization_id,
+        });
     }
 
-    let token = issue_email_token(&txn, new_user.id, VERIFY_PURPOSE, Duration::hours(VERIFY_LIFETIME_HOURS), state).await?;
+    let token = issue_email_token(
+        &txn,
+        new_user.id,
+        VERIFY_PURPOSE,
+        Duration::hours(VERIFY_LIFETIME_HOURS),
+        state,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(user_id = new_user.id, "signed up");
     state
@@ -258,14 +289,37 @@ pub async fn verify_email(state: &AppState, token: &str) -> AppResult<CurrentUse
 }
 
 /// Sends a new verification link if the address has an unverified account; answers the same either way.
-pub async fn resend_verification(state: &AppState, raw_email: &str, origin: &Origin) -> AppResult<()> {
+pub async fn resend_verification(
+    state: &AppState,
+    raw_email: &str,
+    origin: &Origin,
+) -> AppResult<()> {
     let now = state.now();
-    rate_limit::hit(&state.db, &format!("verify:ip:{}", origin.ip), state.config.rate_limit_per_ip, now).await?;
+    rate_limit::hit(
+        &state.db,
+        &format!("verify:ip:{}", origin.ip),
+        state.config.rate_limit_per_ip,
+        now,
+    )
+    .await?;
     let email = normalize_email(raw_email)?;
-    rate_limit::hit(&state.db, &format!("verify:account:{email}"), state.config.rate_limit_per_account, now).await?;
+    rate_limit::hit(
+        &state.db,
+        &format!("verify:account:{email}"),
+        state.config.rate_limit_per_account,
+        now,
+    )
+    .await?;
     if let Some(found) = find_by_email(&state.db, &email).await? {
         if found.email_verified_at.is_none() {
-            let token = issue_email_token(&state.db, found.id, VERIFY_PURPOSE, Duration::hours(VERIFY_LIFETIME_HOURS), state).await?;
+            let token = issue_email_token(
+                &state.db,
+                found.id,
+                VERIFY_PURPOSE,
+                Duration::hours(VERIFY_LIFETIME_HOURS),
+                state,
+            )
+            .await?;
             state
                 .mailer
                 .send_logged(verification_email(state, &email, &found.name, &token))
@@ -276,12 +330,29 @@ pub async fn resend_verification(state: &AppState, raw_email: &str, origin: &Ori
 }
 
 /// Checks email and password and opens a session; returns the session cookie value.
-pub async fn log_in(state: &AppState, raw_email: &str, password_input: String, origin: &Origin) -> AppResult<String> {
+pub async fn log_in(
+    state: &AppState,
+    raw_email: &str,
+    password_input: String,
+    origin: &Origin,
+) -> AppResult<String> {
     let now = state.now();
-    rate_limit::hit(&state.db, &format!("login:ip:{}", origin.ip), state.config.rate_limit_per_ip, now).await?;
-    let email = normalize_email(raw_email)
-        .map_err(|_| AppError::new(ErrorCode::InvalidCredentials))?;
-    rate_limit::hit(&state.db, &format!("login:account:{email}"), state.config.rate_limit_per_account, now).await?;
+    rate_limit::hit(
+        &state.db,
+        &format!("login:ip:{}", origin.ip),
+        state.config.rate_limit_per_ip,
+        now,
+    )
+    .await?;
+    let email =
+        normalize_email(raw_email).map_err(|_| AppError::new(ErrorCode::InvalidCredentials))?;
+    rate_limit::hit(
+        &state.db,
+        &format!("login:account:{email}"),
+        state.config.rate_limit_per_account,
+        now,
+    )
+    .await?;
     let found = find_by_email(&state.db, &email).await?;
     let stored_hash = found.as_ref().and_then(|u| u.password_hash.clone());
     // Always run one verification, against a dummy hash when there is no account, so timing reveals nothing.
@@ -313,16 +384,39 @@ pub async fn log_in(state: &AppState, raw_email: &str, password_input: String, o
 }
 
 /// Emails a single-use reset link valid for an hour if the address has an account; answers the same either way.
-pub async fn request_password_reset(state: &AppState, raw_email: &str, origin: &Origin) -> AppResult<()> {
+pub async fn request_password_reset(
+    state: &AppState,
+    raw_email: &str,
+    origin: &Origin,
+) -> AppResult<()> {
     let now = state.now();
-    rate_limit::hit(&state.db, &format!("reset:ip:{}", origin.ip), state.config.rate_limit_per_ip, now).await?;
+    rate_limit::hit(
+        &state.db,
+        &format!("reset:ip:{}", origin.ip),
+        state.config.rate_limit_per_ip,
+        now,
+    )
+    .await?;
     let email = normalize_email(raw_email)?;
-    rate_limit::hit(&state.db, &format!("reset:account:{email}"), state.config.rate_limit_per_account, now).await?;
+    rate_limit::hit(
+        &state.db,
+        &format!("reset:account:{email}"),
+        state.config.rate_limit_per_account,
+        now,
+    )
+    .await?;
     let Some(found) = find_by_email(&state.db, &email).await? else {
         tracing::info!("password reset requested for an address without an account");
         return Ok(());
     };
-    let token = issue_email_token(&state.db, found.id, RESET_PURPOSE, Duration::minutes(RESET_LIFETIME_MINUTES), state).await?;
+    let token = issue_email_token(
+        &state.db,
+        found.id,
+        RESET_PURPOSE,
+        Duration::minutes(RESET_LIFETIME_MINUTES),
+        state,
+    )
+    .await?;
     state
         .mailer
         .send_logged(Email {
@@ -358,7 +452,10 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: String)
     active.update(&txn).await?;
     // Other outstanding reset links die with this one.
     email_token::Entity::update_many()
-        .col_expr(email_token::Column::UsedAt, sea_orm::sea_query::Expr::value(Some(now)))
+        .col_expr(
+            email_token::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(Some(now)),
+        )
         .filter(email_token::Column::UserId.eq(consumed.user_id))
         .filter(email_token::Column::Purpose.eq(RESET_PURPOSE))
         .filter(email_token::Column::UsedAt.is_null())
@@ -366,7 +463,10 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: String)
         .await?;
     sessions::revoke_all_except(&txn, consumed.user_id, None).await?;
     txn.commit().await?;
-    state.mailer.send_logged(password_changed_email(state, &email)).await;
+    state
+        .mailer
+        .send_logged(password_changed_email(state, &email))
+        .await;
     Ok(())
 }
 
@@ -392,7 +492,13 @@ pub async fn change_password(
     confirmation: &str,
 ) -> AppResult<()> {
     let account = find_user(&state.db, user_id).await?;
-    rate_limit::hit(&state.db, &format!("password_change:user:{user_id}"), state.config.rate_limit_per_account, state.now()).await?;
+    rate_limit::hit(
+        &state.db,
+        &format!("password_change:user:{user_id}"),
+        state.config.rate_limit_per_account,
+        state.now(),
+    )
+    .await?;
     if !password::verify(current, account.password_hash.clone()).await {
         return Err(AppError::new(ErrorCode::CurrentPasswordWrong).on_field("current_password"));
     }
@@ -409,7 +515,10 @@ pub async fn change_password(
     active.update(&txn).await?;
     sessions::revoke_all_except(&txn, user_id, Some(current_session_id)).await?;
     txn.commit().await?;
-    state.mailer.send_logged(password_changed_email(state, &email)).await;
+    state
+        .mailer
+        .send_logged(password_changed_email(state, &email))
+        .await;
     Ok(())
 }
 
@@ -421,7 +530,11 @@ pub async fn change_name(state: &AppState, user_id: i64, raw_name: &str) -> AppR
     Ok(current_user(&active.update(&state.db).await?))
 }
 
-pub async fn list_sessions(state: &AppState, user_id: i64, current_session_id: &str) -> AppResult<Vec<SessionView>> {
+pub async fn list_sessions(
+    state: &AppState,
+    user_id: i64,
+    current_session_id: &str,
+) -> AppResult<Vec<SessionView>> {
     let rows = sessions::list_for_user(&state.db, user_id, state.now()).await?;
     Ok(rows
         .into_iter()
@@ -438,7 +551,10 @@ pub async fn list_sessions(state: &AppState, user_id: i64, current_session_id: &
 }
 
 /// Outstanding invitations addressed to this account's email, for the dashboard.
-pub async fn pending_invitations_for(state: &AppState, email: &str) -> AppResult<Vec<invitation::Model>> {
+pub async fn pending_invitations_for(
+    state: &AppState,
+    email: &str,
+) -> AppResult<Vec<invitation::Model>> {
     Ok(invitation::Entity::find()
         .filter(invitation::Column::Email.eq(email))
         .filter(invitation::Column::AcceptedAt.is_null())
@@ -453,9 +569,25 @@ mod tests {
 
     #[test]
     fn emails_are_normalized_and_checked() {
-        assert_eq!(normalize_email("  Alice@Example.COM ").unwrap(), "alice@example.com");
-        for bad in ["", "alice", "alice@", "@example.com", "alice@example", "a b@example.com", "alice@exa..mple.com", "alice@.example.com"] {
-            assert_eq!(normalize_email(bad).unwrap_err().code, ErrorCode::EmailInvalid, "{bad:?}");
+        assert_eq!(
+            normalize_email("  Alice@Example.COM ").unwrap(),
+            "alice@example.com"
+        );
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "alice@example",
+            "a b@example.com",
+            "alice@exa..mple.com",
+            "alice@.example.com",
+        ] {
+            assert_eq!(
+                normalize_email(bad).unwrap_err().code,
+                ErrorCode::EmailInvalid,
+                "{bad:?}"
+            );
         }
     }
 

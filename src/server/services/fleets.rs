@@ -31,7 +31,12 @@ fn check_name(raw: &str, what: &str) -> AppResult<String> {
 
 /// A device UUID as 32 lowercase hex digits; dashes and case are accepted on input.
 pub fn normalize_uuid(raw: &str) -> AppResult<String> {
-    let hex: String = raw.trim().chars().filter(|c| *c != '-').collect::<String>().to_lowercase();
+    let hex: String = raw
+        .trim()
+        .chars()
+        .filter(|c| *c != '-')
+        .collect::<String>()
+        .to_lowercase();
     if hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
         Ok(hex)
     } else {
@@ -48,13 +53,22 @@ struct Access {
 
 async fn access(db: &impl ConnectionTrait, user_id: i64, fleet_id: i64) -> AppResult<Access> {
     let not_found = || AppError::new(ErrorCode::FleetNotFound);
-    let found = fleet::Entity::find_by_id(fleet_id).one(db).await?.ok_or_else(not_found)?;
+    let found = fleet::Entity::find_by_id(fleet_id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
     match (found.owner_user_id, found.owner_organization_id) {
         (Some(owner_id), _) if owner_id == user_id => {
-            let owner = user::Entity::find_by_id(owner_id).one(db).await?.ok_or_else(not_found)?;
+            let owner = user::Entity::find_by_id(owner_id)
+                .one(db)
+                .await?
+                .ok_or_else(not_found)?;
             Ok(Access {
                 fleet: found,
-                owner: FleetOwner::User { id: owner.id, name: owner.name },
+                owner: FleetOwner::User {
+                    id: owner.id,
+                    name: owner.name,
+                },
                 can_manage: true,
             })
         }
@@ -79,8 +93,9 @@ fn require_manage(access: &Access) -> AppResult<()> {
     if access.can_manage {
         Ok(())
     } else {
-        Err(AppError::new(ErrorCode::PermissionDenied)
-            .with_message("Only the fleet's owner or the organization's admins and owners can change this fleet."))
+        Err(AppError::new(ErrorCode::PermissionDenied).with_message(
+            "Only the fleet's owner or the organization's admins and owners can change this fleet.",
+        ))
     }
 }
 
@@ -101,7 +116,11 @@ async fn summary(db: &impl ConnectionTrait, access: &Access) -> AppResult<FleetS
     })
 }
 
-async fn name_is_free(db: &impl ConnectionTrait, owner: &fleet::Model, name: &str) -> AppResult<()> {
+async fn name_is_free(
+    db: &impl ConnectionTrait,
+    owner: &fleet::Model,
+    name: &str,
+) -> AppResult<()> {
     let mut query = fleet::Entity::find()
         .filter(fleet::Column::Name.eq(name))
         .filter(fleet::Column::Id.ne(owner.id));
@@ -118,12 +137,19 @@ async fn name_is_free(db: &impl ConnectionTrait, owner: &fleet::Model, name: &st
     Ok(())
 }
 
-pub async fn create(state: &AppState, user_id: i64, raw_name: &str, owner: NewFleetOwner) -> AppResult<i64> {
+pub async fn create(
+    state: &AppState,
+    user_id: i64,
+    raw_name: &str,
+    owner: NewFleetOwner,
+) -> AppResult<i64> {
     let name = check_name(raw_name, "fleet")?;
     let (owner_user_id, owner_organization_id) = match owner {
         NewFleetOwner::Me => (Some(user_id), None),
         NewFleetOwner::Organization(organization_id) => {
-            standing(&state.db, user_id, organization_id).await?.require_manager()?;
+            standing(&state.db, user_id, organization_id)
+                .await?
+                .require_manager()?;
             (None, Some(organization_id))
         }
     };
@@ -171,7 +197,10 @@ pub async fn list_for_user(state: &AppState, user_id: i64) -> AppResult<Vec<Flee
     Ok(fleets)
 }
 
-pub async fn for_organization(db: &impl ConnectionTrait, standing: &Standing) -> AppResult<Vec<FleetSummary>> {
+pub async fn for_organization(
+    db: &impl ConnectionTrait,
+    standing: &Standing,
+) -> AppResult<Vec<FleetSummary>> {
     let rows = fleet::Entity::find()
         .filter(fleet::Column::OwnerOrganizationId.eq(standing.organization.id))
         .order_by_asc(fleet::Column::Name)
@@ -221,7 +250,12 @@ pub async fn detail(state: &AppState, user_id: i64, fleet_id: i64) -> AppResult<
     })
 }
 
-pub async fn rename(state: &AppState, user_id: i64, fleet_id: i64, raw_name: &str) -> AppResult<()> {
+pub async fn rename(
+    state: &AppState,
+    user_id: i64,
+    fleet_id: i64,
+    raw_name: &str,
+) -> AppResult<()> {
     let found = access(&state.db, user_id, fleet_id).await?;
     require_manage(&found)?;
     let name = check_name(raw_name, "fleet")?;
@@ -236,11 +270,19 @@ pub async fn rename(state: &AppState, user_id: i64, fleet_id: i64, raw_name: &st
 pub async fn delete(state: &AppState, user_id: i64, fleet_id: i64) -> AppResult<()> {
     let found = access(&state.db, user_id, fleet_id).await?;
     require_manage(&found)?;
-    fleet::Entity::delete_by_id(fleet_id).exec(&state.db).await?;
+    fleet::Entity::delete_by_id(fleet_id)
+        .exec(&state.db)
+        .await?;
     Ok(())
 }
 
-pub async fn add_device(state: &AppState, user_id: i64, fleet_id: i64, raw_name: &str, raw_uuid: &str) -> AppResult<i64> {
+pub async fn add_device(
+    state: &AppState,
+    user_id: i64,
+    fleet_id: i64,
+    raw_name: &str,
+    raw_uuid: &str,
+) -> AppResult<i64> {
     let found = access(&state.db, user_id, fleet_id).await?;
     require_manage(&found)?;
     let name = check_name(raw_name, "device")?;
@@ -270,7 +312,11 @@ pub async fn add_device(state: &AppState, user_id: i64, fleet_id: i64, raw_name:
     Ok(created.id)
 }
 
-async fn device_in(db: &impl ConnectionTrait, fleet_id: i64, device_id: i64) -> AppResult<device::Model> {
+async fn device_in(
+    db: &impl ConnectionTrait,
+    fleet_id: i64,
+    device_id: i64,
+) -> AppResult<device::Model> {
     device::Entity::find_by_id(device_id)
         .filter(device::Column::FleetId.eq(fleet_id))
         .one(db)
@@ -279,7 +325,11 @@ async fn device_in(db: &impl ConnectionTrait, fleet_id: i64, device_id: i64) -> 
 }
 
 /// A device by id, with the fleet it is in, if the person can see that fleet.
-pub async fn device_detail(state: &AppState, user_id: i64, device_id: i64) -> AppResult<DeviceDetail> {
+pub async fn device_detail(
+    state: &AppState,
+    user_id: i64,
+    device_id: i64,
+) -> AppResult<DeviceDetail> {
     let found = device::Entity::find_by_id(device_id)
         .one(&state.db)
         .await?
@@ -293,12 +343,19 @@ pub async fn device_detail(state: &AppState, user_id: i64, device_id: i64) -> Ap
     })
 }
 
-pub async fn rename_device(state: &AppState, user_id: i64, device_id: i64, raw_name: &str) -> AppResult<()> {
+pub async fn rename_device(
+    state: &AppState,
+    user_id: i64,
+    device_id: i64,
+    raw_name: &str,
+) -> AppResult<()> {
     let detail = device_detail(state, user_id, device_id).await?;
     let found = access(&state.db, user_id, detail.fleet.id).await?;
     require_manage(&found)?;
     let name = check_name(raw_name, "device")?;
-    let mut active = device_in(&state.db, detail.fleet.id, device_id).await?.into_active_model();
+    let mut active = device_in(&state.db, detail.fleet.id, device_id)
+        .await?
+        .into_active_model();
     active.name = Set(name);
     active.update(&state.db).await?;
     Ok(())
@@ -308,13 +365,21 @@ pub async fn delete_device(state: &AppState, user_id: i64, device_id: i64) -> Ap
     let detail = device_detail(state, user_id, device_id).await?;
     let found = access(&state.db, user_id, detail.fleet.id).await?;
     require_manage(&found)?;
-    device::Entity::delete_by_id(device_id).exec(&state.db).await?;
+    device::Entity::delete_by_id(device_id)
+        .exec(&state.db)
+        .await?;
     Ok(detail.fleet.id)
 }
 
 /// Names of organizations, for owner labels elsewhere.
-pub async fn organization_name(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<Option<String>> {
-    Ok(organization::Entity::find_by_id(organization_id).one(db).await?.map(|o| o.name))
+pub async fn organization_name(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+) -> AppResult<Option<String>> {
+    Ok(organization::Entity::find_by_id(organization_id)
+        .one(db)
+        .await?
+        .map(|o| o.name))
 }
 
 #[cfg(test)]

@@ -68,13 +68,21 @@ pub fn handle_from_name(name: &str) -> String {
             handle.push('-');
         }
     }
-    handle.trim_end_matches('-').chars().take(40).collect::<String>().trim_end_matches('-').to_string()
+    handle
+        .trim_end_matches('-')
+        .chars()
+        .take(40)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
 }
 
 fn check_handle(handle: &str) -> AppResult<String> {
     let handle = handle.trim().to_string();
     let valid = (2..=40).contains(&handle.len())
-        && handle.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && handle
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !handle.starts_with('-')
         && !handle.ends_with('-');
     if valid {
@@ -95,7 +103,11 @@ fn check_org_name(raw: &str) -> AppResult<String> {
 }
 
 /// The caller's standing in the organization; an organization the caller is not in does not exist for them.
-pub async fn standing(db: &impl ConnectionTrait, user_id: i64, organization_id: i64) -> AppResult<Standing> {
+pub async fn standing(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    organization_id: i64,
+) -> AppResult<Standing> {
     let not_found = || AppError::new(ErrorCode::OrganizationNotFound);
     let member = membership::Entity::find_by_id((organization_id, user_id))
         .one(db)
@@ -116,9 +128,18 @@ pub struct NewOrganization {
     pub handle: Option<String>,
 }
 
-pub async fn create(state: &AppState, user_id: i64, input: NewOrganization) -> AppResult<OrganizationSummary> {
+pub async fn create(
+    state: &AppState,
+    user_id: i64,
+    input: NewOrganization,
+) -> AppResult<OrganizationSummary> {
     let name = check_org_name(&input.name)?;
-    let handle = match input.handle.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+    let handle = match input
+        .handle
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
         Some(handle) => check_handle(handle)?,
         None => check_handle(&handle_from_name(&name)).map_err(|_| {
             AppError::new(ErrorCode::HandleInvalid)
@@ -162,7 +183,12 @@ pub async fn create(state: &AppState, user_id: i64, input: NewOrganization) -> A
     })
 }
 
-pub async fn rename(state: &AppState, user_id: i64, organization_id: i64, raw_name: &str) -> AppResult<()> {
+pub async fn rename(
+    state: &AppState,
+    user_id: i64,
+    organization_id: i64,
+    raw_name: &str,
+) -> AppResult<()> {
     let standing = standing(&state.db, user_id, organization_id).await?;
     standing.require_manager()?;
     let name = check_org_name(raw_name)?;
@@ -186,7 +212,10 @@ pub async fn list_for_user(state: &AppState, user_id: i64) -> AppResult<Vec<Orga
         .await?;
     let mut summaries = Vec::with_capacity(memberships.len());
     for member in memberships {
-        if let Some(org) = organization::Entity::find_by_id(member.organization_id).one(&state.db).await? {
+        if let Some(org) = organization::Entity::find_by_id(member.organization_id)
+            .one(&state.db)
+            .await?
+        {
             summaries.push(OrganizationSummary {
                 member_count: count_members(&state.db, org.id).await?,
                 id: org.id,
@@ -196,11 +225,14 @@ pub async fn list_for_user(state: &AppState, user_id: i64) -> AppResult<Vec<Orga
             });
         }
     }
-    summaries.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    summaries.sort_by_key(|s| s.name.to_lowercase());
     Ok(summaries)
 }
 
-pub async fn members(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<Vec<MemberView>> {
+pub async fn members(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+) -> AppResult<Vec<MemberView>> {
     let rows = membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(organization_id))
         .all(db)
@@ -225,11 +257,19 @@ pub async fn members(db: &impl ConnectionTrait, organization_id: i64) -> AppResu
             })
         })
         .collect();
-    members.sort_by(|a, b| b.role.cmp(&a.role).then(a.name.to_lowercase().cmp(&b.name.to_lowercase())));
+    members.sort_by(|a, b| {
+        b.role
+            .cmp(&a.role)
+            .then(a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+    });
     Ok(members)
 }
 
-pub async fn detail(state: &AppState, user_id: i64, organization_id: i64) -> AppResult<OrganizationDetail> {
+pub async fn detail(
+    state: &AppState,
+    user_id: i64,
+    organization_id: i64,
+) -> AppResult<OrganizationDetail> {
     let standing = standing(&state.db, user_id, organization_id).await?;
     let members = members(&state.db, organization_id).await?;
     let invitations = if standing.role.can_manage() {
@@ -254,7 +294,10 @@ pub async fn detail(state: &AppState, user_id: i64, organization_id: i64) -> App
     })
 }
 
-async fn pending_invitations(state: &AppState, organization_id: i64) -> AppResult<Vec<InvitationView>> {
+async fn pending_invitations(
+    state: &AppState,
+    organization_id: i64,
+) -> AppResult<Vec<InvitationView>> {
     let rows = invitation::Entity::find()
         .filter(invitation::Column::OrganizationId.eq(organization_id))
         .filter(invitation::Column::AcceptedAt.is_null())
@@ -275,7 +318,10 @@ async fn pending_invitations(state: &AppState, organization_id: i64) -> AppResul
     Ok(views)
 }
 
-async fn inviter_name(db: &impl ConnectionTrait, user_id: Option<i64>) -> AppResult<Option<String>> {
+async fn inviter_name(
+    db: &impl ConnectionTrait,
+    user_id: Option<i64>,
+) -> AppResult<Option<String>> {
     Ok(match user_id {
         Some(id) => user::Entity::find_by_id(id).one(db).await?.map(|u| u.name),
         None => None,
@@ -309,7 +355,11 @@ pub async fn invite(
         .one(&state.db)
         .await?
     {
-        if membership::Entity::find_by_id((organization_id, existing.id)).one(&state.db).await?.is_some() {
+        if membership::Entity::find_by_id((organization_id, existing.id))
+            .one(&state.db)
+            .await?
+            .is_some()
+        {
             return Err(AppError::new(ErrorCode::AlreadyMember).on_field("email"));
         }
     }
@@ -353,7 +403,11 @@ pub async fn invite(
             ),
         })
         .await;
-    tracing::info!(organization_id, invitation_id = created.id, "invitation sent");
+    tracing::info!(
+        organization_id,
+        invitation_id = created.id,
+        "invitation sent"
+    );
     Ok(InvitationView {
         id: created.id,
         email,
@@ -363,7 +417,12 @@ pub async fn invite(
     })
 }
 
-pub async fn revoke_invitation(state: &AppState, actor_id: i64, organization_id: i64, invitation_id: i64) -> AppResult<()> {
+pub async fn revoke_invitation(
+    state: &AppState,
+    actor_id: i64,
+    organization_id: i64,
+    invitation_id: i64,
+) -> AppResult<()> {
     let actor = standing(&state.db, actor_id, organization_id).await?;
     actor.require_manager()?;
     let result = invitation::Entity::delete_many()
@@ -387,14 +446,20 @@ async fn find_invitation(db: &impl ConnectionTrait, token: &str) -> AppResult<in
 }
 
 /// An invitation that can still be accepted.
-pub async fn find_open_invitation(db: &impl ConnectionTrait, token: &str, now: DateTime<Utc>) -> AppResult<invitation::Model> {
+pub async fn find_open_invitation(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<invitation::Model> {
     let found = find_invitation(db, token).await?;
     if found.accepted_at.is_some() {
-        return Err(AppError::new(ErrorCode::TokenUsed).with_message("This invitation has already been accepted."));
+        return Err(AppError::new(ErrorCode::TokenUsed)
+            .with_message("This invitation has already been accepted."));
     }
     if found.expires_at <= now {
-        return Err(AppError::new(ErrorCode::TokenExpired)
-            .with_message("This invitation has expired. Ask the organization's admin to invite you again."));
+        return Err(AppError::new(ErrorCode::TokenExpired).with_message(
+            "This invitation has expired. Ask the organization's admin to invite you again.",
+        ));
     }
     Ok(found)
 }
@@ -443,7 +508,11 @@ pub async fn accept_invitation_in(
     user_id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    if membership::Entity::find_by_id((found.organization_id, user_id)).one(txn).await?.is_some() {
+    if membership::Entity::find_by_id((found.organization_id, user_id))
+        .one(txn)
+        .await?
+        .is_some()
+    {
         return Err(AppError::new(ErrorCode::AlreadyMember)
             .with_message("You are already a member of this organization."));
     }
@@ -469,7 +538,11 @@ async fn owner_count(db: &impl ConnectionTrait, organization_id: i64) -> AppResu
         .await?)
 }
 
-async fn target_membership(db: &impl ConnectionTrait, organization_id: i64, user_id: i64) -> AppResult<membership::Model> {
+async fn target_membership(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+    user_id: i64,
+) -> AppResult<membership::Model> {
     membership::Entity::find_by_id((organization_id, user_id))
         .one(db)
         .await?
@@ -489,18 +562,30 @@ pub async fn change_role(
     let target = target_membership(&txn, organization_id, target_user_id).await?;
     let old_role = stored_role(&target.role);
     check_role_authority(&actor, old_role.max(new_role))?;
-    if old_role == Role::Owner && new_role != Role::Owner && owner_count(&txn, organization_id).await? <= 1 {
+    if old_role == Role::Owner
+        && new_role != Role::Owner
+        && owner_count(&txn, organization_id).await? <= 1
+    {
         return Err(AppError::new(ErrorCode::LastOwner));
     }
     let mut active = target.into_active_model();
     active.role = Set(new_role.as_str().into());
     active.update(&txn).await?;
     txn.commit().await?;
-    tracing::info!(organization_id, target_user_id, role = new_role.as_str(), "member role changed");
+    tracing::info!(
+        organization_id,
+        target_user_id,
+        role = new_role.as_str(),
+        "member role changed"
+    );
     Ok(())
 }
 
-async fn delete_membership(txn: &impl ConnectionTrait, organization_id: i64, user_id: i64) -> AppResult<()> {
+async fn delete_membership(
+    txn: &impl ConnectionTrait,
+    organization_id: i64,
+    user_id: i64,
+) -> AppResult<()> {
     let team_ids: Vec<i64> = team::Entity::find()
         .filter(team::Column::OrganizationId.eq(organization_id))
         .all(txn)
@@ -513,12 +598,19 @@ async fn delete_membership(txn: &impl ConnectionTrait, organization_id: i64, use
         .filter(team_member::Column::TeamId.is_in(team_ids))
         .exec(txn)
         .await?;
-    membership::Entity::delete_by_id((organization_id, user_id)).exec(txn).await?;
+    membership::Entity::delete_by_id((organization_id, user_id))
+        .exec(txn)
+        .await?;
     Ok(())
 }
 
 /// Removes a member (and their team memberships); their access ends with this transaction.
-pub async fn remove_member(state: &AppState, actor_id: i64, organization_id: i64, target_user_id: i64) -> AppResult<()> {
+pub async fn remove_member(
+    state: &AppState,
+    actor_id: i64,
+    organization_id: i64,
+    target_user_id: i64,
+) -> AppResult<()> {
     let actor = standing(&state.db, actor_id, organization_id).await?;
     let txn = begin_write(&state.db).await?;
     let target = target_membership(&txn, organization_id, target_user_id).await?;

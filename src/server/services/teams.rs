@@ -63,7 +63,7 @@ pub async fn list(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<
                     email: u.email.clone(),
                 })
                 .collect();
-            members.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+            members.sort_by_key(|m| m.name.to_lowercase());
             TeamView {
                 id: t.id,
                 name: t.name,
@@ -73,7 +73,11 @@ pub async fn list(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<
         .collect())
 }
 
-async fn team_in(db: &impl ConnectionTrait, organization_id: i64, team_id: i64) -> AppResult<team::Model> {
+async fn team_in(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+    team_id: i64,
+) -> AppResult<team::Model> {
     team::Entity::find_by_id(team_id)
         .filter(team::Column::OrganizationId.eq(organization_id))
         .one(db)
@@ -81,8 +85,15 @@ async fn team_in(db: &impl ConnectionTrait, organization_id: i64, team_id: i64) 
         .ok_or_else(|| AppError::new(ErrorCode::TeamNotFound))
 }
 
-pub async fn create(state: &AppState, actor_id: i64, organization_id: i64, raw_name: &str) -> AppResult<i64> {
-    standing(&state.db, actor_id, organization_id).await?.require_manager()?;
+pub async fn create(
+    state: &AppState,
+    actor_id: i64,
+    organization_id: i64,
+    raw_name: &str,
+) -> AppResult<i64> {
+    standing(&state.db, actor_id, organization_id)
+        .await?
+        .require_manager()?;
     let name = check_team_name(raw_name)?;
     let created = team::ActiveModel {
         organization_id: Set(organization_id),
@@ -96,29 +107,62 @@ pub async fn create(state: &AppState, actor_id: i64, organization_id: i64, raw_n
     Ok(created.id)
 }
 
-pub async fn rename(state: &AppState, actor_id: i64, organization_id: i64, team_id: i64, raw_name: &str) -> AppResult<()> {
-    standing(&state.db, actor_id, organization_id).await?.require_manager()?;
+pub async fn rename(
+    state: &AppState,
+    actor_id: i64,
+    organization_id: i64,
+    team_id: i64,
+    raw_name: &str,
+) -> AppResult<()> {
+    standing(&state.db, actor_id, organization_id)
+        .await?
+        .require_manager()?;
     let name = check_team_name(raw_name)?;
-    let mut active = team_in(&state.db, organization_id, team_id).await?.into_active_model();
+    let mut active = team_in(&state.db, organization_id, team_id)
+        .await?
+        .into_active_model();
     active.name = Set(name);
     active.update(&state.db).await.map_err(name_taken)?;
     Ok(())
 }
 
-pub async fn delete(state: &AppState, actor_id: i64, organization_id: i64, team_id: i64) -> AppResult<()> {
-    standing(&state.db, actor_id, organization_id).await?.require_manager()?;
+pub async fn delete(
+    state: &AppState,
+    actor_id: i64,
+    organization_id: i64,
+    team_id: i64,
+) -> AppResult<()> {
+    standing(&state.db, actor_id, organization_id)
+        .await?
+        .require_manager()?;
     let found = team_in(&state.db, organization_id, team_id).await?;
     team::Entity::delete_by_id(found.id).exec(&state.db).await?;
     Ok(())
 }
 
-pub async fn add_member(state: &AppState, actor_id: i64, organization_id: i64, team_id: i64, user_id: i64) -> AppResult<()> {
-    standing(&state.db, actor_id, organization_id).await?.require_manager()?;
+pub async fn add_member(
+    state: &AppState,
+    actor_id: i64,
+    organization_id: i64,
+    team_id: i64,
+    user_id: i64,
+) -> AppResult<()> {
+    standing(&state.db, actor_id, organization_id)
+        .await?
+        .require_manager()?;
     let found = team_in(&state.db, organization_id, team_id).await?;
-    if membership::Entity::find_by_id((organization_id, user_id)).one(&state.db).await?.is_none() {
+    if membership::Entity::find_by_id((organization_id, user_id))
+        .one(&state.db)
+        .await?
+        .is_none()
+    {
         return Err(AppError::new(ErrorCode::MemberNotFound).on_field("user_id"));
     }
-    if team_member::Entity::find_by_id((found.id, user_id)).one(&state.db).await?.is_some() {
+    if team_member::Entity::find_by_id((found.id, user_id))
+        .one(&state.db)
+        .await?
+        .is_some()
+    {
         return Err(AppError::new(ErrorCode::AlreadyMember)
             .with_message("This person is already in the team.")
             .on_field("user_id"));
@@ -132,12 +176,23 @@ pub async fn add_member(state: &AppState, actor_id: i64, organization_id: i64, t
     Ok(())
 }
 
-pub async fn remove_member(state: &AppState, actor_id: i64, organization_id: i64, team_id: i64, user_id: i64) -> AppResult<()> {
-    standing(&state.db, actor_id, organization_id).await?.require_manager()?;
+pub async fn remove_member(
+    state: &AppState,
+    actor_id: i64,
+    organization_id: i64,
+    team_id: i64,
+    user_id: i64,
+) -> AppResult<()> {
+    standing(&state.db, actor_id, organization_id)
+        .await?
+        .require_manager()?;
     let found = team_in(&state.db, organization_id, team_id).await?;
-    let result = team_member::Entity::delete_by_id((found.id, user_id)).exec(&state.db).await?;
+    let result = team_member::Entity::delete_by_id((found.id, user_id))
+        .exec(&state.db)
+        .await?;
     if result.rows_affected == 0 {
-        return Err(AppError::new(ErrorCode::MemberNotFound).with_message("This person is not in the team."));
+        return Err(AppError::new(ErrorCode::MemberNotFound)
+            .with_message("This person is not in the team."));
     }
     Ok(())
 }

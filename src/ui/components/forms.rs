@@ -134,5 +134,8 @@ pub fn FormError(
 /// A short confirmation shown after a successful call.
 #[component]
 pub fn Saved(#[prop(into)] when: Signal<bool>, message: &'static str) -> impl IntoView {
-    move || when.get().then(|| view! { <p class="alert alert-success" role="status">{message}</p> })
+    move || {
+        when.get()
+            .then(|| view! { <p class="alert alert-success" role="status">{message}</p> })
+    }
 }

@@ -56,7 +56,10 @@ fn FleetsPanel(
     create_fleet: ServerAction<CreateFleet>,
 ) -> impl IntoView {
     let error = failure(create_fleet.value());
-    let owners: Vec<OrganizationSummary> = organizations.into_iter().filter(|o| o.my_role.can_manage()).collect();
+    let owners: Vec<OrganizationSummary> = organizations
+        .into_iter()
+        .filter(|o| o.my_role.can_manage())
+        .collect();
     view! {
         <section class="card" aria-labelledby="fleets-heading">
             <h2 id="fleets-heading">"My fleets"</h2>
@@ -98,7 +101,10 @@ fn FleetsPanel(
 }
 
 #[component]
-fn OrganizationsPanel(organizations: Vec<OrganizationSummary>, create_org: ServerAction<CreateOrganization>) -> impl IntoView {
+fn OrganizationsPanel(
+    organizations: Vec<OrganizationSummary>,
+    create_org: ServerAction<CreateOrganization>,
+) -> impl IntoView {
     let error = failure(create_org.value());
     view! {
         <section class="card" aria-labelledby="orgs-heading">

@@ -28,8 +28,17 @@ fn DeviceContent() -> impl IntoView {
     let params = use_params_map();
     let rename = ServerAction::<RenameDevice>::new();
     let delete = ServerAction::<DeleteDevice>::new();
-    let device_id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0);
-    let data = Resource::new(move || (device_id(), rename.version().get()), |(id, _)| device(id));
+    let device_id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let data = Resource::new(
+        move || (device_id(), rename.version().get()),
+        |(id, _)| device(id),
+    );
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -43,7 +52,11 @@ fn DeviceContent() -> impl IntoView {
 }
 
 #[component]
-fn Device(detail: DeviceDetail, rename: ServerAction<RenameDevice>, delete: ServerAction<DeleteDevice>) -> impl IntoView {
+fn Device(
+    detail: DeviceDetail,
+    rename: ServerAction<RenameDevice>,
+    delete: ServerAction<DeleteDevice>,
+) -> impl IntoView {
     let DeviceDetail { fleet, device } = detail;
     let id = device.id;
     let fleet_href = format!("/fleets/{}", fleet.id);

@@ -29,9 +29,21 @@ fn FleetContent() -> impl IntoView {
     let add_device = ServerAction::<AddDevice>::new();
     let rename = ServerAction::<RenameFleet>::new();
     let delete = ServerAction::<DeleteFleet>::new();
-    let fleet_id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0);
+    let fleet_id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
     let data = Resource::new(
-        move || (fleet_id(), add_device.version().get(), rename.version().get()),
+        move || {
+            (
+                fleet_id(),
+                add_device.version().get(),
+                rename.version().get(),
+            )
+        },
         |(id, _, _)| fleet(id),
     );
     view! {

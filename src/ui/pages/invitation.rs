@@ -18,10 +18,13 @@ use crate::ui::components::visit::{current_user, use_visit, CsrfField};
 pub fn InvitationPage() -> impl IntoView {
     let params = use_params_map();
     let token = params.read_untracked().get("token").unwrap_or_default();
-    let preview = Resource::new({
-        let token = token.clone();
-        move || token.clone()
-    }, invitation);
+    let preview = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        invitation,
+    );
     let accept = ServerAction::<AcceptInvitation>::new();
     let error = failure(accept.value());
     let ctx = use_visit();

@@ -18,7 +18,11 @@ pub fn Login() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let error = failure(action.value());
-    let unverified = move || error.get().is_some_and(|e| e.code == ErrorCode::EmailNotVerified);
+    let unverified = move || {
+        error
+            .get()
+            .is_some_and(|e| e.code == ErrorCode::EmailNotVerified)
+    };
     view! {
         <Title text="Log in"/>
         <section class="card auth-card">

@@ -9,8 +9,8 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::fleets::CreateFleet;
 use crate::api::organizations::{
-    organization, AddTeamMember, ChangeMemberRole, CreateTeam, DeleteTeam, InviteMember, RemoveMember,
-    RemoveTeamMember, RenameOrganization, RenameTeam, RevokeInvitation,
+    organization, AddTeamMember, ChangeMemberRole, CreateTeam, DeleteTeam, InviteMember,
+    RemoveMember, RemoveTeamMember, RenameOrganization, RenameTeam, RevokeInvitation,
 };
 use crate::shared::format_time;
 use crate::shared::models::{MemberView, OrganizationDetail, Role, TeamView};
@@ -82,8 +82,17 @@ impl Actions {
 fn OrganizationContent() -> impl IntoView {
     let params = use_params_map();
     let actions = Actions::new();
-    let organization_id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0);
-    let data = Resource::new(move || (organization_id(), actions.versions()), |(id, _)| organization(id));
+    let organization_id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let data = Resource::new(
+        move || (organization_id(), actions.versions()),
+        |(id, _)| organization(id),
+    );
     let ctx = use_visit();
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -176,7 +185,13 @@ fn Organization(detail: OrganizationDetail, me: i64, actions: Actions) -> impl I
 }
 
 #[component]
-fn MembersSection(organization_id: i64, members: Vec<MemberView>, my_role: Role, me: i64, actions: Actions) -> impl IntoView {
+fn MembersSection(
+    organization_id: i64,
+    members: Vec<MemberView>,
+    my_role: Role,
+    me: i64,
+    actions: Actions,
+) -> impl IntoView {
     let role_error = failure(actions.change_role.value());
     let remove_error = failure(actions.remove.value());
     let manager = my_role.can_manage();
@@ -241,7 +256,11 @@ fn MembersSection(organization_id: i64, members: Vec<MemberView>, my_role: Role,
 }
 
 #[component]
-fn InvitationsSection(organization_id: i64, detail: OrganizationDetail, actions: Actions) -> impl IntoView {
+fn InvitationsSection(
+    organization_id: i64,
+    detail: OrganizationDetail,
+    actions: Actions,
+) -> impl IntoView {
     let error = failure(actions.invite.value());
     let revoke_error = failure(actions.revoke.value());
     view! {
@@ -293,7 +312,13 @@ fn InvitationsSection(organization_id: i64, detail: OrganizationDetail, actions:
 }
 
 #[component]
-fn TeamsSection(organization_id: i64, teams: Vec<TeamView>, members: Vec<MemberView>, manager: bool, actions: Actions) -> impl IntoView {
+fn TeamsSection(
+    organization_id: i64,
+    teams: Vec<TeamView>,
+    members: Vec<MemberView>,
+    manager: bool,
+    actions: Actions,
+) -> impl IntoView {
     let create_error = failure(actions.create_team.value());
     let errors = [
         failure(actions.rename_team.value()),
@@ -327,7 +352,13 @@ fn TeamsSection(organization_id: i64, teams: Vec<TeamView>, members: Vec<MemberV
 }
 
 #[component]
-fn Team(organization_id: i64, team: TeamView, members: Vec<MemberView>, manager: bool, actions: Actions) -> impl IntoView {
+fn Team(
+    organization_id: i64,
+    team: TeamView,
+    members: Vec<MemberView>,
+    manager: bool,
+    actions: Actions,
+) -> impl IntoView {
     let team_id = team.id;
     let candidates: Vec<MemberView> = members
         .into_iter()

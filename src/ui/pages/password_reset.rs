@@ -53,7 +53,12 @@ pub fn ResetPassword() -> impl IntoView {
     let token = query.read_untracked().get("token").unwrap_or_default();
     let error = failure(action.value());
     let link_problem = move || {
-        error.get().is_some_and(|e| matches!(e.code, ErrorCode::TokenExpired | ErrorCode::TokenUsed | ErrorCode::TokenInvalid))
+        error.get().is_some_and(|e| {
+            matches!(
+                e.code,
+                ErrorCode::TokenExpired | ErrorCode::TokenUsed | ErrorCode::TokenInvalid
+            )
+        })
     };
     view! {
         <Title text="Choose a new password"/>
