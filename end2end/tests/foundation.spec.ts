@@ -104,6 +104,7 @@ test('create an organization, invite a second person who signs up and joins', as
   await page.getByRole('button', { name: 'Send invitation' }).click();
   await expect(page.getByText('Invitation sent.')).toBeVisible();
   await expect(page.locator('#invitations table')).toContainText(bob.email);
+  await expect(page.getByLabel('Email address')).toHaveValue('');
   await page.getByLabel('Team name').fill('Field operations');
   await page.getByRole('button', { name: 'Create team' }).click();
   await expect(page.locator('article.team h3')).toHaveText('Field operations');

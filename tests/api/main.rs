@@ -2,6 +2,7 @@
 //! every configured database engine and drives it over HTTP.
 
 mod accounts;
+mod cli;
 mod fleets;
 mod helpers;
 mod organizations;

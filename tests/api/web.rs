@@ -145,3 +145,24 @@ async fn health_check_reports_the_database() {
         );
     }
 }
+
+#[tokio::test]
+async fn without_smtp_mail_goes_to_the_outbox_directory() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, |c| c.smtp_url = None).await;
+        app.browser()
+            .sign_up("Otto", "otto@example.com", PASSWORD)
+            .await
+            .assert_ok();
+        let outbox = app.state.config.outbox_dir();
+        let files: Vec<_> = std::fs::read_dir(&outbox)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let message = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(message.contains("Subject: Verify your email address for Portcullis"));
+        assert!(message.contains("To: otto@example.com"));
+        assert!(app.mail.all().is_empty());
+    }
+}

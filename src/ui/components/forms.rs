@@ -28,6 +28,21 @@ where
     Signal::derive(move || value.with(|v| matches!(v, Some(Ok(_)))))
 }
 
+/// Clears a form after its action succeeded, so "Send invitation" or "Add device" is ready for the next entry.
+pub fn reset_on_success<T, S>(value: S, form: NodeRef<leptos::html::Form>)
+where
+    T: Send + Sync + 'static,
+    S: With<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if value.with(|v| matches!(v, Some(Ok(_)))) {
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
+}
+
 /// A labelled input. Its error (an `AppError` whose `field` is this field's name) is shown under it and announced.
 #[component]
 pub fn Field(

@@ -32,7 +32,7 @@ fn DashboardContent() -> impl IntoView {
     );
     view! {
         <h1>"Dashboard"</h1>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(Dashboard { fleets, organizations }) => view! {
@@ -45,7 +45,7 @@ fn DashboardContent() -> impl IntoView {
                     Err(error) => view! { <LoadError error/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -40,14 +40,14 @@ fn DeviceContent() -> impl IntoView {
         |(id, _)| device(id),
     );
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(detail) => view! { <Device detail rename delete/> }.into_any(),
                     Err(error) => view! { <LoadError error/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

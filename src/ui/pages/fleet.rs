@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::fleets::{fleet, AddDevice, DeleteFleet, RenameFleet};
 use crate::shared::format_time;
 use crate::shared::models::FleetDetail;
-use crate::ui::components::forms::{failure, succeeded, Field, FormError, Saved};
+use crate::ui::components::forms::{failure, reset_on_success, succeeded, Field, FormError, Saved};
 use crate::ui::components::layout::LoadError;
 use crate::ui::components::visit::{CsrfField, RequireUser};
 
@@ -47,14 +47,14 @@ fn FleetContent() -> impl IntoView {
         |(id, _, _)| fleet(id),
     );
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(detail) => view! { <Fleet detail add_device rename delete/> }.into_any(),
                     Err(error) => view! { <LoadError error/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -68,6 +68,8 @@ fn Fleet(
     let FleetDetail { fleet, devices } = detail;
     let id = fleet.id;
     let add_error = failure(add_device.value());
+    let add_device_form = NodeRef::new();
+    reset_on_success(add_device.value(), add_device_form);
     let rename_error = failure(rename.value());
     let delete_error = failure(delete.value());
     view! {
@@ -104,7 +106,7 @@ fn Fleet(
             {fleet.can_manage.then(|| view! {
                 <h3>"Add a device"</h3>
                 <FormError error=add_error fields=&["name", "uuid"]/>
-                <ActionForm action=add_device attr:class="stack">
+                <ActionForm action=add_device node_ref=add_device_form attr:class="stack">
                     <CsrfField/>
                     <input type="hidden" name="fleet_id" value=id.to_string()/>
                     <Field label="Device name" name="name" id_prefix="device" required=true error=add_error/>

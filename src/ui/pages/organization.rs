@@ -14,7 +14,9 @@ use crate::api::organizations::{
 };
 use crate::shared::format_time;
 use crate::shared::models::{MemberView, OrganizationDetail, Role, TeamView};
-use crate::ui::components::forms::{failure, succeeded, Field, FormError, RoleSelect, Saved};
+use crate::ui::components::forms::{
+    failure, reset_on_success, succeeded, Field, FormError, RoleSelect, Saved,
+};
 use crate::ui::components::layout::LoadError;
 use crate::ui::components::visit::{current_user, use_visit, CsrfField, RequireUser};
 
@@ -95,7 +97,7 @@ fn OrganizationContent() -> impl IntoView {
     );
     let ctx = use_visit();
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let me = current_user(&ctx.visit.await).map(|u| u.id).unwrap_or_default();
                 match data.await {
@@ -103,7 +105,7 @@ fn OrganizationContent() -> impl IntoView {
                     Err(error) => view! { <LoadError error/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -263,12 +265,14 @@ fn InvitationsSection(
 ) -> impl IntoView {
     let error = failure(actions.invite.value());
     let revoke_error = failure(actions.revoke.value());
+    let invite_form = NodeRef::new();
+    reset_on_success(actions.invite.value(), invite_form);
     view! {
         <section class="card" id="invitations" aria-labelledby="invitations-heading">
             <h2 id="invitations-heading">"Invite people"</h2>
             <FormError error fields=&["email", "role"]/>
             <Saved when=succeeded(actions.invite.value()) message="Invitation sent."/>
-            <ActionForm action=actions.invite attr:class="inline-form">
+            <ActionForm action=actions.invite node_ref=invite_form attr:class="inline-form">
                 <CsrfField/>
                 <input type="hidden" name="organization_id" value=organization_id.to_string()/>
                 <Field label="Email address" name="email" kind="email" id_prefix="invite" required=true error/>
@@ -320,6 +324,8 @@ fn TeamsSection(
     actions: Actions,
 ) -> impl IntoView {
     let create_error = failure(actions.create_team.value());
+    let new_team_form = NodeRef::new();
+    reset_on_success(actions.create_team.value(), new_team_form);
     let errors = [
         failure(actions.rename_team.value()),
         failure(actions.delete_team.value()),
@@ -340,7 +346,7 @@ fn TeamsSection(
             {manager.then(|| view! {
                 <h3>"New team"</h3>
                 <FormError error=create_error fields=&["name"]/>
-                <ActionForm action=actions.create_team attr:class="inline-form">
+                <ActionForm action=actions.create_team node_ref=new_team_form attr:class="inline-form">
                     <CsrfField/>
                     <input type="hidden" name="organization_id" value=organization_id.to_string()/>
                     <Field label="Team name" name="name" id_prefix="team-new" required=true error=create_error/>

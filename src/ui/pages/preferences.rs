@@ -7,6 +7,7 @@ use leptos_meta::Title;
 
 use crate::api::preferences::{list_sessions, ChangeName, ChangePassword, RevokeSession};
 use crate::shared::format_time;
+use crate::shared::user_agent::describe;
 use crate::ui::components::forms::{failure, succeeded, Field, FormError, Saved};
 use crate::ui::components::layout::LoadError;
 use crate::ui::components::visit::{current_user, use_visit, CsrfField, RequireUser};
@@ -84,7 +85,7 @@ fn Sessions() -> impl IntoView {
             <h2 id="sessions-heading">"Signed-in devices"</h2>
             <p class="muted">"Browsers where your account is signed in. Sign out any you do not recognise."</p>
             <FormError error/>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match sessions.await {
                         Err(error) => view! { <LoadError error/> }.into_any(),
@@ -94,7 +95,7 @@ fn Sessions() -> impl IntoView {
                                 <tbody>
                                     {list.into_iter().map(|s| view! {
                                         <tr class:current=s.current>
-                                            <td>{s.user_agent.clone().unwrap_or_else(|| "Unknown browser".into())}{s.current.then(|| view! { <span class="badge">"This browser"</span> })}</td>
+                                            <td title=s.user_agent.clone().unwrap_or_default()>{describe(s.user_agent.as_deref().unwrap_or_default())}{s.current.then(|| view! { <span class="badge">"This browser"</span> })}</td>
                                             <td>{s.ip_address.clone().unwrap_or_default()}</td>
                                             <td>{format!("{} ({})", format_time(&s.created_at), s.auth_method)}</td>
                                             <td>{format_time(&s.last_seen_at)}</td>
@@ -113,7 +114,7 @@ fn Sessions() -> impl IntoView {
                         .into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }
