@@ -16,6 +16,27 @@ async function logIn(page: Page, email: string, password: string) {
   await page.getByRole('button', { name: 'Log in' }).click();
 }
 
+async function organizationIdOf(page: Page, name: string): Promise<string> {
+  await page.goto('/dashboard');
+  const href = await page.getByRole('link', { name }).getAttribute('href');
+  return href!.split('/').pop()!;
+}
+
+/** The page fits the viewport's width; lists what sticks out otherwise. */
+async function expectNoHorizontalScroll(page: Page) {
+  const overflow = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const wide: string[] = [];
+    document.querySelectorAll('body *').forEach((el) => {
+      const box = el.getBoundingClientRect();
+      if (box.right > width + 1 && !el.closest('.table')) wide.push(`${el.tagName.toLowerCase()}.${el.className} (${Math.round(box.right)}px)`);
+    });
+    return { scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(0, 10) };
+  });
+  expect(overflow.wide).toEqual([]);
+  expect(overflow.scrollWidth).toBeLessThanOrEqual(overflow.width);
+}
+
 async function newPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext();
   return context.newPage();
@@ -175,6 +196,15 @@ test('create a fleet and a device', async ({ page }) => {
   await page.goto('/preferences');
   await expect(page.getByRole('heading', { name: 'Signed-in devices' })).toBeVisible();
   await snap(page, '13-preferences');
+
+  // The same pages on a phone.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/dashboard');
+  await snap(page, '15-dashboard-phone');
+  await expectNoHorizontalScroll(page);
+  await page.goto(`/organizations/${await organizationIdOf(page, 'Acme Robotics')}`);
+  await snap(page, '16-organization-phone');
+  await expectNoHorizontalScroll(page);
 });
 
 test('an expired password reset link is refused', async ({ page }) => {

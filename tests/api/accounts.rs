@@ -544,3 +544,30 @@ async fn login_attempts_are_rate_limited_per_account_and_per_address() {
             .assert_error(401, "auth.invalid_credentials");
     }
 }
+
+#[tokio::test]
+async fn sign_ups_for_one_address_are_rate_limited() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, |c| c.rate_limit_per_account = 2).await;
+        let browser = app.browser();
+        browser
+            .sign_up("Spam", "target@example.com", PASSWORD)
+            .await
+            .assert_ok();
+        browser
+            .sign_up("Spam", "target@example.com", PASSWORD)
+            .await
+            .assert_ok();
+        browser
+            .sign_up("Spam", "target@example.com", PASSWORD)
+            .await
+            .assert_error(429, "rate_limited");
+        browser
+            .sign_up("Other", "other@example.com", PASSWORD)
+            .await
+            .assert_ok();
+        // One verification and one "already have an account" message: the third attempt sent nothing.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(app.mail.count_to("target@example.com"), 2);
+    }
+}

@@ -1,6 +1,6 @@
 //! Organizations: creation, invitations (new and existing accounts), roles, the last-owner rule, removal, teams.
 
-use crate::helpers::{backends, token_of, Browser, TestApp, PASSWORD};
+use crate::helpers::{backends, token_of, Browser, Reply, TestApp, PASSWORD};
 use serde_json::Value;
 
 async fn create_org(browser: &Browser, name: &str) -> i64 {
@@ -480,6 +480,19 @@ async fn a_removed_member_loses_access_at_once() {
     }
 }
 
+/// Calls a team server function of `team_id` in `organization` with extra fields.
+async fn on_team(
+    browser: &Browser,
+    endpoint: &str,
+    organization: &str,
+    team_id: &str,
+    extra: &[(&str, &str)],
+) -> Reply {
+    let mut form = vec![("organization_id", organization), ("team_id", team_id)];
+    form.extend_from_slice(extra);
+    browser.call(endpoint, &form).await
+}
+
 #[tokio::test]
 async fn teams_are_managed_by_admins_with_organization_members_only() {
     for backend in backends() {
@@ -505,86 +518,55 @@ async fn teams_are_managed_by_admins_with_organization_members_only() {
         .await
         .assert_error(403, "permission_denied");
         let org_detail = detail(&owner, org).await;
-        let team_id = org_detail["teams"][0]["id"].to_string();
+        let team = org_detail["teams"][0]["id"].to_string();
         let max_id = user_id_of(&org_detail, "max@example.com");
-        ada.call(
-            "add_team_member",
-            &[
-                ("organization_id", &org_s),
-                ("team_id", &team_id),
-                ("user_id", &max_id),
-            ],
-        )
-        .await
-        .assert_ok();
-        ada.call(
-            "add_team_member",
-            &[
-                ("organization_id", &org_s),
-                ("team_id", &team_id),
-                ("user_id", &max_id),
-            ],
-        )
-        .await
-        .assert_error(409, "organization.already_member");
+        let with_max = [("user_id", max_id.as_str())];
+        on_team(&ada, "add_team_member", &org_s, &team, &with_max)
+            .await
+            .assert_ok();
+        on_team(&ada, "add_team_member", &org_s, &team, &with_max)
+            .await
+            .assert_error(409, "organization.already_member");
+        on_team(&max, "add_team_member", &org_s, &team, &with_max)
+            .await
+            .assert_error(403, "permission_denied");
 
         let outsider = app.signed_in_user("Out", "out@example.com").await;
         let outsider_id = outsider.visit().await["user"]["id"].to_string();
-        ada.call(
+        on_team(
+            &ada,
             "add_team_member",
-            &[
-                ("organization_id", &org_s),
-                ("team_id", &team_id),
-                ("user_id", &outsider_id),
-            ],
+            &org_s,
+            &team,
+            &[("user_id", &outsider_id)],
         )
         .await
         .assert_error(404, "organization.member_not_found");
 
         let teams = detail(&max, org).await["teams"].clone();
         assert_eq!(teams[0]["members"][0]["email"], "max@example.com");
-        ada.call(
+        on_team(
+            &ada,
             "rename_team",
-            &[
-                ("organization_id", &org_s),
-                ("team_id", &team_id),
-                ("name", "Operations"),
-            ],
+            &org_s,
+            &team,
+            &[("name", "Operations")],
         )
         .await
         .assert_ok();
-        ada.call(
-            "remove_team_member",
-            &[
-                ("organization_id", &org_s),
-                ("team_id", &team_id),
-                ("user_id", &max_id),
-            ],
-        )
-        .await
-        .assert_ok();
-        ada.call(
-            "remove_team_member",
-            &[
-                ("organization_id", &org_s),
-                ("team_id", &team_id),
-                ("user_id", &max_id),
-            ],
-        )
-        .await
-        .assert_error(404, "organization.member_not_found");
-        ada.call(
-            "delete_team",
-            &[("organization_id", &org_s), ("team_id", &team_id)],
-        )
-        .await
-        .assert_ok();
-        ada.call(
-            "delete_team",
-            &[("organization_id", &org_s), ("team_id", &team_id)],
-        )
-        .await
-        .assert_error(404, "team.not_found");
+        assert_eq!(detail(&max, org).await["teams"][0]["name"], "Operations");
+        on_team(&ada, "remove_team_member", &org_s, &team, &with_max)
+            .await
+            .assert_ok();
+        on_team(&ada, "remove_team_member", &org_s, &team, &with_max)
+            .await
+            .assert_error(404, "organization.member_not_found");
+        on_team(&ada, "delete_team", &org_s, &team, &[])
+            .await
+            .assert_ok();
+        on_team(&ada, "delete_team", &org_s, &team, &[])
+            .await
+            .assert_error(404, "team.not_found");
         assert!(detail(&owner, org).await["teams"]
             .as_array()
             .unwrap()

@@ -183,6 +183,14 @@ pub async fn sign_up(
     .await?;
     let name = normalize_name(&input.name)?;
     let email = normalize_email(&input.email)?;
+    // Also per address: every sign-up with a taken address sends its owner an email, which must not become spam.
+    rate_limit::hit(
+        &state.db,
+        &format!("signup:account:{email}"),
+        state.config.rate_limit_per_account,
+        now,
+    )
+    .await?;
     password::check_strength(&input.password, &[&email, &name])?;
     let password_hash = password::hash(input.password).await?;
 

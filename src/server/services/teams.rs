@@ -85,6 +85,19 @@ async fn team_in(
         .ok_or_else(|| AppError::new(ErrorCode::TeamNotFound))
 }
 
+/// A team of the organization, for an admin or owner of that organization.
+async fn managed_team(
+    state: &AppState,
+    actor_id: i64,
+    organization_id: i64,
+    team_id: i64,
+) -> AppResult<team::Model> {
+    standing(&state.db, actor_id, organization_id)
+        .await?
+        .require_manager()?;
+    team_in(&state.db, organization_id, team_id).await
+}
+
 pub async fn create(
     state: &AppState,
     actor_id: i64,
@@ -114,13 +127,9 @@ pub async fn rename(
     team_id: i64,
     raw_name: &str,
 ) -> AppResult<()> {
-    standing(&state.db, actor_id, organization_id)
-        .await?
-        .require_manager()?;
+    let found = managed_team(state, actor_id, organization_id, team_id).await?;
     let name = check_team_name(raw_name)?;
-    let mut active = team_in(&state.db, organization_id, team_id)
-        .await?
-        .into_active_model();
+    let mut active = found.into_active_model();
     active.name = Set(name);
     active.update(&state.db).await.map_err(name_taken)?;
     Ok(())
@@ -132,10 +141,7 @@ pub async fn delete(
     organization_id: i64,
     team_id: i64,
 ) -> AppResult<()> {
-    standing(&state.db, actor_id, organization_id)
-        .await?
-        .require_manager()?;
-    let found = team_in(&state.db, organization_id, team_id).await?;
+    let found = managed_team(state, actor_id, organization_id, team_id).await?;
     team::Entity::delete_by_id(found.id).exec(&state.db).await?;
     Ok(())
 }
@@ -147,10 +153,7 @@ pub async fn add_member(
     team_id: i64,
     user_id: i64,
 ) -> AppResult<()> {
-    standing(&state.db, actor_id, organization_id)
-        .await?
-        .require_manager()?;
-    let found = team_in(&state.db, organization_id, team_id).await?;
+    let found = managed_team(state, actor_id, organization_id, team_id).await?;
     if membership::Entity::find_by_id((organization_id, user_id))
         .one(&state.db)
         .await?
@@ -183,10 +186,7 @@ pub async fn remove_member(
     team_id: i64,
     user_id: i64,
 ) -> AppResult<()> {
-    standing(&state.db, actor_id, organization_id)
-        .await?
-        .require_manager()?;
-    let found = team_in(&state.db, organization_id, team_id).await?;
+    let found = managed_team(state, actor_id, organization_id, team_id).await?;
     let result = team_member::Entity::delete_by_id((found.id, user_id))
         .exec(&state.db)
         .await?;

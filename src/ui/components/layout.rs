@@ -96,3 +96,15 @@ pub fn LoadError(error: crate::shared::error::AppError) -> impl IntoView {
         </section>
     }
 }
+
+/// The numeric `:id` of the current route; 0 (which matches nothing) when it is not a number.
+pub fn id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or(0)
+    }
+}

@@ -4,13 +4,12 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::fleets::{device, DeleteDevice, RenameDevice};
 use crate::shared::format_time;
 use crate::shared::models::DeviceDetail;
 use crate::ui::components::forms::{failure, succeeded, Field, FormError, Saved};
-use crate::ui::components::layout::LoadError;
+use crate::ui::components::layout::{id_param, LoadError};
 use crate::ui::components::visit::{CsrfField, RequireUser};
 
 #[component]
@@ -25,16 +24,9 @@ pub fn DevicePage() -> impl IntoView {
 
 #[component]
 fn DeviceContent() -> impl IntoView {
-    let params = use_params_map();
     let rename = ServerAction::<RenameDevice>::new();
     let delete = ServerAction::<DeleteDevice>::new();
-    let device_id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let device_id = id_param();
     let data = Resource::new(
         move || (device_id(), rename.version().get()),
         |(id, _)| device(id),

@@ -4,13 +4,12 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::fleets::{fleet, AddDevice, DeleteFleet, RenameFleet};
 use crate::shared::format_time;
 use crate::shared::models::FleetDetail;
 use crate::ui::components::forms::{failure, reset_on_success, succeeded, Field, FormError, Saved};
-use crate::ui::components::layout::LoadError;
+use crate::ui::components::layout::{id_param, LoadError};
 use crate::ui::components::visit::{CsrfField, RequireUser};
 
 #[component]
@@ -25,17 +24,10 @@ pub fn FleetPage() -> impl IntoView {
 
 #[component]
 fn FleetContent() -> impl IntoView {
-    let params = use_params_map();
     let add_device = ServerAction::<AddDevice>::new();
     let rename = ServerAction::<RenameFleet>::new();
     let delete = ServerAction::<DeleteFleet>::new();
-    let fleet_id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let fleet_id = id_param();
     let data = Resource::new(
         move || {
             (

@@ -5,7 +5,6 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::fleets::CreateFleet;
 use crate::api::organizations::{
@@ -17,7 +16,7 @@ use crate::shared::models::{MemberView, OrganizationDetail, Role, TeamView};
 use crate::ui::components::forms::{
     failure, reset_on_success, succeeded, Field, FormError, RoleSelect, Saved,
 };
-use crate::ui::components::layout::LoadError;
+use crate::ui::components::layout::{id_param, LoadError};
 use crate::ui::components::visit::{current_user, use_visit, CsrfField, RequireUser};
 
 #[component]
@@ -82,15 +81,8 @@ impl Actions {
 
 #[component]
 fn OrganizationContent() -> impl IntoView {
-    let params = use_params_map();
     let actions = Actions::new();
-    let organization_id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let organization_id = id_param();
     let data = Resource::new(
         move || (organization_id(), actions.versions()),
         |(id, _)| organization(id),
