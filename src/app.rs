@@ -12,6 +12,8 @@ use crate::ui::components::visit::VisitContext;
 use crate::ui::pages;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::security::page_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -39,6 +41,16 @@ pub fn App() -> impl IntoView {
     // signed-out visitors must be decided before the first byte is sent.
     let visit = Resource::new_blocking(move || epoch.get(), |_| get_visit());
     provide_context(VisitContext { epoch, visit });
+    // Effects run only in the browser: the marker says the page is hydrated (the end-to-end tests wait for it).
+    Effect::new(|_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/portcullis.css"/>

@@ -49,7 +49,7 @@ export async function snap(page: Page, name: string) {
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
 }
 
-/** Waits until the page is hydrated, so clicks go through the client-side app. */
+/** Waits until the WebAssembly app has hydrated the page, so clicks go through the client-side app. */
 export async function hydrated(page: Page) {
-  await page.waitForLoadState('networkidle');
+  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 15_000 });
 }

@@ -436,6 +436,24 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
+        // A fleet's name is unique per owner (NULL owners do not collide, so each index covers one kind of owner).
+        for (name, owner) in [
+            ("idx_fleets_user_name", Fleets::OwnerUserId),
+            ("idx_fleets_organization_name", Fleets::OwnerOrganizationId),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(Fleets::Table)
+                        .col(owner)
+                        .col(Fleets::Name)
+                        .unique()
+                        .to_owned(),
+                )
+                .await?;
+        }
+
         manager
             .create_table(
                 Table::create()

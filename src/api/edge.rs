@@ -38,10 +38,15 @@ pub fn form(csrf_token: Option<&str>) -> AppResult<(AppState, Visitor)> {
     Ok((state, visitor))
 }
 
-/// Like `form`, and the caller must be signed in.
+/// Like `form`, and the caller must be signed in. A browser whose session ended is told so, rather than that its
+/// form's token (bound to the ended session) no longer matches.
 pub fn signed_in_form(csrf_token: Option<&str>) -> AppResult<(AppState, SignedIn, Visitor)> {
-    let (state, visitor) = form(csrf_token)?;
+    let state = state()?;
+    let visitor = visitor()?;
     let signed_in = visitor.user()?.clone();
+    state
+        .csrf
+        .verify(visitor.csrf_binding.as_deref(), csrf_token)?;
     Ok((state, signed_in, visitor))
 }
 
@@ -76,14 +81,16 @@ pub fn clear_session_cookie(state: &AppState) {
     ));
 }
 
-/// A browser posting a plain HTML form (no JavaScript) must get leptos' redirect back to the page, which carries
-/// the error; everyone else gets the error's own status.
-fn wants_html() -> bool {
+/// A browser posting a plain HTML form (no JavaScript) gets leptos' redirect back to the page it came from (its
+/// `Referer`), which carries the error; everyone else gets the error's own status.
+fn redirected_back() -> bool {
     use_context::<Request>().is_some_and(|r| {
-        r.headers()
+        let accepts_html = r
+            .headers()
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
+            .is_some_and(|v| v.contains("text/html"));
+        accepts_html && r.headers().contains_key(header::REFERER)
     })
 }
 
@@ -104,7 +111,7 @@ pub fn respond_with(err: &AppError) {
     } else {
         tracing::info!(code = %err.code, "request refused");
     }
-    if !wants_html() {
+    if !redirected_back() {
         if let (Some(response), Ok(status)) = (
             use_context::<ResponseOptions>(),
             StatusCode::from_u16(err.status()),

@@ -102,11 +102,15 @@ impl Mailer {
         Ok(())
     }
 
-    /// Sends and logs a failure instead of returning it: used after a committed change, where the person can ask
-    /// for the message again.
-    pub async fn send_logged(&self, email: Email) {
-        if let Err(err) = self.send(&email).await {
-            tracing::error!(to = %email.to, subject = %email.subject, error = %err, "email not sent");
-        }
+    /// Sends after the request has been answered, logging a failure (the person can ask for the message again).
+    /// Off the request path, the answer takes the same time whether or not a message goes out, so its timing does
+    /// not tell whether an address has an account.
+    pub fn send_in_background(&self, email: Email) {
+        let mailer = self.clone();
+        tokio::spawn(async move {
+            if let Err(err) = mailer.send(&email).await {
+                tracing::error!(to = %email.to, subject = %email.subject, error = %err, "email not sent");
+            }
+        });
     }
 }

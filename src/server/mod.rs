@@ -5,6 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod mail;
+pub mod security;
 pub mod services;
 pub mod startup;
 pub mod state;

@@ -5,7 +5,7 @@
 use actix_files::Files;
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
+use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
 use leptos::config::{get_configuration, LeptosOptions};
 use leptos::prelude::provide_context;
@@ -22,6 +22,7 @@ use crate::server::clock::Clock;
 use crate::server::config::Config;
 use crate::server::db;
 use crate::server::mail::Mailer;
+use crate::server::security;
 use crate::server::services::maintenance;
 use crate::server::state::{shared_secret, AppState};
 
@@ -41,12 +42,6 @@ pub enum StartupError {
     #[error("{0}")]
     Other(String),
 }
-
-/// Content-Security-Policy: scripts and styles only from this site (the inline hydration bootstrap and the
-/// WebAssembly module need `unsafe-inline` and `wasm-unsafe-eval`), no framing, forms post only here.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
-     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
-     base-uri 'self'; form-action 'self'; object-src 'none'";
 
 /// A built application, bound to its port and ready to run.
 pub struct Application {
@@ -167,7 +162,7 @@ fn http_server(
                 ),
             ))
             .wrap(from_fn(visitor::middleware))
-            .wrap(security_headers(https))
+            .wrap(security::default_headers(https))
             .wrap(Compress::default())
             .wrap(from_fn(request_id_header))
             .wrap(TracingLogger::default())
@@ -176,28 +171,6 @@ fn http_server(
     .map_err(|e| StartupError::Other(e.to_string()))?
     .run();
     Ok(server)
-}
-
-/// Headers on every response: the content policy, no framing, no MIME sniffing, no referrer to other sites, and
-/// (served over https) HSTS.
-fn security_headers(https: bool) -> DefaultHeaders {
-    let headers = DefaultHeaders::new()
-        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
-        .add((header::X_FRAME_OPTIONS, "DENY"))
-        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .add((header::REFERRER_POLICY, "same-origin"))
-        .add((
-            "Permissions-Policy",
-            "camera=(), microphone=(), geolocation=()",
-        ));
-    if https {
-        headers.add((
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        ))
-    } else {
-        headers
-    }
 }
 
 /// Echoes the request ID that tracing assigned, so a person reporting a problem can quote it.

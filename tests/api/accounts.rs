@@ -1,6 +1,6 @@
 //! Sign-up, verification, login, logout, sessions, password reset and change, CSRF and rate limits.
 
-use crate::helpers::{backends, token_of, TestApp, PASSWORD};
+use crate::helpers::{backends, token_of, Browser, TestApp, PASSWORD};
 use portcullis::server::db::entities::user;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
@@ -49,7 +49,7 @@ async fn sign_up_verify_and_log_in() {
 }
 
 #[tokio::test]
-async fn verification_link_works_once_and_bad_links_are_refused() {
+async fn verification_link_survives_mail_scanners_and_bad_links_are_refused() {
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
         let browser = app.browser();
@@ -58,8 +58,11 @@ async fn verification_link_works_once_and_bad_links_are_refused() {
             .await
             .assert_ok();
         let mail = app.mail.wait_for("grace@example.com", "Verify").await;
-        browser.verify(&mail).await.assert_ok();
-        browser.verify(&mail).await.assert_error(410, "token.used");
+        // A mail scanner opens the link first; the person's own click still reports success.
+        app.browser().verify(&mail).await.assert_ok();
+        let again = browser.verify(&mail).await;
+        again.assert_ok();
+        assert_eq!(again.body, "grace@example.com");
         browser
             .call_raw("verify_email", &[("token", "not-a-real-token")])
             .await
@@ -274,11 +277,28 @@ async fn ended_session_is_reported_as_expired() {
     for backend in backends() {
         let app = TestApp::spawn_with(&backend, |c| c.session_idle_minutes = 5).await;
         let browser = app.signed_in_user("Eve", "eve@example.com").await;
+        let copy = app.browser();
+        copy.set_cookie(&browser.cookies());
         app.clock.advance(chrono::Duration::minutes(6));
         browser
             .call_raw("sessions", &[])
             .await
             .assert_error(401, "auth.session_expired");
+        // That response cleared the cookie: from now on this browser is simply signed out.
+        browser
+            .call_raw("sessions", &[])
+            .await
+            .assert_error(401, "auth.not_signed_in");
+        // A form still open in the ended session says so, rather than blaming its security token.
+        copy.call_raw(
+            "change_name",
+            &[
+                ("csrf_token", "token-of-the-ended-session"),
+                ("name", "Late"),
+            ],
+        )
+        .await
+        .assert_error(401, "auth.session_expired");
     }
 }
 
@@ -508,40 +528,114 @@ async fn change_name_is_validated() {
     }
 }
 
+/// A browser whose requests come through a trusted proxy from `address`.
+fn from_address(app: &TestApp, address: &str) -> Browser {
+    let browser = app.browser_with_header("x-forwarded-for", &format!("203.0.113.77, {address}"));
+    browser
+}
+
 #[tokio::test]
-async fn login_attempts_are_rate_limited_per_account_and_per_address() {
+async fn failed_logins_are_limited_per_account_and_address_without_locking_the_owner_out() {
     for backend in backends() {
         let app = TestApp::spawn_with(&backend, |c| {
             c.rate_limit_per_account = 3;
             c.rate_limit_per_ip = 5;
+            c.trust_forwarded_for = true;
         })
         .await;
-        let browser = app.browser();
+        app.signed_in_user("Victim", "victim@example.com").await;
+        let attacker = from_address(&app, "198.51.100.1");
         for _ in 0..3 {
-            browser
+            attacker
                 .log_in("victim@example.com", "guess-guess-guess")
                 .await
                 .assert_error(401, "auth.invalid_credentials");
         }
-        browser
-            .log_in("victim@example.com", "guess-guess-guess")
+        attacker
+            .log_in("victim@example.com", PASSWORD)
             .await
             .assert_error(429, "rate_limited");
-        // Other accounts from the same address, until the address limit.
-        browser
-            .log_in("other@example.com", "guess-guess-guess")
+        // The owner, from their own address, is not locked out by the attacker's failures.
+        let owner = from_address(&app, "192.0.2.10");
+        owner
+            .log_in("victim@example.com", PASSWORD)
             .await
-            .assert_error(401, "auth.invalid_credentials");
-        browser
-            .log_in("third@example.com", "guess-guess-guess")
+            .assert_ok();
+        let sessions = owner.call_raw("sessions", &[]).await.body;
+        let current = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["current"] == true)
+            .unwrap();
+        assert_eq!(
+            current["ip_address"], "192.0.2.10",
+            "the proxy's entry, not the client's claim"
+        );
+
+        // Every attempt counts against the address: the sixth account tried from one address is refused.
+        let sprayer = from_address(&app, "198.51.100.2");
+        for n in 0..5 {
+            sprayer
+                .log_in(&format!("user{n}@example.com"), "guess-guess-guess")
+                .await
+                .assert_error(401, "auth.invalid_credentials");
+        }
+        sprayer
+            .log_in("user5@example.com", "guess-guess-guess")
             .await
             .assert_error(429, "rate_limited");
+
         // The window passes.
         app.clock.advance(chrono::Duration::minutes(16));
-        browser
-            .log_in("victim@example.com", "guess-guess-guess")
+        attacker
+            .log_in("victim@example.com", PASSWORD)
             .await
-            .assert_error(401, "auth.invalid_credentials");
+            .assert_ok();
+    }
+}
+
+#[tokio::test]
+async fn a_reset_link_used_twice_at_once_works_exactly_once() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        app.signed_in_user("Race", "race@example.com").await;
+        let browser = app.browser();
+        browser
+            .call("request_password_reset", &[("email", "race@example.com")])
+            .await
+            .assert_ok();
+        let token = token_of(
+            &app.mail
+                .wait_for("race@example.com", "Reset")
+                .await
+                .link_path(),
+        );
+        let (first, second) = (app.browser(), app.browser());
+        let (a, b) = ("amber-falcon-quartz-61", "copper-lantern-harbor-9");
+        let form_a = [
+            ("token", token.as_str()),
+            ("password", a),
+            ("confirm_password", a),
+        ];
+        let form_b = [
+            ("token", token.as_str()),
+            ("password", b),
+            ("confirm_password", b),
+        ];
+        let (one, two) = tokio::join!(
+            first.call("reset_password", &form_a),
+            second.call("reset_password", &form_b),
+        );
+        let outcomes = [one.status, two.status];
+        assert!(outcomes.contains(&200), "{one:?} {two:?}");
+        assert!(
+            outcomes.contains(&410),
+            "exactly one succeeds: {one:?} {two:?}"
+        );
+        let a_works = app.browser().log_in("race@example.com", a).await.status == 200;
+        let b_works = app.browser().log_in("race@example.com", b).await.status == 200;
+        assert!(a_works ^ b_works, "exactly one new password is in force");
     }
 }
 

@@ -166,8 +166,20 @@ pub fn backends() -> Vec<Backend> {
 
 static PG_CLEANED: OnceCell<()> = OnceCell::const_new();
 
+/// Test databases are named `pc_test_{unix seconds}_{random}`; those older than this were left by earlier runs.
+const STALE_AFTER_SECONDS: i64 = 3600;
+
+fn created_at(database: &str) -> Option<i64> {
+    database
+        .strip_prefix("pc_test_")?
+        .split('_')
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Creates a fresh PostgreSQL database for one test and returns its URL; the first call of a test run drops the
-/// databases earlier runs left behind.
+/// databases that earlier runs left behind (over an hour old, so a run going on beside this one keeps its own).
 async fn fresh_postgres(server_url: &str) -> String {
     use sea_orm::{ConnectionTrait, Database, Statement};
     let admin = Database::connect(server_url)
@@ -182,15 +194,23 @@ async fn fresh_postgres(server_url: &str) -> String {
                 ))
                 .await
                 .unwrap();
+            let now = chrono::Utc::now().timestamp();
             for row in rows {
                 let name: String = row.try_get("", "datname").unwrap();
+                if created_at(&name).is_some_and(|at| now - at < STALE_AFTER_SECONDS) {
+                    continue;
+                }
                 let _ = admin
                     .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                     .await;
             }
         })
         .await;
-    let name = format!("pc_test_{}", uuid::Uuid::new_v4().simple());
+    let name = format!(
+        "pc_test_{}_{}",
+        chrono::Utc::now().timestamp(),
+        uuid::Uuid::new_v4().simple()
+    );
     admin
         .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
         .await
@@ -255,11 +275,25 @@ impl TestApp {
 
     /// A new browser with its own cookies.
     pub fn browser(&self) -> Browser {
+        self.browser_with_headers(HeaderMap::new())
+    }
+
+    /// A browser that sends `name: value` with every request (e.g. a proxy's `X-Forwarded-For`).
+    pub fn browser_with_header(&self, name: &'static str, value: &str) -> Browser {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, value.parse().unwrap());
+        self.browser_with_headers(headers)
+    }
+
+    fn browser_with_headers(&self, headers: HeaderMap) -> Browser {
         let jar = Arc::new(reqwest::cookie::Jar::default());
         Browser {
             address: self.address.clone(),
             client: reqwest::Client::builder()
                 .cookie_provider(jar.clone())
+                .default_headers(headers)
+                // Shorter than the server's 5 s keep-alive, so a connection the server is closing is never reused.
+                .pool_idle_timeout(Duration::from_secs(3))
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),

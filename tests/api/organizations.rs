@@ -596,3 +596,163 @@ async fn unknown_organizations_are_not_found() {
             .assert_error(422, "input.invalid");
     }
 }
+
+#[tokio::test]
+async fn two_owners_stepping_down_at_once_leave_one_owner() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let (olga, ada, _max, org) = team_of_three(&app).await;
+        let org_s = org.to_string();
+        let members = detail(&olga, org).await;
+        let olga_id = user_id_of(&members, "olga@example.com");
+        let ada_id = user_id_of(&members, "ada@example.com");
+        olga.call(
+            "change_member_role",
+            &[
+                ("organization_id", &org_s),
+                ("user_id", &ada_id),
+                ("role", "owner"),
+            ],
+        )
+        .await
+        .assert_ok();
+        for _ in 0..3 {
+            let olga_steps_down = [
+                ("organization_id", org_s.as_str()),
+                ("user_id", &olga_id),
+                ("role", "admin"),
+            ];
+            let ada_steps_down = [
+                ("organization_id", org_s.as_str()),
+                ("user_id", &ada_id),
+                ("role", "admin"),
+            ];
+            let (one, two) = tokio::join!(
+                olga.call("change_member_role", &olga_steps_down),
+                ada.call("change_member_role", &ada_steps_down),
+            );
+            let after = detail(&olga, org).await;
+            let owners = after["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["role"] == "owner")
+                .count();
+            assert_eq!(owners, 1, "{one:?} {two:?}");
+            assert!(
+                [one.status, two.status].contains(&409),
+                "one of them is refused: {one:?} {two:?}"
+            );
+            // Restore two owners for the next round.
+            let owner = if role_of(&after, "olga@example.com").as_deref() == Some("owner") {
+                &olga
+            } else {
+                &ada
+            };
+            for id in [&olga_id, &ada_id] {
+                owner
+                    .call(
+                        "change_member_role",
+                        &[
+                            ("organization_id", &org_s),
+                            ("user_id", id),
+                            ("role", "owner"),
+                        ],
+                    )
+                    .await;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn only_owners_withdraw_or_replace_an_invitation_to_become_owner() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let (olga, ada, _max, org) = team_of_three(&app).await;
+        let org_s = org.to_string();
+        olga.call(
+            "invite_member",
+            &[
+                ("organization_id", &org_s),
+                ("email", "heir@example.com"),
+                ("role", "owner"),
+            ],
+        )
+        .await
+        .assert_ok();
+        let invitation_id = detail(&olga, org).await["invitations"][0]["id"].to_string();
+        ada.call(
+            "revoke_invitation",
+            &[
+                ("organization_id", &org_s),
+                ("invitation_id", &invitation_id),
+            ],
+        )
+        .await
+        .assert_error(403, "permission_denied");
+        ada.call(
+            "invite_member",
+            &[
+                ("organization_id", &org_s),
+                ("email", "heir@example.com"),
+                ("role", "member"),
+            ],
+        )
+        .await
+        .assert_error(403, "permission_denied");
+        let pending = detail(&olga, org).await["invitations"].clone();
+        assert_eq!(
+            pending[0]["role"], "owner",
+            "the owner's invitation is untouched"
+        );
+        olga.call(
+            "revoke_invitation",
+            &[
+                ("organization_id", &org_s),
+                ("invitation_id", &invitation_id),
+            ],
+        )
+        .await
+        .assert_ok();
+    }
+}
+
+#[tokio::test]
+async fn one_fleet_name_per_owner_and_one_team_membership_even_at_once() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let (olga, _ada, max, org) = team_of_three(&app).await;
+        let org_s = org.to_string();
+        let twins = [("name", "Twins"), ("owner", org_s.as_str())];
+        let (one, two) = tokio::join!(
+            olga.call("create_fleet", &twins),
+            olga.call("create_fleet", &twins),
+        );
+        let mut statuses = [one.status, two.status];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{one:?} {two:?}");
+        // The same name is free for another owner.
+        max.call("create_fleet", &[("name", "Twins"), ("owner", "me")])
+            .await
+            .assert_ok();
+
+        olga.call(
+            "create_team",
+            &[("organization_id", &org_s), ("name", "Crew")],
+        )
+        .await
+        .assert_ok();
+        let members = detail(&olga, org).await;
+        let team = members["teams"][0]["id"].to_string();
+        let max_id = user_id_of(&members, "max@example.com");
+        let with_max = [("user_id", max_id.as_str())];
+        let (one, two) = tokio::join!(
+            on_team(&olga, "add_team_member", &org_s, &team, &with_max),
+            on_team(&olga, "add_team_member", &org_s, &team, &with_max),
+        );
+        let mut statuses = [one.status, two.status];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{one:?} {two:?}");
+    }
+}

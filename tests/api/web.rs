@@ -17,12 +17,30 @@ async fn pages_render_with_security_headers() {
             .to_str()
             .unwrap();
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .expect("a script nonce");
         assert_eq!(headers.get("x-frame-options").unwrap(), "DENY");
         assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
         assert_eq!(headers.get("referrer-policy").unwrap(), "same-origin");
         assert!(headers.get("x-request-id").is_some());
         let html = page.text().await.unwrap();
         assert!(html.contains("Portcullis"));
+        assert!(
+            html.contains(&format!("nonce=\"{nonce}\"")),
+            "inline scripts carry the nonce"
+        );
+        let again = browser.get("/").await;
+        assert!(
+            !again.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains(nonce),
+            "a new nonce per page"
+        );
         assert!(html.contains("Create an account"));
 
         let login = browser.get("/login").await.text().await.unwrap();
@@ -155,10 +173,18 @@ async fn without_smtp_mail_goes_to_the_outbox_directory() {
             .await
             .assert_ok();
         let outbox = app.state.config.outbox_dir();
-        let files: Vec<_> = std::fs::read_dir(&outbox)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
+        let mut files = Vec::new();
+        // Mail goes out after the answer: wait for it.
+        for _ in 0..100 {
+            files = std::fs::read_dir(&outbox)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            if !files.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         assert_eq!(files.len(), 1, "{files:?}");
         let message = std::fs::read_to_string(&files[0]).unwrap();
         assert!(message.contains("Subject: Verify your email address for Portcullis"));

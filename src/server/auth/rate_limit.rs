@@ -12,17 +12,24 @@ use crate::shared::error::{AppError, ErrorCode};
 /// The length of one counting window.
 pub const WINDOW_SECONDS: i64 = 15 * 60;
 
-/// Counts one attempt in `bucket` and refuses it when more than `limit` were made in the current window.
-pub async fn hit(
+fn window_start(now: DateTime<Utc>) -> i64 {
+    now.timestamp() - now.timestamp().rem_euclid(WINDOW_SECONDS)
+}
+
+fn refuse(bucket: &str, hits: i64) -> AppError {
+    tracing::warn!(bucket, hits, "rate limit exceeded");
+    AppError::new(ErrorCode::RateLimited)
+}
+
+/// Adds one to the bucket's counter for the current window and returns the new count.
+pub async fn record(
     db: &impl ConnectionTrait,
     bucket: &str,
-    limit: u32,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let window_start = now.timestamp() - now.timestamp().rem_euclid(WINDOW_SECONDS);
+) -> Result<i64, AppError> {
     let row = rate_limit::ActiveModel {
         bucket: Set(bucket.to_owned()),
-        window_start: Set(window_start),
+        window_start: Set(window_start(now)),
         hits: Set(1),
         expires_at: Set(now + Duration::seconds(2 * WINDOW_SECONDS)),
     };
@@ -37,9 +44,36 @@ pub async fn hit(
         )
         .exec_with_returning(db)
         .await?;
-    if counted.hits as i64 > limit as i64 {
-        tracing::warn!(bucket, hits = counted.hits, "rate limit exceeded");
-        return Err(AppError::new(ErrorCode::RateLimited));
+    Ok(i64::from(counted.hits))
+}
+
+/// Counts one attempt in `bucket` and refuses it when more than `limit` were made in the current window.
+pub async fn hit(
+    db: &impl ConnectionTrait,
+    bucket: &str,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let hits = record(db, bucket, now).await?;
+    if hits > i64::from(limit) {
+        return Err(refuse(bucket, hits));
+    }
+    Ok(())
+}
+
+/// Refuses when `limit` attempts were already recorded in the current window, without counting this one.
+pub async fn check(
+    db: &impl ConnectionTrait,
+    bucket: &str,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let hits = rate_limit::Entity::find_by_id((bucket.to_owned(), window_start(now)))
+        .one(db)
+        .await?
+        .map_or(0, |row| i64::from(row.hits));
+    if hits >= i64::from(limit) {
+        return Err(refuse(bucket, hits));
     }
     Ok(())
 }

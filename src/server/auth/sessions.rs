@@ -95,15 +95,17 @@ pub async fn end(db: &impl ConnectionTrait, token: &str) -> Result<(), AppError>
     Ok(())
 }
 
-/// The account's sessions, newest first.
+/// The account's live sessions (past neither expiry), most recently active first.
 pub async fn list_for_user(
     db: &impl ConnectionTrait,
     user_id: i64,
+    lifetimes: Lifetimes,
     now: DateTime<Utc>,
 ) -> Result<Vec<session::Model>, AppError> {
     Ok(session::Entity::find()
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::ExpiresAt.gt(now))
+        .filter(session::Column::LastSeenAt.gt(now - lifetimes.idle))
         .order_by_desc(session::Column::LastSeenAt)
         .all(db)
         .await?)

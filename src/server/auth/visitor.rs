@@ -55,14 +55,17 @@ impl Visitor {
     }
 }
 
-/// The client's address: the peer, or the first `X-Forwarded-For` hop when configured to trust the proxy.
+/// The client's address: the peer, or, behind a trusted proxy, the last `X-Forwarded-For` entry: the one that proxy
+/// appended. Earlier entries are whatever the client sent, so trusting them would let anyone pick their address
+/// (and a fresh rate-limit bucket) per request.
 pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> String {
     if trust_forwarded_for {
         if let Some(forwarded) = req
             .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .last()
+            .and_then(|v| v.rsplit(',').next())
         {
             let candidate = forwarded.trim();
             if candidate.parse::<std::net::IpAddr>().is_ok() {

@@ -1,7 +1,8 @@
 //! Accounts: sign-up with email verification, password login, password reset and change, profile changes, and the
 //! signed-in devices list. No answer here tells a stranger whether an email address has an account.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter,
@@ -127,30 +128,47 @@ async fn issue_email_token(
     Ok(token)
 }
 
-/// Marks a link's token used, after checking it exists, has this purpose, is unused and unexpired.
-async fn consume_email_token(
+/// The stored link token for `token`, whatever its state.
+async fn find_email_token(
     db: &impl ConnectionTrait,
     token: &str,
     purpose: &str,
-    state: &AppState,
 ) -> AppResult<email_token::Model> {
-    let found = email_token::Entity::find()
+    email_token::Entity::find()
         .filter(email_token::Column::TokenHash.eq(hash_token(token.trim())))
         .filter(email_token::Column::Purpose.eq(purpose))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::new(ErrorCode::TokenInvalid))?;
+        .ok_or_else(|| AppError::new(ErrorCode::TokenInvalid))
+}
+
+/// Refuses a link that was used already or has expired.
+fn check_usable(found: &email_token::Model, now: DateTime<Utc>) -> AppResult<()> {
     if found.used_at.is_some() {
         return Err(AppError::new(ErrorCode::TokenUsed));
     }
-    let now = state.now();
     if found.expires_at <= now {
         return Err(AppError::new(ErrorCode::TokenExpired));
     }
-    let mut active = found.clone().into_active_model();
-    active.used_at = Set(Some(now));
-    active.update(db).await?;
-    Ok(found)
+    Ok(())
+}
+
+/// Marks the link used with a conditional update, so that of two concurrent uses exactly one succeeds.
+async fn claim_email_token(
+    db: &impl ConnectionTrait,
+    found: &email_token::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let claimed = email_token::Entity::update_many()
+        .col_expr(email_token::Column::UsedAt, Expr::value(Some(now)))
+        .filter(email_token::Column::Id.eq(found.id))
+        .filter(email_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(AppError::new(ErrorCode::TokenUsed));
+    }
+    Ok(())
 }
 
 fn verification_email(state: &AppState, to: &str, name: &str, token: &str) -> Email {
@@ -222,7 +240,7 @@ pub async fn sign_up(
             txn.rollback().await?;
             state
                 .mailer
-                .send_logged(Email {
+                .send_in_background(Email {
                     to: email.clone(),
                     subject: "You already have a Portcullis account".into(),
                     body: format!(
@@ -232,8 +250,7 @@ pub async fn sign_up(
                         state.link("/login"),
                         state.link("/forgot-password")
                     ),
-                })
-                .await;
+                });
             return Ok(SignupOutcome::CheckEmail);
         }
         Err(err) => return Err(err.into()),
@@ -278,19 +295,25 @@ pub async fn sign_up(
     tracing::info!(user_id = new_user.id, "signed up");
     state
         .mailer
-        .send_logged(verification_email(state, &email, &name, &token))
-        .await;
+        .send_in_background(verification_email(state, &email, &name, &token));
     Ok(SignupOutcome::CheckEmail)
 }
 
 /// Confirms an email address from the emailed link.
 pub async fn verify_email(state: &AppState, token: &str) -> AppResult<CurrentUser> {
+    let now = state.now();
     let txn = begin_write(&state.db).await?;
-    let consumed = consume_email_token(&txn, token, VERIFY_PURPOSE, state).await?;
-    let found = find_user(&txn, consumed.user_id).await?;
-    let mut active = found.into_active_model();
-    active.email_verified_at = Set(Some(state.now()));
-    active.updated_at = Set(state.now());
+    let found = find_email_token(&txn, token, VERIFY_PURPOSE).await?;
+    let account = find_user(&txn, found.user_id).await?;
+    // Mail scanners often open links before the person does: a used link of a verified account is a success.
+    if found.used_at.is_some() && account.email_verified_at.is_some() {
+        return Ok(current_user(&account));
+    }
+    check_usable(&found, now)?;
+    claim_email_token(&txn, &found, now).await?;
+    let mut active = account.into_active_model();
+    active.email_verified_at = Set(Some(now));
+    active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
     txn.commit().await?;
     Ok(current_user(&updated))
@@ -330,14 +353,20 @@ pub async fn resend_verification(
             .await?;
             state
                 .mailer
-                .send_logged(verification_email(state, &email, &found.name, &token))
-                .await;
+                .send_in_background(verification_email(state, &email, &found.name, &token));
         }
     }
     Ok(())
 }
 
+/// How many more failed logins an account may see from all addresses together than from one address.
+const ACCOUNT_WIDE_FAILURE_FACTOR: u32 = 10;
+
 /// Checks email and password and opens a session; returns the session cookie value.
+///
+/// Limits: every attempt counts against the address; failed attempts count against the account from that address
+/// (`rate_limit_per_account`) and, ten times higher, against the account from everywhere. Counting failures per
+/// address means a stranger cannot lock the owner out by guessing wrong passwords for them.
 pub async fn log_in(
     state: &AppState,
     raw_email: &str,
@@ -345,19 +374,25 @@ pub async fn log_in(
     origin: &Origin,
 ) -> AppResult<String> {
     let now = state.now();
+    let limits = &state.config;
     rate_limit::hit(
         &state.db,
         &format!("login:ip:{}", origin.ip),
-        state.config.rate_limit_per_ip,
+        limits.rate_limit_per_ip,
         now,
     )
     .await?;
     let email =
         normalize_email(raw_email).map_err(|_| AppError::new(ErrorCode::InvalidCredentials))?;
-    rate_limit::hit(
+    let from_here = format!("login:failed:{email}:{}", origin.ip);
+    let everywhere = format!("login:failed:{email}");
+    rate_limit::check(&state.db, &from_here, limits.rate_limit_per_account, now).await?;
+    rate_limit::check(
         &state.db,
-        &format!("login:account:{email}"),
-        state.config.rate_limit_per_account,
+        &everywhere,
+        limits
+            .rate_limit_per_account
+            .saturating_mul(ACCOUNT_WIDE_FAILURE_FACTOR),
         now,
     )
     .await?;
@@ -369,6 +404,8 @@ pub async fn log_in(
         Some(account) if password_ok => account,
         _ => {
             tracing::info!(email = %email, "login refused: invalid credentials");
+            rate_limit::record(&state.db, &from_here, now).await?;
+            rate_limit::record(&state.db, &everywhere, now).await?;
             return Err(AppError::new(ErrorCode::InvalidCredentials));
         }
     };
@@ -427,7 +464,7 @@ pub async fn request_password_reset(
     .await?;
     state
         .mailer
-        .send_logged(Email {
+        .send_in_background(Email {
             to: email,
             subject: "Reset your Portcullis password".into(),
             body: format!(
@@ -437,22 +474,27 @@ pub async fn request_password_reset(
                 found.name,
                 state.link(&format!("/reset-password?token={token}"))
             ),
-        })
-        .await;
+        });
     Ok(())
 }
 
 /// Sets a new password from a reset link. Every session of the account ends; the link also proves the mailbox.
 pub async fn reset_password(state: &AppState, token: &str, new_password: String) -> AppResult<()> {
     let now = state.now();
-    let txn = begin_write(&state.db).await?;
-    let consumed = consume_email_token(&txn, token, RESET_PURPOSE, state).await?;
-    let account = find_user(&txn, consumed.user_id).await?;
+    let found = find_email_token(&state.db, token, RESET_PURPOSE).await?;
+    check_usable(&found, now)?;
+    let account = find_user(&state.db, found.user_id).await?;
     password::check_strength(&new_password, &[&account.email, &account.name])?;
+    // Hashed before the transaction: on SQLite the write lock would otherwise be held for the whole hash.
     let new_hash = password::hash(new_password).await?;
+
+    let txn = begin_write(&state.db).await?;
+    claim_email_token(&txn, &found, now).await?;
     let email = account.email.clone();
+    let verified = account.email_verified_at.is_some();
     let mut active = account.into_active_model();
-    if active.email_verified_at.as_ref().is_none() {
+    if !verified {
+        // The link reached the mailbox: that proves the address.
         active.email_verified_at = Set(Some(now));
     }
     active.password_hash = Set(Some(new_hash));
@@ -460,21 +502,17 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: String)
     active.update(&txn).await?;
     // Other outstanding reset links die with this one.
     email_token::Entity::update_many()
-        .col_expr(
-            email_token::Column::UsedAt,
-            sea_orm::sea_query::Expr::value(Some(now)),
-        )
-        .filter(email_token::Column::UserId.eq(consumed.user_id))
+        .col_expr(email_token::Column::UsedAt, Expr::value(Some(now)))
+        .filter(email_token::Column::UserId.eq(found.user_id))
         .filter(email_token::Column::Purpose.eq(RESET_PURPOSE))
         .filter(email_token::Column::UsedAt.is_null())
         .exec(&txn)
         .await?;
-    sessions::revoke_all_except(&txn, consumed.user_id, None).await?;
+    sessions::revoke_all_except(&txn, found.user_id, None).await?;
     txn.commit().await?;
     state
         .mailer
-        .send_logged(password_changed_email(state, &email))
-        .await;
+        .send_in_background(password_changed_email(state, &email));
     Ok(())
 }
 
@@ -525,8 +563,7 @@ pub async fn change_password(
     txn.commit().await?;
     state
         .mailer
-        .send_logged(password_changed_email(state, &email))
-        .await;
+        .send_in_background(password_changed_email(state, &email));
     Ok(())
 }
 
@@ -543,7 +580,8 @@ pub async fn list_sessions(
     user_id: i64,
     current_session_id: &str,
 ) -> AppResult<Vec<SessionView>> {
-    let rows = sessions::list_for_user(&state.db, user_id, state.now()).await?;
+    let rows =
+        sessions::list_for_user(&state.db, user_id, state.session_lifetimes(), state.now()).await?;
     Ok(rows
         .into_iter()
         .map(|s| SessionView {

@@ -116,25 +116,15 @@ async fn summary(db: &impl ConnectionTrait, access: &Access) -> AppResult<FleetS
     })
 }
 
-async fn name_is_free(
-    db: &impl ConnectionTrait,
-    owner: &fleet::Model,
-    name: &str,
-) -> AppResult<()> {
-    let mut query = fleet::Entity::find()
-        .filter(fleet::Column::Name.eq(name))
-        .filter(fleet::Column::Id.ne(owner.id));
-    query = match (owner.owner_user_id, owner.owner_organization_id) {
-        (Some(id), _) => query.filter(fleet::Column::OwnerUserId.eq(id)),
-        (None, Some(id)) => query.filter(fleet::Column::OwnerOrganizationId.eq(id)),
-        _ => query,
-    };
-    if query.one(db).await?.is_some() {
-        return Err(AppError::new(ErrorCode::FleetNameTaken)
+/// A violated unique index on (owner, name) means the owner already has a fleet of that name.
+fn fleet_name_taken(err: sea_orm::DbErr) -> AppError {
+    if is_unique_violation(&err) {
+        AppError::new(ErrorCode::FleetNameTaken)
             .with_message("This owner already has a fleet with this name.")
-            .on_field("name"));
+            .on_field("name")
+    } else {
+        err.into()
     }
-    Ok(())
 }
 
 pub async fn create(
@@ -153,14 +143,6 @@ pub async fn create(
             (None, Some(organization_id))
         }
     };
-    let draft = fleet::Model {
-        id: 0,
-        name: name.clone(),
-        owner_user_id,
-        owner_organization_id,
-        created_at: state.now(),
-    };
-    name_is_free(&state.db, &draft, &name).await?;
     let created = fleet::ActiveModel {
         name: Set(name),
         owner_user_id: Set(owner_user_id),
@@ -169,7 +151,8 @@ pub async fn create(
         ..Default::default()
     }
     .insert(&state.db)
-    .await?;
+    .await
+    .map_err(fleet_name_taken)?;
     Ok(created.id)
 }
 
@@ -259,10 +242,9 @@ pub async fn rename(
     let found = access(&state.db, user_id, fleet_id).await?;
     require_manage(&found)?;
     let name = check_name(raw_name, "fleet")?;
-    name_is_free(&state.db, &found.fleet, &name).await?;
     let mut active = found.fleet.into_active_model();
     active.name = Set(name);
-    active.update(&state.db).await?;
+    active.update(&state.db).await.map_err(fleet_name_taken)?;
     Ok(())
 }
 

@@ -3,9 +3,10 @@
 //! Access is checked against the database on every request, so a removed member loses access at once.
 
 use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::collections::HashMap;
 
@@ -366,10 +367,18 @@ pub async fn invite(
     let now = state.now();
     let token = random_token();
     let txn = begin_write(&state.db).await?;
-    invitation::Entity::delete_many()
+    let replaced = invitation::Entity::find()
         .filter(invitation::Column::OrganizationId.eq(organization_id))
         .filter(invitation::Column::Email.eq(&email))
         .filter(invitation::Column::AcceptedAt.is_null())
+        .all(&txn)
+        .await?;
+    // Replacing a pending invitation to become owner is an owner's decision too.
+    for pending in &replaced {
+        check_role_authority(&actor, stored_role(&pending.role))?;
+    }
+    invitation::Entity::delete_many()
+        .filter(invitation::Column::Id.is_in(replaced.iter().map(|i| i.id).collect::<Vec<_>>()))
         .exec(&txn)
         .await?;
     let created = invitation::ActiveModel {
@@ -389,7 +398,7 @@ pub async fn invite(
     let inviter = inviter_name(&state.db, Some(actor_id)).await?;
     state
         .mailer
-        .send_logged(Email {
+        .send_in_background(Email {
             to: email.clone(),
             subject: format!("Join {} on Portcullis", actor.organization.name),
             body: format!(
@@ -401,8 +410,7 @@ pub async fn invite(
                 role.label().to_lowercase(),
                 state.link(&format!("/invitations/{token}"))
             ),
-        })
-        .await;
+        });
     tracing::info!(
         organization_id,
         invitation_id = created.id,
@@ -425,15 +433,17 @@ pub async fn revoke_invitation(
 ) -> AppResult<()> {
     let actor = standing(&state.db, actor_id, organization_id).await?;
     actor.require_manager()?;
-    let result = invitation::Entity::delete_many()
-        .filter(invitation::Column::Id.eq(invitation_id))
+    let pending = invitation::Entity::find_by_id(invitation_id)
         .filter(invitation::Column::OrganizationId.eq(organization_id))
         .filter(invitation::Column::AcceptedAt.is_null())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::InvitationNotFound))?;
+    // Withdrawing an invitation to become owner is an owner's decision too.
+    check_role_authority(&actor, stored_role(&pending.role))?;
+    invitation::Entity::delete_by_id(pending.id)
         .exec(&state.db)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(AppError::new(ErrorCode::InvitationNotFound));
-    }
     Ok(())
 }
 
@@ -501,20 +511,23 @@ pub async fn accept_invitation(state: &AppState, user_id: i64, token: &str) -> A
     Ok(organization_id)
 }
 
-/// Adds the member and marks the invitation accepted, inside the caller's transaction.
+/// Marks the invitation accepted and adds the member, inside the caller's transaction. The invitation is claimed
+/// with a conditional update, so two concurrent acceptances cannot both succeed.
 pub async fn accept_invitation_in(
     txn: &impl ConnectionTrait,
     found: invitation::Model,
     user_id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    if membership::Entity::find_by_id((found.organization_id, user_id))
-        .one(txn)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::new(ErrorCode::AlreadyMember)
-            .with_message("You are already a member of this organization."));
+    let claimed = invitation::Entity::update_many()
+        .col_expr(invitation::Column::AcceptedAt, Expr::value(Some(now)))
+        .filter(invitation::Column::Id.eq(found.id))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .exec(txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(AppError::new(ErrorCode::TokenUsed)
+            .with_message("This invitation has already been accepted."));
     }
     membership::ActiveModel {
         organization_id: Set(found.organization_id),
@@ -523,11 +536,33 @@ pub async fn accept_invitation_in(
         created_at: Set(now),
     }
     .insert(txn)
-    .await?;
-    let mut active = found.into_active_model();
-    active.accepted_at = Set(Some(now));
-    active.update(txn).await?;
+    .await
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            AppError::new(ErrorCode::AlreadyMember)
+                .with_message("You are already a member of this organization.")
+        } else {
+            err.into()
+        }
+    })?;
     Ok(())
+}
+
+/// The caller's standing, read inside a writing transaction after locking the organization's row, so concurrent
+/// role changes of one organization run one after the other: two owners demoting each other at the same moment
+/// cannot both see "another owner remains". (On SQLite, `BEGIN IMMEDIATE` already serializes writers and the
+/// lock clause is left out.)
+async fn locked_standing(
+    txn: &DatabaseTransaction,
+    user_id: i64,
+    organization_id: i64,
+) -> AppResult<Standing> {
+    organization::Entity::find_by_id(organization_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::OrganizationNotFound))?;
+    standing(txn, user_id, organization_id).await
 }
 
 async fn owner_count(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<u64> {
@@ -556,9 +591,9 @@ pub async fn change_role(
     target_user_id: i64,
     raw_role: &str,
 ) -> AppResult<()> {
-    let actor = standing(&state.db, actor_id, organization_id).await?;
     let new_role = parse_role(raw_role)?;
     let txn = begin_write(&state.db).await?;
+    let actor = locked_standing(&txn, actor_id, organization_id).await?;
     let target = target_membership(&txn, organization_id, target_user_id).await?;
     let old_role = stored_role(&target.role);
     check_role_authority(&actor, old_role.max(new_role))?;
@@ -611,8 +646,8 @@ pub async fn remove_member(
     organization_id: i64,
     target_user_id: i64,
 ) -> AppResult<()> {
-    let actor = standing(&state.db, actor_id, organization_id).await?;
     let txn = begin_write(&state.db).await?;
+    let actor = locked_standing(&txn, actor_id, organization_id).await?;
     let target = target_membership(&txn, organization_id, target_user_id).await?;
     let target_role = stored_role(&target.role);
     if actor_id != target_user_id {

@@ -161,21 +161,21 @@ pub async fn add_member(
     {
         return Err(AppError::new(ErrorCode::MemberNotFound).on_field("user_id"));
     }
-    if team_member::Entity::find_by_id((found.id, user_id))
-        .one(&state.db)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::new(ErrorCode::AlreadyMember)
-            .with_message("This person is already in the team.")
-            .on_field("user_id"));
-    }
     team_member::ActiveModel {
         team_id: Set(found.id),
         user_id: Set(user_id),
     }
     .insert(&state.db)
-    .await?;
+    .await
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            AppError::new(ErrorCode::AlreadyMember)
+                .with_message("This person is already in the team.")
+                .on_field("user_id")
+        } else {
+            err.into()
+        }
+    })?;
     Ok(())
 }
 
