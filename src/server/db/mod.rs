@@ -72,6 +72,16 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// Maps a violated unique constraint to the caller's conflict (a taken name, an existing membership); any other
+/// database error is internal.
+pub fn conflict_on_unique(err: DbErr, conflict: impl FnOnce() -> AppError) -> AppError {
+    if is_unique_violation(&err) {
+        conflict()
+    } else {
+        err.into()
+    }
+}
+
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         tracing::error!(error = %err, "database error");

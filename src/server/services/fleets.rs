@@ -6,8 +6,8 @@ use sea_orm::{
     IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
+use crate::server::db::conflict_on_unique;
 use crate::server::db::entities::{device, fleet, membership, organization, user};
-use crate::server::db::is_unique_violation;
 use crate::server::services::organizations::{standing, Standing};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -118,13 +118,11 @@ async fn summary(db: &impl ConnectionTrait, access: &Access) -> AppResult<FleetS
 
 /// A violated unique index on (owner, name) means the owner already has a fleet of that name.
 fn fleet_name_taken(err: sea_orm::DbErr) -> AppError {
-    if is_unique_violation(&err) {
+    conflict_on_unique(err, || {
         AppError::new(ErrorCode::FleetNameTaken)
             .with_message("This owner already has a fleet with this name.")
             .on_field("name")
-    } else {
-        err.into()
-    }
+    })
 }
 
 pub async fn create(
@@ -285,11 +283,9 @@ pub async fn add_device(
     .insert(&state.db)
     .await
     .map_err(|err| {
-        if is_unique_violation(&err) {
+        conflict_on_unique(err, || {
             AppError::new(ErrorCode::DeviceUuidTaken).on_field("uuid")
-        } else {
-            err.into()
-        }
+        })
     })?;
     Ok(created.id)
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use crate::server::auth::tokens::{hash_token, random_token};
 use crate::server::db::entities::{invitation, membership, organization, team, team_member, user};
-use crate::server::db::{begin_write, is_unique_violation};
+use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::mail::Email;
 use crate::server::services::accounts::normalize_email;
 use crate::server::services::{fleets, teams};
@@ -159,11 +159,9 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(|err| {
-        if is_unique_violation(&err) {
+        conflict_on_unique(err, || {
             AppError::new(ErrorCode::HandleTaken).on_field("handle")
-        } else {
-            err.into()
-        }
+        })
     })?;
     membership::ActiveModel {
         organization_id: Set(org.id),
@@ -538,12 +536,10 @@ pub async fn accept_invitation_in(
     .insert(txn)
     .await
     .map_err(|err| {
-        if is_unique_violation(&err) {
+        conflict_on_unique(err, || {
             AppError::new(ErrorCode::AlreadyMember)
                 .with_message("You are already a member of this organization.")
-        } else {
-            err.into()
-        }
+        })
     })?;
     Ok(())
 }

@@ -7,8 +7,8 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 
+use crate::server::db::conflict_on_unique;
 use crate::server::db::entities::{membership, team, team_member, user};
-use crate::server::db::is_unique_violation;
 use crate::server::services::organizations::standing;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -25,11 +25,9 @@ fn check_team_name(raw: &str) -> AppResult<String> {
 }
 
 fn name_taken(err: sea_orm::DbErr) -> AppError {
-    if is_unique_violation(&err) {
+    conflict_on_unique(err, || {
         AppError::new(ErrorCode::TeamNameTaken).on_field("name")
-    } else {
-        err.into()
-    }
+    })
 }
 
 pub async fn list(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<Vec<TeamView>> {
@@ -168,13 +166,11 @@ pub async fn add_member(
     .insert(&state.db)
     .await
     .map_err(|err| {
-        if is_unique_violation(&err) {
+        conflict_on_unique(err, || {
             AppError::new(ErrorCode::AlreadyMember)
                 .with_message("This person is already in the team.")
                 .on_field("user_id")
-        } else {
-            err.into()
-        }
+        })
     })?;
     Ok(())
 }
