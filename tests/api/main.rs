@@ -6,4 +6,6 @@ mod cli;
 mod fleets;
 mod helpers;
 mod organizations;
+mod saml_idp;
+mod saml_security;
 mod web;

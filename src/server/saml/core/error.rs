@@ -51,7 +51,7 @@ saml_codes! {
     // 3. Structure
     AssertionCount => ("saml.assertion_count", "The sign-in response must contain exactly one assertion."),
     DuplicateId => ("saml.duplicate_id", "The sign-in response is malformed."),
-    UnsignedContent => ("saml.unsigned_content", "Parts of the sign-in response are not covered by its signature."),
+    SignatureWrapping => ("saml.signature_wrapping", "The sign-in response was refused for security reasons: its signature does not cover what it claims."),
     // 4. Issuer and status
     IssuerMismatch => ("saml.issuer_mismatch", "The sign-in response comes from a different identity provider."),
     StatusNotSuccess => ("saml.status_not_success", "Your identity provider did not sign you in."),

@@ -1,0 +1,542 @@
+//! The ACS validator: a pure function of (response text, IdP trust, SP endpoints, current time, outstanding request
+//! IDs) that returns the accepted identity or the first checklist item the response violates.
+//!
+//! The document is parsed once (roxmltree) for the structure and the values, and the signatures are verified by
+//! libxmlsec over the same text. Signature wrapping is ruled out structurally before anything is read: exactly one
+//! `samlp:Response` (the root) and one `saml:Assertion` (its child), every ID unique, and each signature a child of
+//! the element it references. Values are then read only from elements a verified signature covers: the assertion
+//! always (its own signature, or the response's), the response envelope only when the response itself is signed or
+//! when its values are cross-checked against signed ones.
+//!
+//! Replay (checklist item 8) needs shared state, so the validator returns the assertion ID and how long to remember
+//! it, and the caller records it; consuming the matched request ID is likewise the caller's job.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use roxmltree::{Document, Node, ParsingOptions};
+
+use super::config::{IdpTrust, NameIdFormat, SpEndpoints};
+use super::envelope::check_xml_text;
+use super::error::{SamlError, SamlErrorCode};
+use super::signature::{self, id_of};
+use super::time::{check_times, Window};
+use super::xml::{child, children, describe, is, text, NS_ASSERTION, NS_DSIG, NS_PROTOCOL, NS_XML};
+
+const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+
+/// Bounds the work a hostile document can cause beyond the byte cap.
+const MAX_NODES: u32 = 20_000;
+
+/// How the response relates to a request we sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Solicitation {
+    /// It answers this outstanding request; the caller consumes the request ID.
+    Answers(String),
+    /// IdP-initiated, accepted because the IdP allows it.
+    Unsolicited,
+}
+
+/// A person the identity provider vouched for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcceptedIdentity {
+    pub idp_entity_id: String,
+    pub name_id: String,
+    pub name_id_format: NameIdFormat,
+    /// Attribute name → values, in document order.
+    pub attributes: BTreeMap<String, Vec<String>>,
+    /// `AuthnStatement/@SessionNotOnOrAfter`: the IdP's cap on the session, if it sets one.
+    pub session_not_on_or_after: Option<DateTime<Utc>>,
+    pub session_index: Option<String>,
+    pub assertion_id: String,
+    /// Until when the assertion could be replayed: the replay cache keeps its ID until then.
+    pub valid_until: DateTime<Utc>,
+    pub solicitation: Solicitation,
+    /// The registered certificate that verified the signature.
+    pub signing_certificate_sha256: String,
+}
+
+impl AcceptedIdentity {
+    /// The first value of an attribute.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .get(name)
+            .and_then(|values| values.first())
+            .map(String::as_str)
+    }
+}
+
+/// Validates a decoded response (see [`super::envelope`] for decoding the HTTP-POST value).
+pub fn validate(
+    xml: &str,
+    idp: &IdpTrust,
+    sp: &SpEndpoints,
+    now: DateTime<Utc>,
+    outstanding_request_ids: &[&str],
+) -> Result<AcceptedIdentity, SamlError> {
+    check_xml_text(xml.as_bytes())?;
+    if idp.certificates.is_empty() {
+        return Err(SamlError::new(
+            SamlErrorCode::NoRegisteredCertificate,
+            format!(
+                "identity provider {:?} has no registered signing certificate, so no response can be trusted",
+                idp.entity_id
+            ),
+        ));
+    }
+    let options = ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_NODES,
+    };
+    let document = Document::parse_with_options(xml, options)
+        .map_err(|e| SamlError::new(SamlErrorCode::MalformedXml, format!("the XML is not well-formed: {e}")))?;
+    let response = document.root_element();
+    if !is(response, NS_PROTOCOL, "Response") {
+        return Err(SamlError::new(
+            SamlErrorCode::MalformedXml,
+            format!("the document is a {} element, not a samlp:Response", describe(response)),
+        ));
+    }
+
+    // An error status usually comes unsigned and without an assertion; saying what the IdP reported is the most
+    // useful diagnosis, and refusing is safe whatever the status claims.
+    check_status(response)?;
+    check_unique_ids(&document)?;
+    let assertion = the_assertion(&document, response)?;
+    let signatures = locate_signatures(&document, response, assertion)?;
+    for (signature, parent) in signatures.iter() {
+        signature::check_structure(signature, parent, idp.allow_sha1)?;
+    }
+    let signing_certificate_sha256 = verify_signatures(xml, &signatures, idp)?;
+
+    // From here on every value read is covered by a verified signature, or is cross-checked against one.
+    let issuer = child(assertion, NS_ASSERTION, "Issuer").map(text);
+    check_issuer("Assertion Issuer", issuer.as_deref(), &idp.entity_id)?;
+    if let Some(response_issuer) = child(response, NS_ASSERTION, "Issuer") {
+        check_issuer("Response Issuer", Some(&text(response_issuer)), &idp.entity_id)?;
+    }
+
+    let destination = response.attribute("Destination").unwrap_or("");
+    if destination != sp.acs_url {
+        return Err(SamlError::mismatch(
+            SamlErrorCode::DestinationMismatch,
+            "Response Destination",
+            &sp.acs_url,
+            destination,
+        ));
+    }
+    check_audience(assertion, &sp.entity_id)?;
+    let subject = child(assertion, NS_ASSERTION, "Subject").ok_or_else(|| {
+        SamlError::new(SamlErrorCode::NameIdMissing, "the assertion has no saml:Subject")
+    })?;
+    let confirmation = bearer_confirmation(subject, &sp.acs_url)?;
+
+    let issue_instants = [
+        ("Response", instant(response, "IssueInstant", "Response")?),
+        ("Assertion", instant(assertion, "IssueInstant", "Assertion")?),
+    ];
+    let conditions = child(assertion, NS_ASSERTION, "Conditions");
+    let mut windows = Vec::with_capacity(2);
+    if let Some(conditions) = conditions {
+        windows.push(window(conditions, "Conditions")?);
+    }
+    windows.push(window(confirmation, "SubjectConfirmationData")?);
+    let valid_until = check_times(
+        &issue_instants.iter().map(|(what, at)| (*what, *at)).collect::<Vec<_>>(),
+        &windows,
+        now,
+        idp.clock_skew,
+    )?;
+
+    let solicitation = check_in_response_to(response, confirmation, idp, outstanding_request_ids)?;
+    let (name_id, name_id_format) = name_id(subject, idp.name_id_format)?;
+
+    let authn_statement = child(assertion, NS_ASSERTION, "AuthnStatement");
+    let session_not_on_or_after = match authn_statement {
+        Some(statement) => optional_instant(statement, "SessionNotOnOrAfter", "AuthnStatement")?,
+        None => None,
+    };
+    let session_index = authn_statement
+        .and_then(|s| s.attribute("SessionIndex"))
+        .map(str::to_string);
+
+    Ok(AcceptedIdentity {
+        idp_entity_id: idp.entity_id.clone(),
+        name_id,
+        name_id_format,
+        attributes: attributes(assertion),
+        session_not_on_or_after,
+        session_index,
+        assertion_id: id_of(assertion).unwrap_or_default().to_string(),
+        valid_until,
+        solicitation,
+        signing_certificate_sha256,
+    })
+}
+
+fn check_status(response: Node<'_, '_>) -> Result<(), SamlError> {
+    let status = child(response, NS_PROTOCOL, "Status");
+    let code = status.and_then(|s| child(s, NS_PROTOCOL, "StatusCode"));
+    let value = code.and_then(|c| c.attribute("Value")).unwrap_or("(missing)");
+    if value == STATUS_SUCCESS {
+        return Ok(());
+    }
+    let detail = code
+        .and_then(|c| child(c, NS_PROTOCOL, "StatusCode"))
+        .and_then(|c| c.attribute("Value"));
+    let message = status
+        .and_then(|s| child(s, NS_PROTOCOL, "StatusMessage"))
+        .map(text);
+    let mut diagnosis = format!("the identity provider answered with status {value}");
+    if let Some(detail) = detail {
+        diagnosis.push_str(&format!(" / {detail}"));
+    }
+    if let Some(message) = message.filter(|m| !m.is_empty()) {
+        diagnosis.push_str(&format!(": {message:?}"));
+    }
+    Err(SamlError::new(SamlErrorCode::StatusNotSuccess, diagnosis))
+}
+
+/// Every ID-like attribute value in the document is unique, so a reference can only resolve to one element, in
+/// libxmlsec as here.
+fn check_unique_ids(document: &Document<'_>) -> Result<(), SamlError> {
+    let mut seen: HashMap<&str, String> = HashMap::new();
+    for element in document.descendants().filter(Node::is_element) {
+        for attribute in element.attributes() {
+            let is_id = match attribute.namespace() {
+                None => matches!(attribute.name(), "ID" | "Id" | "id" | "AssertionID"),
+                Some(NS_XML) => attribute.name() == "id",
+                Some(_) => false,
+            };
+            if !is_id {
+                continue;
+            }
+            if let Some(first) = seen.insert(attribute.value(), describe(element)) {
+                return Err(SamlError::new(
+                    SamlErrorCode::DuplicateId,
+                    format!(
+                        "the ID {:?} is used by both a {first} and a {} element",
+                        attribute.value(),
+                        describe(element)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Exactly one `samlp:Response` (the root) and one `saml:Assertion`, a child of the root. Copies of signed elements
+/// hidden elsewhere (in `Extensions`, in a signature, inside another assertion) are what wrapping attacks need.
+fn the_assertion<'a, 'input>(
+    document: &'a Document<'input>,
+    response: Node<'a, 'input>,
+) -> Result<Node<'a, 'input>, SamlError> {
+    let responses = document
+        .descendants()
+        .filter(|n| is(*n, NS_PROTOCOL, "Response"))
+        .count();
+    if responses != 1 {
+        return Err(SamlError::new(
+            SamlErrorCode::SignatureWrapping,
+            format!("the document holds {responses} samlp:Response elements; only the root one is allowed"),
+        ));
+    }
+    if document
+        .descendants()
+        .any(|n| is(n, NS_ASSERTION, "EncryptedAssertion"))
+    {
+        return Err(SamlError::new(
+            SamlErrorCode::AssertionCount,
+            "the response holds an encrypted assertion; configure the identity provider to sign assertions without encrypting them",
+        ));
+    }
+    let assertions: Vec<_> = document
+        .descendants()
+        .filter(|n| is(*n, NS_ASSERTION, "Assertion"))
+        .collect();
+    let [assertion] = assertions.as_slice() else {
+        return Err(SamlError::new(
+            SamlErrorCode::AssertionCount,
+            format!("the response holds {} saml:Assertion elements; exactly one is required", assertions.len()),
+        ));
+    };
+    if assertion.parent() != Some(response) {
+        return Err(SamlError::new(
+            SamlErrorCode::SignatureWrapping,
+            format!(
+                "the assertion sits inside a {} element instead of directly in the response",
+                assertion.parent().map(describe).unwrap_or_default()
+            ),
+        ));
+    }
+    if id_of(*assertion).unwrap_or("").is_empty() {
+        return Err(SamlError::new(SamlErrorCode::MalformedXml, "the assertion has no ID"));
+    }
+    Ok(*assertion)
+}
+
+/// The signatures found: on the response and/or on the assertion, each with the element it sits in.
+struct Signatures<'a, 'input> {
+    response: Option<Node<'a, 'input>>,
+    assertion: Option<Node<'a, 'input>>,
+    response_node: Node<'a, 'input>,
+    assertion_node: Node<'a, 'input>,
+}
+
+impl<'a, 'input> Signatures<'a, 'input> {
+    fn iter(&self) -> impl Iterator<Item = (Node<'a, 'input>, Node<'a, 'input>)> + '_ {
+        self.response
+            .map(|s| (s, self.response_node))
+            .into_iter()
+            .chain(self.assertion.map(|s| (s, self.assertion_node)))
+    }
+}
+
+fn locate_signatures<'a, 'input>(
+    document: &'a Document<'input>,
+    response: Node<'a, 'input>,
+    assertion: Node<'a, 'input>,
+) -> Result<Signatures<'a, 'input>, SamlError> {
+    let mut found = Signatures {
+        response: None,
+        assertion: None,
+        response_node: response,
+        assertion_node: assertion,
+    };
+    for signature in document.descendants().filter(|n| is(*n, NS_DSIG, "Signature")) {
+        let parent = signature.parent();
+        let slot = if parent == Some(response) {
+            &mut found.response
+        } else if parent == Some(assertion) {
+            &mut found.assertion
+        } else {
+            return Err(SamlError::new(
+                SamlErrorCode::SignatureWrapping,
+                format!(
+                    "a ds:Signature sits inside a {} element; signatures belong directly in the response or the assertion",
+                    parent.map(describe).unwrap_or_default()
+                ),
+            ));
+        };
+        if slot.replace(signature).is_some() {
+            return Err(SamlError::new(
+                SamlErrorCode::SignatureWrapping,
+                format!("the {} holds two signatures", parent.map(describe).unwrap_or_default()),
+            ));
+        }
+        check_signature_position(signature)?;
+    }
+    if found.response.is_none() && found.assertion.is_none() {
+        return Err(SamlError::new(
+            SamlErrorCode::SignatureMissing,
+            "neither the response nor the assertion carries a ds:Signature",
+        ));
+    }
+    Ok(found)
+}
+
+/// The schema puts a signature right after the element's `saml:Issuer` (or first, without one). Holding to it also
+/// means the response's signature precedes the assertion, which is what libxmlsec verifies first.
+fn check_signature_position(signature: Node<'_, '_>) -> Result<(), SamlError> {
+    let previous = signature.prev_siblings().skip(1).find(Node::is_element);
+    match previous {
+        None => Ok(()),
+        Some(previous) if is(previous, NS_ASSERTION, "Issuer") => Ok(()),
+        Some(previous) => Err(SamlError::new(
+            SamlErrorCode::SignatureWrapping,
+            format!(
+                "the ds:Signature follows a {} element; it must come right after saml:Issuer",
+                describe(previous)
+            ),
+        )),
+    }
+}
+
+/// libxmlsec verifies the first signature of a document. The response's (when present) is first; the assertion's
+/// is verified in a copy of the text without the response's signature, which the assertion's digest never covers.
+fn verify_signatures(xml: &str, signatures: &Signatures<'_, '_>, idp: &IdpTrust) -> Result<String, SamlError> {
+    let mut fingerprint = String::new();
+    if let Some(response_signature) = signatures.response {
+        fingerprint = signature::verify(xml, response_signature, &idp.certificates, "response")?;
+    }
+    if let Some(assertion_signature) = signatures.assertion {
+        fingerprint = match signatures.response {
+            Some(response_signature) => {
+                let range = response_signature.range();
+                let without = [&xml[..range.start], &xml[range.end..]].concat();
+                signature::verify(&without, assertion_signature, &idp.certificates, "assertion")?
+            }
+            None => signature::verify(xml, assertion_signature, &idp.certificates, "assertion")?,
+        };
+    }
+    Ok(fingerprint)
+}
+
+fn check_issuer(what: &str, received: Option<&str>, expected: &str) -> Result<(), SamlError> {
+    match received {
+        Some(issuer) if issuer == expected => Ok(()),
+        Some(issuer) => Err(SamlError::mismatch(SamlErrorCode::IssuerMismatch, what, expected, issuer)),
+        None => Err(SamlError::mismatch(SamlErrorCode::IssuerMismatch, what, expected, "(missing)")),
+    }
+}
+
+/// Every `AudienceRestriction` must name us (SAML core 2.5.1.4), and there must be at least one.
+fn check_audience(assertion: Node<'_, '_>, sp_entity_id: &str) -> Result<(), SamlError> {
+    let restrictions: Vec<_> = child(assertion, NS_ASSERTION, "Conditions")
+        .map(|c| children(c, NS_ASSERTION, "AudienceRestriction").collect())
+        .unwrap_or_default();
+    if restrictions.is_empty() {
+        return Err(SamlError::mismatch(
+            SamlErrorCode::AudienceMismatch,
+            "Audience",
+            sp_entity_id,
+            "(no AudienceRestriction)",
+        ));
+    }
+    for restriction in restrictions {
+        let audiences: Vec<String> = children(restriction, NS_ASSERTION, "Audience").map(text).collect();
+        if !audiences.iter().any(|a| a == sp_entity_id) {
+            return Err(SamlError::mismatch(
+                SamlErrorCode::AudienceMismatch,
+                "Audience",
+                sp_entity_id,
+                &audiences.join(", "),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The bearer `SubjectConfirmationData` addressed to our ACS.
+fn bearer_confirmation<'a, 'input>(
+    subject: Node<'a, 'input>,
+    acs_url: &str,
+) -> Result<Node<'a, 'input>, SamlError> {
+    let mut recipients = Vec::new();
+    for confirmation in children(subject, NS_ASSERTION, "SubjectConfirmation") {
+        if confirmation.attribute("Method") != Some(BEARER) {
+            continue;
+        }
+        let Some(data) = child(confirmation, NS_ASSERTION, "SubjectConfirmationData") else {
+            continue;
+        };
+        let recipient = data.attribute("Recipient").unwrap_or("(missing)");
+        if recipient == acs_url {
+            return Ok(data);
+        }
+        recipients.push(recipient.to_string());
+    }
+    let received = if recipients.is_empty() {
+        "(no bearer SubjectConfirmationData)".to_string()
+    } else {
+        recipients.join(", ")
+    };
+    Err(SamlError::mismatch(
+        SamlErrorCode::RecipientMismatch,
+        "SubjectConfirmationData Recipient",
+        acs_url,
+        &received,
+    ))
+}
+
+fn parse_instant(value: &str, what: &str) -> Result<DateTime<Utc>, SamlError> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| SamlError::new(SamlErrorCode::MalformedXml, format!("{what} {value:?} is not a valid time")))
+}
+
+fn optional_instant(node: Node<'_, '_>, attribute: &str, element: &str) -> Result<Option<DateTime<Utc>>, SamlError> {
+    node.attribute(attribute)
+        .map(|value| parse_instant(value, &format!("{element} {attribute}")))
+        .transpose()
+}
+
+fn instant(node: Node<'_, '_>, attribute: &str, element: &str) -> Result<DateTime<Utc>, SamlError> {
+    optional_instant(node, attribute, element)?.ok_or_else(|| {
+        SamlError::new(SamlErrorCode::MalformedXml, format!("the {element} has no {attribute}"))
+    })
+}
+
+fn window<'a>(node: Node<'_, '_>, source: &'a str) -> Result<Window<'a>, SamlError> {
+    Ok(Window {
+        source,
+        not_before: optional_instant(node, "NotBefore", source)?,
+        not_on_or_after: optional_instant(node, "NotOnOrAfter", source)?,
+    })
+}
+
+/// The signed `InResponseTo` (in the bearer confirmation) decides; the response's own, when present, must agree.
+fn check_in_response_to(
+    response: Node<'_, '_>,
+    confirmation: Node<'_, '_>,
+    idp: &IdpTrust,
+    outstanding: &[&str],
+) -> Result<Solicitation, SamlError> {
+    let signed = confirmation.attribute("InResponseTo");
+    let envelope = response.attribute("InResponseTo");
+    if let (Some(signed), Some(envelope)) = (signed, envelope) {
+        if signed != envelope {
+            return Err(SamlError::mismatch(
+                SamlErrorCode::InResponseToMismatch,
+                "Response InResponseTo (must equal the assertion's)",
+                signed,
+                envelope,
+            ));
+        }
+    }
+    match signed.or(envelope) {
+        Some(request_id) if outstanding.contains(&request_id) => Ok(Solicitation::Answers(request_id.to_string())),
+        Some(request_id) => Err(SamlError::new(
+            SamlErrorCode::InResponseToMismatch,
+            format!(
+                "InResponseTo is {request_id:?}, which is not a sign-in request outstanding in this browser ({} outstanding): it was already used, expired, or started elsewhere",
+                outstanding.len()
+            ),
+        )),
+        None if idp.allow_idp_initiated => Ok(Solicitation::Unsolicited),
+        None => Err(SamlError::new(
+            SamlErrorCode::Unsolicited,
+            "the response answers no request (no InResponseTo) and IdP-initiated sign-in is not allowed for this identity provider",
+        )),
+    }
+}
+
+fn name_id(subject: Node<'_, '_>, expected: NameIdFormat) -> Result<(String, NameIdFormat), SamlError> {
+    let node = child(subject, NS_ASSERTION, "NameID")
+        .ok_or_else(|| SamlError::new(SamlErrorCode::NameIdMissing, "the assertion's subject has no saml:NameID"))?;
+    if node.children().any(|n| n.is_element()) {
+        return Err(SamlError::new(SamlErrorCode::MalformedXml, "the NameID contains elements"));
+    }
+    let value = text(node);
+    if value.is_empty() {
+        return Err(SamlError::new(SamlErrorCode::NameIdMissing, "the NameID is empty"));
+    }
+    let format = node
+        .attribute("Format")
+        .unwrap_or("urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified");
+    if format != expected.uri() {
+        return Err(SamlError::mismatch(
+            SamlErrorCode::NameIdFormatMismatch,
+            "NameID Format",
+            expected.uri(),
+            format,
+        ));
+    }
+    Ok((value, expected))
+}
+
+fn attributes(assertion: Node<'_, '_>) -> BTreeMap<String, Vec<String>> {
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for statement in children(assertion, NS_ASSERTION, "AttributeStatement") {
+        for attribute in children(statement, NS_ASSERTION, "Attribute") {
+            let Some(name) = attribute.attribute("Name") else {
+                continue;
+            };
+            let values = children(attribute, NS_ASSERTION, "AttributeValue").map(text);
+            found.entry(name.to_string()).or_default().extend(values);
+        }
+    }
+    found
+}

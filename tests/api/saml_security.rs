@@ -1,0 +1,690 @@
+//! The SAML security suite: for every item of the ACS checklist (DESIGN.md), responses that break only that item,
+//! each refused with its own code, and valid responses signed on the Response, the Assertion, and both. Responses
+//! are built and signed by the test IdP in `saml_idp` and validated at its fixed clock.
+
+use chrono::Duration;
+use portcullis::server::saml::core::config::IdpTrust;
+use portcullis::server::saml::core::envelope::{decode_post_value, MAX_ENCODED_BYTES};
+use portcullis::server::saml::core::error::SamlErrorCode as Code;
+use portcullis::server::saml::core::response::{validate, AcceptedIdentity, Solicitation};
+
+use crate::saml_idp::*;
+
+fn check(xml: &str, trust: &IdpTrust) -> Result<AcceptedIdentity, portcullis::server::saml::core::error::SamlError> {
+    validate(xml, trust, &sp(), now(), &[REQUEST_ID])
+}
+
+fn accept(xml: &str) -> AcceptedIdentity {
+    match check(xml, &trust()) {
+        Ok(identity) => identity,
+        Err(e) => panic!("expected acceptance, got {e}\n{xml}"),
+    }
+}
+
+#[track_caller]
+fn refuse_with(xml: &str, trust: &IdpTrust, code: Code) -> String {
+    match check(xml, trust) {
+        Ok(_) => panic!("expected {code}, but the response was accepted:\n{xml}"),
+        Err(e) => {
+            assert_eq!(e.code, code, "diagnosis: {}\n{xml}", e.diagnosis);
+            assert!(!e.diagnosis.is_empty());
+            e.diagnosis
+        }
+    }
+}
+
+#[track_caller]
+fn refuse(xml: &str, code: Code) -> String {
+    refuse_with(xml, &trust(), code)
+}
+
+// ---- Valid responses ----------------------------------------------------------------------------------------------
+
+#[test]
+fn a_response_signed_on_the_assertion_is_accepted() {
+    let identity = accept(&ResponseSpec::signed(Signed::Assertion).build());
+    assert_eq!(identity.name_id, "alice@corp.example");
+    assert_eq!(identity.idp_entity_id, IDP_ENTITY_ID);
+    assert_eq!(identity.attribute("firstName"), Some("Alice"));
+    assert_eq!(
+        identity.attributes["groups"],
+        vec!["engineering", "sso-admins", "all-staff"]
+    );
+    assert_eq!(identity.assertion_id, "_assert-1a2b3c4d");
+    assert_eq!(identity.solicitation, Solicitation::Answers(REQUEST_ID.into()));
+    assert_eq!(identity.valid_until, now() + Duration::minutes(5));
+    assert_eq!(identity.session_index.as_deref(), Some("_session-77"));
+    assert_eq!(
+        identity.signing_certificate_sha256,
+        idp_key().certificate.fingerprint_sha256
+    );
+}
+
+#[test]
+fn a_response_signed_on_the_response_is_accepted() {
+    let identity = accept(&ResponseSpec::signed(Signed::Response).build());
+    assert_eq!(identity.name_id, "alice@corp.example");
+}
+
+#[test]
+fn a_response_signed_on_both_is_accepted() {
+    let identity = accept(&ResponseSpec::signed(Signed::Both).build());
+    assert_eq!(identity.name_id, "alice@corp.example");
+}
+
+#[test]
+fn any_registered_certificate_verifies_during_a_rotation() {
+    let spec = ResponseSpec {
+        key: idp_next_key(),
+        key_info: Some(idp_next_key()),
+        ..ResponseSpec::default()
+    };
+    let mut rotating = trust();
+    rotating.certificates.push(idp_next_key().certificate.clone());
+    let identity = check(&spec.build(), &rotating).expect("accepted with the second certificate");
+    assert_eq!(
+        identity.signing_certificate_sha256,
+        idp_next_key().certificate.fingerprint_sha256
+    );
+}
+
+// ---- 1. Envelope ---------------------------------------------------------------------------------------------------
+
+#[test]
+fn an_oversized_body_is_refused_before_decoding() {
+    let huge = "A".repeat(MAX_ENCODED_BYTES + 4);
+    assert_eq!(decode_post_value(&huge).unwrap_err().code, Code::BodyTooLarge);
+}
+
+#[test]
+fn a_doctype_is_refused() {
+    let xml = ResponseSpec::default().build();
+    let with_doctype = format!("<!DOCTYPE samlp:Response>{xml}");
+    refuse(&with_doctype, Code::DoctypeForbidden);
+}
+
+#[test]
+fn an_external_entity_is_refused() {
+    let xml = ResponseSpec {
+        name_id_xml: "&xxe;".into(),
+        ..ResponseSpec::default()
+    }
+    .build();
+    let attack = format!(r#"<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>{xml}"#);
+    refuse(&attack, Code::DoctypeForbidden);
+}
+
+#[test]
+fn entity_expansion_is_refused() {
+    let xml = ResponseSpec {
+        name_id_xml: "&lol3;".into(),
+        ..ResponseSpec::default()
+    }
+    .build();
+    let attack = format!(
+        r#"<!DOCTYPE r [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;">]>{xml}"#
+    );
+    refuse(&attack, Code::DoctypeForbidden);
+    // The same through the HTTP-POST decoding path.
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&attack);
+    assert_eq!(decode_post_value(&encoded).unwrap_err().code, Code::DoctypeForbidden);
+}
+
+#[test]
+fn malformed_xml_is_refused() {
+    let xml = ResponseSpec::default().build();
+    refuse(&xml[..xml.len() - 10], Code::MalformedXml);
+}
+
+// ---- 2. Signature --------------------------------------------------------------------------------------------------
+
+#[test]
+fn a_response_without_signature_is_refused() {
+    refuse(&ResponseSpec::signed(Signed::Nothing).build(), Code::SignatureMissing);
+}
+
+#[test]
+fn a_response_signed_by_another_key_is_refused() {
+    let spec = ResponseSpec {
+        key: attacker_key(),
+        key_info: None,
+        ..ResponseSpec::default()
+    };
+    let diagnosis = refuse(&spec.build(), Code::SignatureInvalid);
+    assert!(diagnosis.contains(&idp_key().certificate.fingerprint_sha256), "{diagnosis}");
+}
+
+#[test]
+fn an_attacker_certificate_in_key_info_is_never_trusted() {
+    let spec = ResponseSpec {
+        key: attacker_key(),
+        key_info: Some(attacker_key()),
+        ..ResponseSpec::default()
+    };
+    let diagnosis = refuse(&spec.build(), Code::UntrustedCertificate);
+    assert!(diagnosis.contains(&attacker_key().certificate.fingerprint_sha256), "{diagnosis}");
+    assert!(diagnosis.contains(&idp_key().certificate.fingerprint_sha256), "{diagnosis}");
+}
+
+#[test]
+fn the_registered_certificate_in_key_info_does_not_rescue_another_key() {
+    // KeyInfo names the registered certificate, but the signature was made with the attacker's key.
+    let spec = ResponseSpec {
+        key: attacker_key(),
+        key_info: Some(idp_key()),
+        ..ResponseSpec::default()
+    };
+    refuse(&spec.build(), Code::SignatureInvalid);
+}
+
+#[test]
+fn content_edited_after_signing_is_refused() {
+    for signed in [Signed::Assertion, Signed::Response, Signed::Both] {
+        let xml = ResponseSpec::signed(signed).build();
+        let edited = xml.replace(">alice@corp.example</saml:NameID>", ">mallory@corp.example</saml:NameID>");
+        assert_ne!(xml, edited);
+        refuse(&edited, Code::SignatureInvalid);
+    }
+}
+
+#[test]
+fn an_unsigned_attribute_added_to_a_signed_assertion_is_refused() {
+    let xml = ResponseSpec::default().build();
+    let edited = xml.replace(
+        "<saml:AttributeStatement>",
+        r#"<saml:AttributeStatement><saml:Attribute Name="role"><saml:AttributeValue>owner</saml:AttributeValue></saml:Attribute>"#,
+    );
+    refuse(&edited, Code::SignatureInvalid);
+}
+
+#[test]
+fn an_identity_provider_without_certificates_can_never_sign_anyone_in() {
+    let mut bare = trust();
+    bare.certificates.clear();
+    refuse_with(&ResponseSpec::default().build(), &bare, Code::NoRegisteredCertificate);
+}
+
+#[test]
+fn sha1_is_refused_unless_allowed() {
+    let spec = ResponseSpec {
+        signature_method: RSA_SHA1.into(),
+        digest_method: SHA1.into(),
+        ..ResponseSpec::default()
+    };
+    let xml = spec.build();
+    let diagnosis = refuse(&xml, Code::SignatureAlgorithmForbidden);
+    assert!(diagnosis.contains("rsa-sha1"), "{diagnosis}");
+    let mut lenient = trust();
+    lenient.allow_sha1 = true;
+    check(&xml, &lenient).expect("SHA-1 accepted when the administrator allows it");
+}
+
+#[test]
+fn a_sha1_digest_under_a_sha256_signature_is_refused() {
+    let spec = ResponseSpec {
+        digest_method: SHA1.into(),
+        ..ResponseSpec::default()
+    };
+    refuse(&spec.build(), Code::SignatureAlgorithmForbidden);
+}
+
+#[test]
+fn a_disallowed_transform_is_refused() {
+    let spec = ResponseSpec {
+        transforms: vec![ENVELOPED.into(), "http://www.w3.org/TR/2001/REC-xml-c14n-20010315".into()],
+        ..ResponseSpec::default()
+    };
+    let xml = spec.build();
+    let diagnosis = refuse(&xml, Code::TransformForbidden);
+    assert!(diagnosis.contains("REC-xml-c14n-20010315"), "{diagnosis}");
+}
+
+#[test]
+fn an_xpath_transform_is_refused() {
+    let xml = ResponseSpec::default().build().replacen(
+        &format!(r#"<ds:Transform Algorithm="{EXC_C14N}"/>"#),
+        r#"<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><ds:XPath>not(ancestor-or-self::saml:Attribute)</ds:XPath></ds:Transform>"#,
+        1,
+    );
+    refuse(&xml, Code::TransformForbidden);
+}
+
+#[test]
+fn an_external_reference_uri_is_refused() {
+    let xml = ResponseSpec::default()
+        .build()
+        .replace(r##"URI="#_assert-1a2b3c4d""##, r#"URI="http://attacker.example/assertion.xml""#);
+    let diagnosis = refuse(&xml, Code::ReferenceForbidden);
+    assert!(diagnosis.contains("attacker.example"), "{diagnosis}");
+}
+
+#[test]
+fn a_second_reference_is_refused() {
+    let xml = ResponseSpec::default().build();
+    let reference = element(&xml, "<ds:Reference ", "</ds:Reference>").to_string();
+    let doubled = xml.replacen(&reference, &format!("{reference}{reference}"), 1);
+    refuse(&doubled, Code::ReferenceForbidden);
+}
+
+#[test]
+fn object_manifest_and_retrieval_method_are_refused() {
+    let xml = ResponseSpec::default().build();
+    for extra in [
+        r#"<ds:Object><ds:Manifest/></ds:Object>"#,
+        r#"<ds:Object>hello</ds:Object>"#,
+    ] {
+        let with = xml.replacen("</ds:KeyInfo>", &format!("</ds:KeyInfo>{extra}"), 1);
+        refuse(&with, Code::SignatureContentForbidden);
+    }
+    let retrieval = xml.replacen(
+        "<ds:KeyInfo>",
+        r##"<ds:KeyInfo><ds:RetrievalMethod URI="http://attacker.example/key"/>"##,
+        1,
+    );
+    refuse(&retrieval, Code::SignatureContentForbidden);
+}
+
+// ---- 3. Only the signed element is read (signature wrapping), one assertion, unique IDs -----------------------------
+
+/// The parts of a response signed on the Response: opening tag, issuer, signature, status, assertion.
+struct Parts {
+    signature: String,
+    status: String,
+    assertion: String,
+}
+
+fn parts(xml: &str) -> Parts {
+    Parts {
+        signature: element(xml, "<ds:Signature", "</ds:Signature>").to_string(),
+        status: element(xml, "<samlp:Status>", "</samlp:Status>").to_string(),
+        assertion: element(xml, "<saml:Assertion", "</saml:Assertion>").to_string(),
+    }
+}
+
+const RESPONSE_OPEN: &str = r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_evil-response" Version="2.0" IssueInstant="2026-11-23T11:59:55Z" Destination="http://127.0.0.1:3000/saml/acme/acs" InResponseTo="_req-4f0c1d2e">"#;
+const ISSUER: &str = r#"<saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">https://idp.corp.example/saml</saml:Issuer>"#;
+
+/// The attacker's own assertion: valid in every respect but unsigned, naming the victim.
+fn evil_assertion() -> String {
+    ResponseSpec {
+        assertion_id: "_evil-assertion".into(),
+        name_id_xml: "ceo@corp.example".into(),
+        ..ResponseSpec::default()
+    }
+    .assertion_xml(false)
+}
+
+fn strip_signature(xml: &str) -> String {
+    let signature = element(xml, "<ds:Signature", "</ds:Signature>");
+    xml.replacen(signature, "", 1)
+}
+
+#[test]
+fn xsw1_signed_response_moved_into_the_signature_of_an_evil_response() {
+    let original = ResponseSpec::signed(Signed::Response).build();
+    let p = parts(&original);
+    let inner = strip_signature(&original);
+    let signature = p.signature.replace("</ds:Signature>", &format!("{inner}</ds:Signature>"));
+    let attack = format!("{RESPONSE_OPEN}{ISSUER}{signature}{}{}</samlp:Response>", p.status, evil_assertion());
+    refuse(&attack, Code::SignatureWrapping);
+}
+
+#[test]
+fn xsw2_signed_response_placed_before_a_detached_signature() {
+    let original = ResponseSpec::signed(Signed::Response).build();
+    let p = parts(&original);
+    let inner = strip_signature(&original);
+    let attack = format!(
+        "{RESPONSE_OPEN}{ISSUER}{inner}{}{}{}</samlp:Response>",
+        p.signature,
+        p.status,
+        evil_assertion()
+    );
+    refuse(&attack, Code::SignatureWrapping);
+}
+
+#[test]
+fn xsw3_evil_assertion_inserted_before_the_signed_one() {
+    let original = ResponseSpec::signed(Signed::Assertion).build();
+    let p = parts(&original);
+    let attack = original.replacen(&p.assertion, &format!("{}{}", evil_assertion(), p.assertion), 1);
+    refuse(&attack, Code::AssertionCount);
+}
+
+#[test]
+fn xsw4_signed_assertion_wrapped_inside_the_evil_one() {
+    let original = ResponseSpec::signed(Signed::Assertion).build();
+    let p = parts(&original);
+    let evil = evil_assertion().replacen(
+        "</saml:Assertion>",
+        &format!("{}</saml:Assertion>", p.assertion),
+        1,
+    );
+    let attack = original.replacen(&p.assertion, &evil, 1);
+    refuse(&attack, Code::AssertionCount);
+}
+
+#[test]
+fn xsw5_signature_copied_into_the_evil_assertion_original_appended() {
+    let original = ResponseSpec::signed(Signed::Assertion).build();
+    let p = parts(&original);
+    let evil = evil_assertion().replacen(
+        "</saml:Issuer>",
+        &format!("</saml:Issuer>{}", p.signature),
+        1,
+    );
+    let attack = original.replacen(&p.assertion, &format!("{evil}{}", strip_signature(&p.assertion)), 1);
+    refuse(&attack, Code::AssertionCount);
+}
+
+#[test]
+fn xsw5_without_the_original_the_copied_signature_references_another_element() {
+    // The single-assertion variant: the evil assertion carries the signature that points at the original's ID.
+    let original = ResponseSpec::signed(Signed::Assertion).build();
+    let p = parts(&original);
+    let evil = evil_assertion().replacen(
+        "</saml:Issuer>",
+        &format!("</saml:Issuer>{}", p.signature),
+        1,
+    );
+    let attack = original.replacen(&p.assertion, &evil, 1);
+    refuse(&attack, Code::SignatureWrapping);
+}
+
+#[test]
+fn xsw6_original_assertion_inside_the_copied_signature() {
+    let original = ResponseSpec::signed(Signed::Assertion).build();
+    let p = parts(&original);
+    let signature = p.signature.replace(
+        "</ds:Signature>",
+        &format!("{}</ds:Signature>", strip_signature(&p.assertion)),
+    );
+    let evil = evil_assertion().replacen("</saml:Issuer>", &format!("</saml:Issuer>{signature}"), 1);
+    let attack = original.replacen(&p.assertion, &evil, 1);
+    refuse(&attack, Code::AssertionCount);
+}
+
+#[test]
+fn xsw7_signed_assertion_hidden_in_extensions() {
+    let original = ResponseSpec::signed(Signed::Assertion).build();
+    let p = parts(&original);
+    let extensions = format!("<samlp:Extensions>{}</samlp:Extensions>", p.assertion);
+    let attack = original.replacen(&p.assertion, &format!("{extensions}{}", evil_assertion()), 1);
+    refuse(&attack, Code::AssertionCount);
+}
+
+#[test]
+fn xsw8_original_assertion_in_a_signature_object() {
+    let original = ResponseSpec::signed(Signed::Assertion).build();
+    let p = parts(&original);
+    let signature = p.signature.replace(
+        "</ds:Signature>",
+        &format!("<ds:Object>{}</ds:Object></ds:Signature>", strip_signature(&p.assertion)),
+    );
+    let evil = evil_assertion().replacen("</saml:Issuer>", &format!("</saml:Issuer>{signature}"), 1);
+    let attack = original.replacen(&p.assertion, &evil, 1);
+    refuse(&attack, Code::AssertionCount);
+}
+
+#[test]
+fn a_signature_that_is_not_right_after_the_issuer_is_refused() {
+    let original = ResponseSpec::signed(Signed::Response).build();
+    let p = parts(&original);
+    let moved = original
+        .replacen(&p.signature, "", 1)
+        .replacen("</samlp:Response>", &format!("{}</samlp:Response>", p.signature), 1);
+    refuse(&moved, Code::SignatureWrapping);
+}
+
+#[test]
+fn two_assertions_are_refused() {
+    let original = ResponseSpec::signed(Signed::Response).build();
+    let p = parts(&original);
+    let second = ResponseSpec {
+        assertion_id: "_assert-second".into(),
+        ..ResponseSpec::default()
+    }
+    .signed_assertion();
+    let unsigned_twice = ResponseSpec::signed(Signed::Assertion)
+        .build()
+        .replacen("</samlp:Response>", &format!("{second}</samlp:Response>"), 1);
+    refuse(&unsigned_twice, Code::AssertionCount);
+    let with_evil = original.replacen(&p.assertion, &format!("{}{}", p.assertion, evil_assertion()), 1);
+    refuse(&with_evil, Code::AssertionCount);
+}
+
+#[test]
+fn duplicate_ids_are_refused() {
+    let xml = ResponseSpec {
+        response_id: "_same".into(),
+        assertion_id: "_same".into(),
+        ..ResponseSpec::default()
+    }
+    .build();
+    refuse(&xml, Code::DuplicateId);
+    let xml_id = ResponseSpec::default().build().replacen(
+        "<samlp:Status>",
+        r#"<samlp:Status xml:id="_assert-1a2b3c4d">"#,
+        1,
+    );
+    refuse(&xml_id, Code::DuplicateId);
+}
+
+#[test]
+fn an_encrypted_assertion_is_refused_with_an_explanation() {
+    let xml = ResponseSpec::default().build().replacen(
+        "</samlp:Status>",
+        r#"</samlp:Status><saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"/>"#,
+        1,
+    );
+    let diagnosis = refuse(&xml, Code::AssertionCount);
+    assert!(diagnosis.contains("encrypt"), "{diagnosis}");
+}
+
+// ---- 4. Issuer and status ------------------------------------------------------------------------------------------
+
+#[test]
+fn a_wrong_issuer_is_refused() {
+    let spec = ResponseSpec {
+        assertion_issuer: Some("https://evil.example/idp".into()),
+        ..ResponseSpec::default()
+    };
+    let diagnosis = refuse(&spec.build(), Code::IssuerMismatch);
+    assert!(diagnosis.contains("https://evil.example/idp") && diagnosis.contains(IDP_ENTITY_ID));
+    let response_issuer = ResponseSpec {
+        response_issuer: Some("https://evil.example/idp".into()),
+        signed: Signed::Both,
+        ..ResponseSpec::default()
+    };
+    refuse(&response_issuer.build(), Code::IssuerMismatch);
+}
+
+#[test]
+fn a_missing_issuer_is_refused() {
+    let spec = ResponseSpec {
+        assertion_issuer: None,
+        ..ResponseSpec::default()
+    };
+    refuse(&spec.build(), Code::IssuerMismatch);
+}
+
+#[test]
+fn a_non_success_status_is_refused_with_the_idp_status() {
+    let spec = ResponseSpec {
+        status: "urn:oasis:names:tc:SAML:2.0:status:Responder".into(),
+        ..ResponseSpec::default()
+    };
+    let diagnosis = refuse(&spec.build(), Code::StatusNotSuccess);
+    assert!(diagnosis.contains("status:Responder"), "{diagnosis}");
+}
+
+// ---- 5. Audience, destination, recipient ---------------------------------------------------------------------------
+
+#[test]
+fn a_wrong_audience_is_refused() {
+    let spec = ResponseSpec {
+        audience: Some("https://other-sp.example/metadata".into()),
+        ..ResponseSpec::default()
+    };
+    let diagnosis = refuse(&spec.build(), Code::AudienceMismatch);
+    assert!(diagnosis.contains("other-sp.example") && diagnosis.contains(SP_ENTITY_ID));
+}
+
+#[test]
+fn a_missing_audience_restriction_is_refused() {
+    let spec = ResponseSpec {
+        audience: None,
+        ..ResponseSpec::default()
+    };
+    refuse(&spec.build(), Code::AudienceMismatch);
+}
+
+#[test]
+fn a_wrong_or_missing_destination_is_refused() {
+    let spec = ResponseSpec {
+        destination: Some("https://other-sp.example/acs".into()),
+        signed: Signed::Both,
+        ..ResponseSpec::default()
+    };
+    let diagnosis = refuse(&spec.build(), Code::DestinationMismatch);
+    assert!(diagnosis.contains(ACS_URL), "{diagnosis}");
+    let missing = ResponseSpec {
+        destination: None,
+        ..ResponseSpec::default()
+    };
+    refuse(&missing.build(), Code::DestinationMismatch);
+}
+
+#[test]
+fn a_wrong_recipient_is_refused() {
+    let spec = ResponseSpec {
+        recipient: "https://other-sp.example/acs".into(),
+        ..ResponseSpec::default()
+    };
+    refuse(&spec.build(), Code::RecipientMismatch);
+}
+
+// ---- 6. Time -------------------------------------------------------------------------------------------------------
+
+fn timed(not_before: i64, not_on_or_after: i64, issued: i64) -> String {
+    ResponseSpec {
+        not_before: now() + Duration::seconds(not_before),
+        not_on_or_after: now() + Duration::seconds(not_on_or_after),
+        issue_instant: now() + Duration::seconds(issued),
+        ..ResponseSpec::default()
+    }
+    .build()
+}
+
+#[test]
+fn expired_at_and_just_past_the_skew_boundary() {
+    // Skew is 3 minutes: NotOnOrAfter 179 s ago is still inside, 180 s ago is out.
+    accept(&timed(-600, -179, -600));
+    let diagnosis = refuse(&timed(-600, -180, -600), Code::Expired);
+    assert!(diagnosis.contains("difference -180 s"), "{diagnosis}");
+}
+
+#[test]
+fn not_yet_valid_at_and_just_past_the_skew_boundary() {
+    accept(&timed(180, 600, 0));
+    let diagnosis = refuse(&timed(181, 600, 0), Code::NotYetValid);
+    assert!(diagnosis.contains("difference +181 s"), "{diagnosis}");
+}
+
+#[test]
+fn issued_in_the_future_at_and_just_past_the_skew_boundary() {
+    accept(&timed(0, 600, 180));
+    refuse(&timed(0, 600, 181), Code::IssuedInFuture);
+}
+
+// ---- 7. InResponseTo -----------------------------------------------------------------------------------------------
+
+#[test]
+fn a_wrong_in_response_to_is_refused() {
+    let spec = ResponseSpec {
+        response_in_response_to: Some("_someone-elses-request".into()),
+        confirmation_in_response_to: Some("_someone-elses-request".into()),
+        ..ResponseSpec::default()
+    };
+    refuse(&spec.build(), Code::InResponseToMismatch);
+    let disagreeing = ResponseSpec {
+        response_in_response_to: Some("_someone-elses-request".into()),
+        ..ResponseSpec::default()
+    };
+    refuse(&disagreeing.build(), Code::InResponseToMismatch);
+}
+
+#[test]
+fn a_reused_in_response_to_is_refused() {
+    // The caller consumes the request ID on acceptance; the second use finds it no longer outstanding.
+    let xml = ResponseSpec::default().build();
+    let mut outstanding = vec![REQUEST_ID];
+    let first = validate(&xml, &trust(), &sp(), now(), &outstanding).expect("first use");
+    if let Solicitation::Answers(id) = &first.solicitation {
+        outstanding.retain(|o| o != id);
+    }
+    let err = validate(&xml, &trust(), &sp(), now(), &outstanding).unwrap_err();
+    assert_eq!(err.code, Code::InResponseToMismatch);
+}
+
+#[test]
+fn an_unsolicited_response_is_refused_unless_allowed() {
+    let spec = ResponseSpec {
+        response_in_response_to: None,
+        confirmation_in_response_to: None,
+        ..ResponseSpec::default()
+    };
+    let xml = spec.build();
+    refuse(&xml, Code::Unsolicited);
+    let mut open = trust();
+    open.allow_idp_initiated = true;
+    let identity = check(&xml, &open).expect("IdP-initiated allowed");
+    assert_eq!(identity.solicitation, Solicitation::Unsolicited);
+}
+
+// ---- 9. NameID -----------------------------------------------------------------------------------------------------
+
+#[test]
+fn a_missing_name_id_is_refused() {
+    let xml = ResponseSpec {
+        name_id_xml: "".into(),
+        ..ResponseSpec::default()
+    }
+    .build();
+    refuse(&xml, Code::NameIdMissing);
+}
+
+#[test]
+fn a_name_id_in_another_format_is_refused() {
+    let xml = ResponseSpec {
+        name_id_format: "urn:oasis:names:tc:SAML:2.0:nameid-format:transient".into(),
+        ..ResponseSpec::default()
+    }
+    .build();
+    let diagnosis = refuse(&xml, Code::NameIdFormatMismatch);
+    assert!(diagnosis.contains("transient") && diagnosis.contains("emailAddress"));
+}
+
+#[test]
+fn a_comment_inside_the_name_id_cannot_truncate_it() {
+    for signed in [Signed::Assertion, Signed::Response] {
+        let xml = ResponseSpec {
+            name_id_xml: "ceo@corp.example<!-- a comment -->.attacker.example".into(),
+            signed,
+            ..ResponseSpec::default()
+        }
+        .build();
+        assert_eq!(accept(&xml).name_id, "ceo@corp.example.attacker.example");
+    }
+}
+
+#[test]
+fn a_processing_instruction_inside_the_name_id_cannot_truncate_it() {
+    let xml = ResponseSpec {
+        name_id_xml: "ceo@corp.example<?pi anything?>.attacker.example".into(),
+        ..ResponseSpec::default()
+    }
+    .build();
+    assert_eq!(accept(&xml).name_id, "ceo@corp.example.attacker.example");
+}
