@@ -7,5 +7,6 @@ pub mod edge;
 
 pub mod accounts;
 pub mod fleets;
+pub mod identity_providers;
 pub mod organizations;
 pub mod preferences;

@@ -80,6 +80,24 @@ pub async fn invite_member(
     .await
 }
 
+/// Adds a member without password who signs in through the organization's identity provider.
+#[server(endpoint = "add_provisioned_member")]
+pub async fn add_provisioned_member(
+    csrf_token: Option<String>,
+    organization_id: i64,
+    email: String,
+    name: String,
+    role: String,
+) -> Result<(), AppError> {
+    use crate::api::edge;
+    use crate::server::services::organizations;
+    edge::run(async move {
+        let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
+        organizations::add_provisioned_member(&state, me.user.id, organization_id, &email, &name, &role).await
+    })
+    .await
+}
+
 #[server(endpoint = "revoke_invitation")]
 pub async fn revoke_invitation(
     csrf_token: Option<String>,

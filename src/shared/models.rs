@@ -189,3 +189,82 @@ pub struct SessionView {
     pub last_seen_at: DateTime<Utc>,
     pub current: bool,
 }
+
+/// An identity provider in an organization's list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdentityProviderSummary {
+    pub id: i64,
+    pub identifier: String,
+    pub name: String,
+    pub entity_id: String,
+    pub linked_accounts: u64,
+    /// The earliest expiry among its certificates.
+    pub certificate_expires_at: Option<DateTime<Utc>>,
+}
+
+/// A registered signing certificate, as administrators see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CertificateView {
+    pub fingerprint_sha256: String,
+    pub subject: String,
+    pub not_before: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+    /// Days until expiry (negative once expired), for the warning shown 30 days ahead.
+    pub days_left: i64,
+}
+
+/// An organization an identity provider signs people into.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdpOrganizationView {
+    pub organization_id: i64,
+    pub organization_name: String,
+    pub default_team_id: Option<i64>,
+    pub default_team_name: Option<String>,
+    /// Whether the viewer administers it (only those can be removed or changed by the viewer).
+    pub administered: bool,
+}
+
+/// What an administrator pastes into the identity provider.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceProviderInfo {
+    pub entity_id: String,
+    pub acs_url: String,
+    pub login_url: String,
+    pub metadata_url: String,
+}
+
+/// Everything about one identity provider, for its view and edit pages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdentityProviderDetail {
+    pub id: i64,
+    pub identifier: String,
+    pub name: String,
+    pub entity_id: String,
+    pub sso_url: String,
+    /// `redirect` or `post`.
+    pub sso_binding: String,
+    /// `email` or `persistent`.
+    pub name_id_format: String,
+    pub clock_skew_seconds: i32,
+    pub allow_sha1: bool,
+    pub allow_idp_initiated: bool,
+    pub revision: i32,
+    pub has_metadata: bool,
+    pub certificates: Vec<CertificateView>,
+    pub organizations: Vec<IdpOrganizationView>,
+    pub service_provider: ServiceProviderInfo,
+    pub linked_accounts: u64,
+    /// The latest refused logins, newest first, with the diagnosis only administrators see.
+    pub recent_failures: Vec<LoginFailureView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A refused SSO login.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoginFailureView {
+    pub code: String,
+    pub diagnosis: String,
+    pub ip_address: Option<String>,
+    pub at: DateTime<Utc>,
+}

@@ -8,4 +8,5 @@ mod helpers;
 mod organizations;
 mod saml_idp;
 mod saml_security;
+mod sso;
 mod web;

@@ -49,6 +49,11 @@ pub struct TestKey {
 }
 
 fn generate_key(common_name: &str) -> TestKey {
+    // 2020-01-01 .. 2040-01-01
+    generate_key_valid(common_name, 1_577_836_800, 2_208_988_800)
+}
+
+fn generate_key_valid(common_name: &str, not_before: i64, not_after: i64) -> TestKey {
     let rsa = Rsa::generate(2048).expect("RSA key");
     let pkey = PKey::from_rsa(rsa).expect("pkey");
     let mut name = X509NameBuilder::new().expect("name");
@@ -61,12 +66,11 @@ fn generate_key(common_name: &str) -> TestKey {
     builder.set_subject_name(&name).expect("subject");
     builder.set_issuer_name(&name).expect("issuer");
     builder.set_pubkey(&pkey).expect("pubkey");
-    // 2020-01-01 .. 2040-01-01
     builder
-        .set_not_before(&Asn1Time::from_unix(1_577_836_800).expect("time"))
+        .set_not_before(&Asn1Time::from_unix(not_before).expect("time"))
         .expect("not before");
     builder
-        .set_not_after(&Asn1Time::from_unix(2_208_988_800).expect("time"))
+        .set_not_after(&Asn1Time::from_unix(not_after).expect("time"))
         .expect("not after");
     builder.sign(&pkey, MessageDigest::sha256()).expect("sign");
     let der = builder.build().to_der().expect("der");
@@ -195,6 +199,30 @@ fn optional_attribute(name: &str, value: &Option<String>) -> String {
 }
 
 impl ResponseSpec {
+    /// A response valid at `now`, for a Portcullis at `base_url` and the identity provider `identifier`.
+    pub fn for_app(base_url: &str, identifier: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            destination: Some(format!("{base_url}/saml/{identifier}/acs")),
+            recipient: format!("{base_url}/saml/{identifier}/acs"),
+            audience: Some(format!("{base_url}/saml/{identifier}/metadata")),
+            issue_instant: now - Duration::seconds(5),
+            not_before: now - Duration::seconds(5),
+            not_on_or_after: now + Duration::minutes(5),
+            ..Self::default()
+        }
+    }
+
+    pub fn answering(mut self, request_id: Option<&str>) -> Self {
+        self.response_in_response_to = request_id.map(str::to_string);
+        self.confirmation_in_response_to = request_id.map(str::to_string);
+        self
+    }
+
+    pub fn for_name_id(mut self, name_id: &str) -> Self {
+        self.name_id_xml = name_id.to_string();
+        self
+    }
+
     pub fn signed(signed: Signed) -> Self {
         Self {
             signed,
@@ -336,4 +364,34 @@ pub fn element<'a>(xml: &'a str, open: &str, close: &str) -> &'a str {
     let start = xml.find(open).expect("element start");
     let end = xml[start..].find(close).expect("element end") + start + close.len();
     &xml[start..end]
+}
+
+/// Identity provider metadata as an IdP publishes it.
+pub fn idp_metadata(entity_id: &str, sso_url: &str, keys: &[&TestKey], name_id_formats: &[&str], binding: &str) -> String {
+    let keys: String = keys
+        .iter()
+        .map(|k| {
+            format!(
+                r#"<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"#,
+                k.certificate.to_base64()
+            )
+        })
+        .collect();
+    let formats: String = name_id_formats
+        .iter()
+        .map(|f| format!("<md:NameIDFormat>{f}</md:NameIDFormat>"))
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity_id}"><md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{keys}{formats}<md:SingleSignOnService Binding="{binding}" Location="{sso_url}"/></md:IDPSSODescriptor></md:EntityDescriptor>"#
+    )
+}
+
+pub const REDIRECT_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
+pub const POST_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
+pub const EMAIL_FORMAT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+
+/// A key whose certificate expired (2020-2021).
+pub fn expired_key() -> &'static TestKey {
+    static KEY: OnceLock<TestKey> = OnceLock::new();
+    KEY.get_or_init(|| generate_key_valid("old.corp.example", 1_577_836_800, 1_609_459_200))
 }

@@ -170,7 +170,10 @@ pub async fn middleware(
         .map_err(|e| actix_web::error::ErrorInternalServerError(e.message))?;
     let secure = state.config.secure_cookies();
     let mut new_pre_login = None;
-    if visitor.signed_in.is_none() && visitor.csrf_binding.is_none() {
+    // The identity provider's cross-site POST to the ACS arrives without our (SameSite=Lax) cookies; a new
+    // pre-login cookie there would replace the one the sign-in request is bound to.
+    let is_acs = req.method() == actix_web::http::Method::POST && req.path().ends_with("/acs");
+    if visitor.signed_in.is_none() && visitor.csrf_binding.is_none() && !is_acs {
         let value = random_token();
         visitor.csrf_binding = Some(value.clone());
         new_pre_login = Some(value);

@@ -1,10 +1,12 @@
-//! Periodic clean-up of rows nobody will read again: expired sessions, rate-limit windows and expired links.
+//! Periodic clean-up of rows nobody will read again: expired sessions, rate-limit windows, expired links, and the
+//! SAML requests, replay-cache entries and login failures past their time.
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::time::Duration;
 
 use crate::server::auth::{rate_limit, sessions};
 use crate::server::db::entities::email_token;
+use crate::server::services::sso;
 use crate::server::state::AppState;
 use crate::shared::error::AppResult;
 
@@ -18,6 +20,7 @@ pub async fn purge_expired(state: &AppState) -> AppResult<()> {
         .exec(&state.db)
         .await?
         .rows_affected;
+    sso::purge_expired(&state.db, now).await?;
     tracing::debug!(ended_sessions, windows, links, "purged expired rows");
     Ok(())
 }

@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod fleets;
+pub mod identity_providers;
 pub mod maintenance;
 pub mod organizations;
+pub mod sso;
 pub mod teams;

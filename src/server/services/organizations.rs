@@ -423,6 +423,60 @@ pub async fn invite(
     })
 }
 
+/// Pre-provisions a member for single sign-on: an account without password (it can only sign in through an
+/// identity provider of this organization, which links it at the first login) that joins with the role at once.
+/// An address that already has an account is invited instead, so nobody's account is taken over.
+pub async fn add_provisioned_member(
+    state: &AppState,
+    actor_id: i64,
+    organization_id: i64,
+    raw_email: &str,
+    raw_name: &str,
+    raw_role: &str,
+) -> AppResult<()> {
+    let actor = standing(&state.db, actor_id, organization_id).await?;
+    actor.require_manager()?;
+    let email = normalize_email(raw_email)?;
+    let name = crate::server::services::accounts::normalize_name(raw_name)?;
+    let role = parse_role(raw_role)?;
+    check_role_authority(&actor, role)?;
+    let now = state.now();
+    let txn = begin_write(&state.db).await?;
+    if user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::new(ErrorCode::EmailTaken)
+            .with_message("This address already has a Portcullis account. Invite it instead; its owner can then enable Enterprise SSO.")
+            .on_field("email"));
+    }
+    let account = user::ActiveModel {
+        email: Set(email.clone()),
+        name: Set(name),
+        password_hash: Set(None),
+        email_verified_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| conflict_on_unique(e, || AppError::new(ErrorCode::EmailTaken).on_field("email")))?;
+    membership::ActiveModel {
+        organization_id: Set(organization_id),
+        user_id: Set(account.id),
+        role: Set(role.as_str().into()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    tracing::info!(organization_id, user_id = account.id, "member pre-provisioned for SSO");
+    Ok(())
+}
+
 pub async fn revoke_invitation(
     state: &AppState,
     actor_id: i64,

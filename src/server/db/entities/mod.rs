@@ -3,10 +3,17 @@
 pub mod device;
 pub mod email_token;
 pub mod fleet;
+pub mod identity_provider;
+pub mod idp_certificate;
+pub mod idp_organization;
 pub mod invitation;
 pub mod membership;
 pub mod organization;
 pub mod rate_limit;
+pub mod saml_identity;
+pub mod saml_login_failure;
+pub mod saml_replay;
+pub mod saml_request;
 pub mod server_secret;
 pub mod session;
 pub mod team;

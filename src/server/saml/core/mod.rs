@@ -5,6 +5,8 @@ pub mod certificate;
 pub mod config;
 pub mod envelope;
 pub mod error;
+pub mod metadata;
+pub mod request;
 pub mod response;
 pub mod signature;
 pub mod time;

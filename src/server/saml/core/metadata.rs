@@ -1,0 +1,272 @@
+//! Identity provider metadata in, service provider metadata out. Incoming metadata is checked for well-formedness
+//! (with the position of the first error), then read with samael's metadata types; each way it can be unusable has
+//! its own error: no `IDPSSODescriptor`, no signing certificate, only expired or not-yet-valid certificates, no
+//! NameID format we support, no SingleSignOnService binding we can use. Entered-by-hand settings go through the
+//! same checks.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use roxmltree::{Document, ParsingOptions};
+use samael::metadata::{
+    EntityDescriptor, EntityDescriptorType, IdpSsoDescriptor, IndexedEndpoint, SpSsoDescriptor,
+    HTTP_POST_BINDING, HTTP_REDIRECT_BINDING,
+};
+use samael::traits::ToXml;
+
+use super::certificate::Certificate;
+use super::config::{NameIdFormat, SpEndpoints};
+use super::envelope::check_xml_text;
+use super::xml::{describe, is, NS_METADATA};
+use crate::shared::error::{AppError, ErrorCode};
+
+const FIELD: &str = "metadata";
+
+/// How we send the AuthnRequest to the identity provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SsoBinding {
+    Redirect,
+    Post,
+}
+
+impl SsoBinding {
+    pub fn key(self) -> &'static str {
+        match self {
+            SsoBinding::Redirect => "redirect",
+            SsoBinding::Post => "post",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        match key {
+            "redirect" => Some(SsoBinding::Redirect),
+            "post" => Some(SsoBinding::Post),
+            _ => None,
+        }
+    }
+}
+
+/// What Portcullis keeps from an identity provider's metadata.
+#[derive(Clone, Debug)]
+pub struct IdpMetadata {
+    pub entity_id: String,
+    pub sso_url: String,
+    /// HTTP-Redirect when offered (DESIGN's default), HTTP-POST when it is the only binding.
+    pub sso_binding: SsoBinding,
+    /// Valid now or later; expired ones are dropped and named in `warnings`.
+    pub certificates: Vec<Certificate>,
+    /// The supported formats the IdP lists; empty when it lists none (Entra ID, for one, does not).
+    pub name_id_formats: Vec<NameIdFormat>,
+    pub warnings: Vec<String>,
+}
+
+fn metadata_error(code: ErrorCode, message: impl Into<String>) -> AppError {
+    AppError::new(code).with_message(message).on_field(FIELD)
+}
+
+/// Reads an identity provider's metadata document.
+pub fn parse_idp_metadata(xml: &str, now: DateTime<Utc>) -> Result<IdpMetadata, AppError> {
+    check_xml_text(xml.as_bytes()).map_err(|e| {
+        metadata_error(
+            ErrorCode::MetadataMalformed,
+            format!("The metadata could not be read: {}", e.diagnosis),
+        )
+    })?;
+    let options = ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: 100_000,
+    };
+    let document = Document::parse_with_options(xml, options).map_err(|e| {
+        metadata_error(
+            ErrorCode::MetadataMalformed,
+            format!("The metadata is not well-formed XML: {e}."),
+        )
+    })?;
+    let root = document.root_element();
+    if !(is(root, NS_METADATA, "EntityDescriptor") || is(root, NS_METADATA, "EntitiesDescriptor")) {
+        return Err(metadata_error(
+            ErrorCode::MetadataMalformed,
+            format!(
+                "The file is XML but not SAML metadata: its root is {}, not md:EntityDescriptor or md:EntitiesDescriptor.",
+                describe(root)
+            ),
+        ));
+    }
+    if !document.descendants().any(|n| is(n, NS_METADATA, "IDPSSODescriptor")) {
+        return Err(AppError::new(ErrorCode::MetadataNoIdpDescriptor).on_field(FIELD));
+    }
+    let parsed = EntityDescriptorType::from_str(xml).map_err(|e| {
+        metadata_error(
+            ErrorCode::MetadataMalformed,
+            format!("The metadata does not follow the SAML metadata schema: {e}."),
+        )
+    })?;
+    let (entity, descriptor) = parsed
+        .iter()
+        .find_map(|entity| {
+            let descriptor = entity.idp_sso_descriptors.as_ref()?.first()?.clone();
+            Some((entity.clone(), descriptor))
+        })
+        .ok_or_else(|| AppError::new(ErrorCode::MetadataNoIdpDescriptor).on_field(FIELD))?;
+    let entity_id = entity
+        .entity_id
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| {
+            metadata_error(ErrorCode::EntityIdInvalid, "The metadata's EntityDescriptor has no entityID.")
+        })?;
+
+    let (sso_url, sso_binding) = single_sign_on_service(&descriptor)?;
+    let certificates = signing_certificates(&descriptor)?;
+    let (certificates, warnings) = usable_certificates(certificates, now)?;
+
+    let listed: Vec<&str> = descriptor.name_id_formats.iter().map(|f| f.trim()).collect();
+    let name_id_formats: Vec<NameIdFormat> = listed.iter().filter_map(|f| NameIdFormat::from_uri(f)).collect();
+    if !listed.is_empty() && name_id_formats.is_empty() {
+        return Err(metadata_error(
+            ErrorCode::MetadataNoNameIdFormat,
+            format!(
+                "The identity provider offers only these NameID formats: {}. Portcullis needs emailAddress or persistent.",
+                listed.join(", ")
+            ),
+        ));
+    }
+    Ok(IdpMetadata {
+        entity_id: entity_id.trim().to_string(),
+        sso_url,
+        sso_binding,
+        certificates,
+        name_id_formats,
+        warnings,
+    })
+}
+
+fn single_sign_on_service(descriptor: &IdpSsoDescriptor) -> Result<(String, SsoBinding), AppError> {
+    let find = |binding: &str| {
+        descriptor
+            .single_sign_on_services
+            .iter()
+            .find(|service| service.binding == binding)
+            .map(|service| service.location.trim().to_string())
+    };
+    if let Some(url) = find(HTTP_REDIRECT_BINDING) {
+        return Ok((check_sso_url(&url)?, SsoBinding::Redirect));
+    }
+    if let Some(url) = find(HTTP_POST_BINDING) {
+        return Ok((check_sso_url(&url)?, SsoBinding::Post));
+    }
+    let offered: Vec<&str> = descriptor
+        .single_sign_on_services
+        .iter()
+        .map(|s| s.binding.as_str())
+        .collect();
+    let message = if offered.is_empty() {
+        "The identity provider lists no SingleSignOnService.".to_string()
+    } else {
+        format!(
+            "The identity provider's SingleSignOnService bindings ({}) include neither HTTP-Redirect nor HTTP-POST.",
+            offered.join(", ")
+        )
+    };
+    Err(metadata_error(ErrorCode::MetadataNoBinding, message))
+}
+
+fn signing_certificates(descriptor: &IdpSsoDescriptor) -> Result<Vec<Certificate>, AppError> {
+    let mut certificates: Vec<Certificate> = Vec::new();
+    for key in &descriptor.key_descriptors {
+        // A KeyDescriptor without `use` serves both signing and encryption.
+        if key.key_use.as_deref().is_some_and(|u| u != "signing") {
+            continue;
+        }
+        let Some(data) = &key.key_info.x509_data else {
+            continue;
+        };
+        for text in &data.certificates {
+            let certificate = Certificate::from_text(text).map_err(|e| {
+                metadata_error(
+                    ErrorCode::CertificateInvalid,
+                    format!("A signing certificate in the metadata could not be read: {e}."),
+                )
+            })?;
+            if !certificates.iter().any(|c| c.fingerprint_sha256 == certificate.fingerprint_sha256) {
+                certificates.push(certificate);
+            }
+        }
+    }
+    if certificates.is_empty() {
+        return Err(AppError::new(ErrorCode::MetadataNoSigningCertificate).on_field(FIELD));
+    }
+    Ok(certificates)
+}
+
+/// Keeps certificates that are valid now or will be (a rotation may publish the next one early); refuses when none
+/// is valid now.
+pub fn usable_certificates(
+    certificates: Vec<Certificate>,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Certificate>, Vec<String>), AppError> {
+    let day = |at: DateTime<Utc>| at.format("%Y-%m-%d").to_string();
+    let mut warnings = Vec::new();
+    let (expired, current): (Vec<_>, Vec<_>) = certificates.into_iter().partition(|c| c.not_after < now);
+    for certificate in &expired {
+        warnings.push(format!(
+            "The certificate {} (SHA-256 {}) expired on {} and was not registered.",
+            certificate.subject,
+            certificate.fingerprint_sha256,
+            day(certificate.not_after)
+        ));
+    }
+    if current.iter().any(|c| c.is_valid_at(now)) {
+        return Ok((current, warnings));
+    }
+    if let Some(future) = current.first() {
+        return Err(AppError::new(ErrorCode::CertificateNotYetValid)
+            .with_message(format!(
+                "The signing certificate {} is not valid until {}.",
+                future.subject,
+                day(future.not_before)
+            ))
+            .on_field(FIELD));
+    }
+    let newest = expired.iter().map(|c| c.not_after).max().map(day).unwrap_or_default();
+    Err(AppError::new(ErrorCode::CertificateExpired)
+        .with_message(format!(
+            "The signing certificate expired on {newest}. Ask the identity provider for its current certificate."
+        ))
+        .on_field(FIELD))
+}
+
+/// Checks an SSO URL typed by hand or found in metadata.
+pub fn check_sso_url(raw: &str) -> Result<String, AppError> {
+    let trimmed = raw.trim();
+    let parsed = url::Url::parse(trimmed).map_err(|_| AppError::new(ErrorCode::SsoUrlInvalid).on_field("sso_url"))?;
+    if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
+        return Err(AppError::new(ErrorCode::SsoUrlInvalid).on_field("sso_url"));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Our metadata for one identity provider: entity ID, the ACS (HTTP-POST), the NameID format we ask for, signed
+/// assertions wanted.
+pub fn sp_metadata_xml(sp: &SpEndpoints, name_id_format: NameIdFormat) -> Result<String, AppError> {
+    let descriptor = SpSsoDescriptor {
+        protocol_support_enumeration: Some("urn:oasis:names:tc:SAML:2.0:protocol".to_string()),
+        authn_requests_signed: Some(false),
+        want_assertions_signed: Some(true),
+        name_id_formats: Some(vec![name_id_format.uri().to_string()]),
+        assertion_consumer_services: vec![IndexedEndpoint {
+            binding: HTTP_POST_BINDING.to_string(),
+            location: sp.acs_url.clone(),
+            response_location: None,
+            index: 0,
+            is_default: Some(true),
+        }],
+        ..SpSsoDescriptor::default()
+    };
+    let entity = EntityDescriptor {
+        entity_id: Some(sp.entity_id.clone()),
+        sp_sso_descriptors: Some(vec![descriptor]),
+        ..EntityDescriptor::default()
+    };
+    // Serializing our own well-formed structure cannot fail for any input we build; report it as internal if it does.
+    entity.to_string().map_err(|_| AppError::new(ErrorCode::Internal))
+}

@@ -1,0 +1,275 @@
+//! The SAML endpoints (thin: request in, service call, response out):
+//! - `GET /saml/start?identifier=…` — the login page's "Log in with Enterprise SSO" form lands here;
+//! - `GET /saml/{identifier}` — sends an AuthnRequest (HTTP-Redirect, or an auto-posted form for HTTP-POST);
+//! - `POST /saml/{identifier}/acs` — the assertion consumer service;
+//! - `GET /saml/{identifier}/metadata` — our SP metadata for that identity provider.
+//!
+//! Our cookies are SameSite=Lax, so a browser does not send them with the identity provider's cross-site POST. The
+//! ACS then answers with a page that re-posts the same form to itself, a same-site POST that carries them; only
+//! then is the response checked against the requests this browser started.
+
+use actix_web::http::header;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::server::auth::sessions;
+use crate::server::auth::tokens::random_token;
+use crate::server::auth::visitor::{session_cookie, Visitor, PRE_LOGIN_COOKIE};
+use crate::server::services::accounts::Origin;
+use crate::server::services::identity_providers::{self, check_identifier};
+use crate::server::services::sso::{self, AcsFailure, SsoRedirect};
+use crate::server::state::AppState;
+use crate::shared::error::{AppError, ErrorCode};
+use crate::shared::paths::encode_query_value;
+
+/// The HTTP-level cap on the ACS form; the validator caps `SAMLResponse` itself before decoding it.
+const ACS_FORM_LIMIT: usize = 1024 * 1024;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/saml/start", web::get().to(start))
+        .route("/saml/{identifier}", web::get().to(login))
+        .service(
+            web::resource("/saml/{identifier}/acs")
+                .app_data(web::FormConfig::default().limit(ACS_FORM_LIMIT))
+                .route(web::post().to(acs)),
+        )
+        .route("/saml/{identifier}/metadata", web::get().to(metadata));
+}
+
+fn visitor(req: &HttpRequest) -> Option<Visitor> {
+    req.extensions().get::<Visitor>().cloned()
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// Back to the login page with the error, which it explains next to the SSO identifier field.
+fn back_to_login(code: ErrorCode, identifier: &str) -> HttpResponse {
+    see_other(&format!(
+        "/login?sso_error={}&sso_identifier={}",
+        code.as_str(),
+        encode_query_value(identifier)
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct StartQuery {
+    identifier: Option<String>,
+    return_to: Option<String>,
+}
+
+async fn start(query: web::Query<StartQuery>) -> HttpResponse {
+    let raw = query.identifier.clone().unwrap_or_default();
+    let identifier = raw.trim().to_lowercase();
+    match check_identifier(&identifier) {
+        Ok(identifier) => {
+            let mut location = format!("/saml/{identifier}");
+            if let Some(return_to) = &query.return_to {
+                location.push_str(&format!("?return_to={}", encode_query_value(return_to)));
+            }
+            see_other(&location)
+        }
+        Err(e) => back_to_login(e.code, &raw),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    return_to: Option<String>,
+}
+
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    identifier: web::Path<String>,
+    query: web::Query<LoginQuery>,
+) -> HttpResponse {
+    let Some(binding) = visitor(&req).and_then(|v| v.csrf_binding) else {
+        return error_page(500, &AppError::new(ErrorCode::Internal), None, &identifier);
+    };
+    match sso::start_login(&state, &identifier, &binding, query.return_to.as_deref()).await {
+        Ok(SsoRedirect::Location(url)) => see_other(&url),
+        Ok(SsoRedirect::PostForm {
+            action,
+            saml_request,
+            relay_state,
+        }) => auto_post_page(
+            &action,
+            &[("SAMLRequest", &saml_request), ("RelayState", &relay_state)],
+            "Continue to your identity provider",
+        ),
+        Err(e) if e.code == ErrorCode::IdpNotFound => back_to_login(e.code, &identifier),
+        Err(e) => error_page(e.code.status(), &e, None, &identifier),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AcsForm {
+    #[serde(rename = "SAMLResponse")]
+    saml_response: Option<String>,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+    /// Set by our own re-post, so a browser without cookies is not sent round in circles.
+    cookie_check: Option<String>,
+}
+
+async fn acs(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    identifier: web::Path<String>,
+    form: web::Form<AcsForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let Some(saml_response) = form.saml_response.filter(|r| !r.trim().is_empty()) else {
+        let err = AppError::new(ErrorCode::SsoLoginFailed)
+            .with_message("The identity provider posted no SAMLResponse.");
+        return error_page(400, &err, None, &identifier);
+    };
+    let has_cookie = req.cookie(PRE_LOGIN_COOKIE).is_some() || req.cookie(sessions::COOKIE).is_some();
+    if !has_cookie && form.cookie_check.is_none() {
+        let relay_state = form.relay_state.unwrap_or_default();
+        return auto_post_page(
+            &format!("/saml/{}/acs", encode_query_value(&identifier)),
+            &[
+                ("SAMLResponse", &saml_response),
+                ("RelayState", &relay_state),
+                ("cookie_check", "1"),
+            ],
+            "Continue signing in",
+        );
+    }
+    let visitor = visitor(&req);
+    let binding = visitor.as_ref().and_then(|v| v.csrf_binding.clone());
+    let origin = visitor.map(|v| v.origin).unwrap_or_else(|| Origin {
+        ip: "unknown".into(),
+        user_agent: None,
+    });
+    match sso::complete_login(
+        &state,
+        &identifier,
+        &saml_response,
+        form.relay_state.as_deref(),
+        binding.as_deref(),
+        &origin,
+    )
+    .await
+    {
+        Ok(signed_in) => {
+            let cookie = session_cookie(
+                &signed_in.session_token,
+                state.config.secure_cookies(),
+                state.config.session_absolute_hours,
+            );
+            HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, signed_in.return_to))
+                .cookie(cookie)
+                .finish()
+        }
+        Err(AcsFailure::Refused(refusal)) => {
+            let err = AppError::new(ErrorCode::SsoLoginFailed).with_message(refusal.message());
+            error_page(403, &err, Some(refusal.code.as_str()), &identifier)
+        }
+        Err(AcsFailure::App(err)) => error_page(err.code.status(), &err, None, &identifier),
+    }
+}
+
+async fn metadata(state: web::Data<AppState>, identifier: web::Path<String>) -> HttpResponse {
+    match identity_providers::sp_metadata(&state, &identifier).await {
+        Ok(xml) => HttpResponse::Ok()
+            .content_type("application/samlmetadata+xml; charset=utf-8")
+            .body(xml),
+        Err(e) => HttpResponse::build(
+            actix_web::http::StatusCode::from_u16(e.code.status())
+                .unwrap_or(actix_web::http::StatusCode::NOT_FOUND),
+        )
+        .content_type("text/plain; charset=utf-8")
+        .body(e.message),
+    }
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The origin (`scheme://host:port`) a form may be posted to, for the page's `form-action`.
+fn origin_of(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    Some(parsed.origin().ascii_serialization())
+}
+
+fn html_page(status: u16, title: &str, body: &str, nonce: Option<&str>, form_action: Option<&str>) -> HttpResponse {
+    let script_src = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    let form_action = form_action.map(|o| format!(" {o}")).unwrap_or_default();
+    let policy = format!(
+        "default-src 'self'; script-src 'self'{script_src}; style-src 'self'; img-src 'self' data:; \
+         frame-ancestors 'none'; base-uri 'self'; form-action 'self'{form_action}; object-src 'none'"
+    );
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+         content=\"width=device-width, initial-scale=1\"><title>{title} · Portcullis</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/portcullis.css\"></head><body><main class=\"container narrow\">{body}</main></body></html>",
+        title = escape(title)
+    );
+    HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
+    )
+    .insert_header((header::CONTENT_SECURITY_POLICY, policy))
+    .insert_header((header::CACHE_CONTROL, "no-store"))
+    .content_type("text/html; charset=utf-8")
+    .body(page)
+}
+
+/// A form that posts itself (script with this page's nonce); without JavaScript, the person presses the button.
+fn auto_post_page(action: &str, fields: &[(&str, &str)], button: &str) -> HttpResponse {
+    let nonce = random_token();
+    let inputs: String = fields
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(name), escape(value)))
+        .collect();
+    let body = format!(
+        "<section class=\"card\"><h1>Signing you in…</h1><form id=\"sso-continue\" method=\"post\" action=\"{action}\">{inputs}\
+         <p>If nothing happens, press the button.</p><button class=\"button primary\" type=\"submit\">{button}</button></form></section>\
+         <script nonce=\"{nonce}\">document.getElementById('sso-continue').submit();</script>",
+        action = escape(action),
+        button = escape(button),
+    );
+    html_page(200, "Signing in", &body, Some(&nonce), origin_of(action).as_deref())
+}
+
+/// What the person sees when SSO fails: the plain message, the code to quote to an administrator (who finds the
+/// full diagnosis on the identity provider's page), and ways on.
+fn error_page(status: u16, err: &AppError, saml_code: Option<&str>, identifier: &str) -> HttpResponse {
+    let code = saml_code.unwrap_or(err.code.as_str());
+    let retry = if err.code == ErrorCode::IdpNotFound {
+        String::new()
+    } else {
+        format!(
+            "<a class=\"button primary\" href=\"/saml/{}\">Try again</a> ",
+            encode_query_value(identifier)
+        )
+    };
+    let body = format!(
+        "<section class=\"card sso-error\"><h1>Single sign-on failed</h1><p class=\"error-message\" role=\"alert\">{message}</p>\
+         <p class=\"muted\">Error code <code>{code}</code>. If this keeps happening, give this code to your administrator: \
+         the identity provider's page in Portcullis shows what went wrong in detail.</p>\
+         <p class=\"actions\">{retry}<a class=\"button\" href=\"/login\">Back to log in</a></p></section>",
+        message = escape(&err.message),
+        code = escape(code),
+    );
+    html_page(status, "Single sign-on failed", &body, None, None)
+}

@@ -1,0 +1,620 @@
+//! Identity providers: registered and edited by organization admins from metadata or by hand, associated with the
+//! organizations they administer (each with an optional default team). Rules: the SSO identifier is unique and
+//! only `a-z 0-9 - _`; at least one organization; every certificate kept is valid now or later; the NameID format
+//! cannot change once accounts are linked; every edit bumps the revision. Also turns a stored provider into the
+//! validator's trust settings and our endpoints for it.
+//!
+//! Organizations are added and removed one at a time (each by someone who administers it), so plain HTML forms
+//! can do every edit.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use std::collections::{BTreeMap, HashMap};
+
+use crate::server::db::entities::{
+    identity_provider, idp_certificate, idp_organization, membership, organization, saml_identity,
+    saml_login_failure, team,
+};
+use crate::server::db::{begin_write, conflict_on_unique};
+use crate::server::saml::core::certificate::Certificate;
+use crate::server::saml::core::config::{IdpTrust, NameIdFormat, SpEndpoints};
+use crate::server::saml::core::metadata::{check_sso_url, parse_idp_metadata, usable_certificates, SsoBinding};
+use crate::server::services::organizations::standing;
+use crate::server::state::AppState;
+use crate::shared::error::{AppError, AppResult, ErrorCode};
+use crate::shared::models::{
+    CertificateView, IdentityProviderDetail, IdentityProviderSummary, IdpOrganizationView, LoginFailureView, Role,
+    ServiceProviderInfo,
+};
+
+const MAX_CLOCK_SKEW_SECONDS: i64 = 600;
+
+/// Where the provider's entity ID, SSO URL and certificates come from.
+pub enum IdpSource {
+    Metadata(String),
+    Manual {
+        entity_id: String,
+        sso_url: String,
+        sso_binding: String,
+        certificate_pem: String,
+    },
+}
+
+/// The settings an administrator chooses.
+pub struct IdpSettings {
+    pub identifier: String,
+    pub name: String,
+    pub name_id_format: String,
+    pub clock_skew_seconds: i64,
+    pub allow_sha1: bool,
+    pub allow_idp_initiated: bool,
+}
+
+/// What the source yields once checked.
+struct Resolved {
+    entity_id: String,
+    sso_url: String,
+    sso_binding: SsoBinding,
+    certificates: Vec<Certificate>,
+    offered_formats: Vec<NameIdFormat>,
+    metadata_xml: Option<String>,
+}
+
+pub fn check_identifier(raw: &str) -> AppResult<String> {
+    let identifier = raw.trim().to_string();
+    let valid = (2..=60).contains(&identifier.len())
+        && identifier
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if valid {
+        Ok(identifier)
+    } else {
+        Err(AppError::new(ErrorCode::SsoIdentifierInvalid).on_field("identifier"))
+    }
+}
+
+fn check_name(raw: &str) -> AppResult<String> {
+    let name = raw.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::new(ErrorCode::NameInvalid)
+            .with_message("Enter a display name between 1 and 100 characters, like \"Acme Entra ID\".")
+            .on_field("name"));
+    }
+    Ok(name)
+}
+
+fn check_entity_id(raw: &str) -> AppResult<String> {
+    let entity_id = raw.trim().to_string();
+    if entity_id.is_empty() || entity_id.len() > 1024 || entity_id.chars().any(char::is_whitespace) {
+        return Err(AppError::new(ErrorCode::EntityIdInvalid).on_field("entity_id"));
+    }
+    Ok(entity_id)
+}
+
+fn resolve_source(source: IdpSource, now: DateTime<Utc>) -> AppResult<Resolved> {
+    match source {
+        IdpSource::Metadata(xml) => {
+            let metadata = parse_idp_metadata(&xml, now)?;
+            for warning in &metadata.warnings {
+                tracing::info!(entity_id = %metadata.entity_id, "{warning}");
+            }
+            Ok(Resolved {
+                entity_id: metadata.entity_id,
+                sso_url: metadata.sso_url,
+                sso_binding: metadata.sso_binding,
+                certificates: metadata.certificates,
+                offered_formats: metadata.name_id_formats,
+                metadata_xml: Some(xml),
+            })
+        }
+        IdpSource::Manual {
+            entity_id,
+            sso_url,
+            sso_binding,
+            certificate_pem,
+        } => {
+            let entity_id = check_entity_id(&entity_id)?;
+            let sso_url = check_sso_url(&sso_url)?;
+            let sso_binding = SsoBinding::from_key(&sso_binding)
+                .ok_or_else(|| AppError::new(ErrorCode::InvalidInput).on_field("sso_binding"))?;
+            let certificate = Certificate::from_text(&certificate_pem).map_err(|e| {
+                AppError::new(ErrorCode::CertificateInvalid)
+                    .with_message(format!("The certificate could not be read: {e}. Paste the PEM text, starting with -----BEGIN CERTIFICATE-----."))
+                    .on_field("certificate")
+            })?;
+            let (certificates, _) = usable_certificates(vec![certificate], now).map_err(|e| e.on_field("certificate"))?;
+            Ok(Resolved {
+                entity_id,
+                sso_url,
+                sso_binding,
+                certificates,
+                offered_formats: Vec::new(),
+                metadata_xml: None,
+            })
+        }
+    }
+}
+
+fn check_name_id_format(raw: &str, offered: &[NameIdFormat]) -> AppResult<NameIdFormat> {
+    let format =
+        NameIdFormat::from_key(raw).ok_or_else(|| AppError::new(ErrorCode::InvalidInput).on_field("name_id_format"))?;
+    if !offered.is_empty() && !offered.contains(&format) {
+        let names: Vec<&str> = offered.iter().map(|f| f.key()).collect();
+        return Err(AppError::new(ErrorCode::MetadataNoNameIdFormat)
+            .with_message(format!(
+                "The identity provider's metadata does not offer the {} NameID format; it offers: {}.",
+                format.key(),
+                names.join(", ")
+            ))
+            .on_field("name_id_format"));
+    }
+    Ok(format)
+}
+
+fn check_clock_skew(seconds: i64) -> AppResult<i32> {
+    if (0..=MAX_CLOCK_SKEW_SECONDS).contains(&seconds) {
+        Ok(seconds as i32)
+    } else {
+        Err(AppError::new(ErrorCode::ClockSkewInvalid).on_field("clock_skew_seconds"))
+    }
+}
+
+/// Every organization must be administered by the caller, and each default team must belong to its organization.
+async fn check_organizations(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    organizations: &BTreeMap<i64, Option<i64>>,
+) -> AppResult<()> {
+    for (organization_id, default_team) in organizations {
+        standing(db, user_id, *organization_id).await?.require_manager()?;
+        if let Some(team_id) = default_team {
+            let found = team::Entity::find_by_id(*team_id).one(db).await?;
+            if found.map(|t| t.organization_id) != Some(*organization_id) {
+                return Err(AppError::new(ErrorCode::TeamNotFound).on_field("default_team"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn identifier_taken(err: sea_orm::DbErr) -> AppError {
+    conflict_on_unique(err, || AppError::new(ErrorCode::SsoIdentifierTaken).on_field("identifier"))
+}
+
+async fn replace_certificates(
+    txn: &DatabaseTransaction,
+    idp_id: i64,
+    certificates: &[Certificate],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    idp_certificate::Entity::delete_many()
+        .filter(idp_certificate::Column::IdentityProviderId.eq(idp_id))
+        .exec(txn)
+        .await?;
+    for certificate in certificates {
+        idp_certificate::ActiveModel {
+            identity_provider_id: Set(idp_id),
+            pem: Set(certificate.to_pem()),
+            fingerprint_sha256: Set(certificate.fingerprint_sha256.clone()),
+            subject: Set(certificate.subject.clone()),
+            not_before: Set(certificate.not_before),
+            not_after: Set(certificate.not_after),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn replace_organizations(
+    txn: &DatabaseTransaction,
+    idp_id: i64,
+    organizations: &BTreeMap<i64, Option<i64>>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    idp_organization::Entity::delete_many()
+        .filter(idp_organization::Column::IdentityProviderId.eq(idp_id))
+        .exec(txn)
+        .await?;
+    for (organization_id, default_team_id) in organizations {
+        idp_organization::ActiveModel {
+            identity_provider_id: Set(idp_id),
+            organization_id: Set(*organization_id),
+            default_team_id: Set(*default_team_id),
+            created_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Registers an identity provider; returns its SSO identifier.
+/// Registers an identity provider for one organization the caller administers (more can be added later); returns
+/// its SSO identifier.
+pub async fn create(
+    state: &AppState,
+    user_id: i64,
+    settings: IdpSettings,
+    source: IdpSource,
+    organization_id: i64,
+    default_team_id: Option<i64>,
+) -> AppResult<String> {
+    let now = state.now();
+    let identifier = check_identifier(&settings.identifier)?;
+    let name = check_name(&settings.name)?;
+    let clock_skew = check_clock_skew(settings.clock_skew_seconds)?;
+    let organizations = BTreeMap::from([(organization_id, default_team_id)]);
+    check_organizations(&state.db, user_id, &organizations).await?;
+    let resolved = resolve_source(source, now)?;
+    let name_id_format = check_name_id_format(&settings.name_id_format, &resolved.offered_formats)?;
+
+    let txn = begin_write(&state.db).await?;
+    let idp = identity_provider::ActiveModel {
+        identifier: Set(identifier.clone()),
+        name: Set(name),
+        entity_id: Set(resolved.entity_id),
+        sso_url: Set(resolved.sso_url),
+        sso_binding: Set(resolved.sso_binding.key().to_string()),
+        name_id_format: Set(name_id_format.key().to_string()),
+        clock_skew_seconds: Set(clock_skew),
+        allow_sha1: Set(settings.allow_sha1),
+        allow_idp_initiated: Set(settings.allow_idp_initiated),
+        metadata_xml: Set(resolved.metadata_xml),
+        revision: Set(1),
+        created_by: Set(Some(user_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(identifier_taken)?;
+    replace_certificates(&txn, idp.id, &resolved.certificates, now).await?;
+    replace_organizations(&txn, idp.id, &organizations, now).await?;
+    txn.commit().await?;
+    tracing::info!(idp = %identifier, user_id, "identity provider registered");
+    Ok(identifier)
+}
+
+/// Changes an identity provider's settings (not its source or organizations); bumps its revision.
+pub async fn update_settings(
+    state: &AppState,
+    user_id: i64,
+    identifier: &str,
+    settings: IdpSettings,
+) -> AppResult<String> {
+    let now = state.now();
+    let (idp, _) = administered(&state.db, user_id, identifier).await?;
+    let new_identifier = check_identifier(&settings.identifier)?;
+    let name = check_name(&settings.name)?;
+    let clock_skew = check_clock_skew(settings.clock_skew_seconds)?;
+    let name_id_format = check_name_id_format(&settings.name_id_format, &[])?;
+    if name_id_format.key() != idp.name_id_format && linked_accounts(&state.db, idp.id).await? > 0 {
+        return Err(AppError::new(ErrorCode::NameIdFormatLocked).on_field("name_id_format"));
+    }
+    let txn = begin_write(&state.db).await?;
+    let revision = idp.revision + 1;
+    let mut active = idp.into_active_model();
+    active.identifier = Set(new_identifier.clone());
+    active.name = Set(name);
+    active.name_id_format = Set(name_id_format.key().to_string());
+    active.clock_skew_seconds = Set(clock_skew);
+    active.allow_sha1 = Set(settings.allow_sha1);
+    active.allow_idp_initiated = Set(settings.allow_idp_initiated);
+    active.revision = Set(revision);
+    active.updated_at = Set(now);
+    active.update(&txn).await.map_err(identifier_taken)?;
+    txn.commit().await?;
+    tracing::info!(idp = %new_identifier, user_id, revision, "identity provider settings changed");
+    Ok(new_identifier)
+}
+
+/// Replaces entity ID, SSO URL and certificates from new metadata or hand-typed values; bumps the revision.
+pub async fn replace_source(state: &AppState, user_id: i64, identifier: &str, source: IdpSource) -> AppResult<()> {
+    let now = state.now();
+    let (idp, _) = administered(&state.db, user_id, identifier).await?;
+    let resolved = resolve_source(source, now)?;
+    let current = NameIdFormat::from_key(&idp.name_id_format).unwrap_or(NameIdFormat::EmailAddress);
+    check_name_id_format(current.key(), &resolved.offered_formats)?;
+    let txn = begin_write(&state.db).await?;
+    let idp_id = idp.id;
+    let revision = idp.revision + 1;
+    let mut active = idp.into_active_model();
+    active.entity_id = Set(resolved.entity_id);
+    active.sso_url = Set(resolved.sso_url);
+    active.sso_binding = Set(resolved.sso_binding.key().to_string());
+    active.metadata_xml = Set(resolved.metadata_xml);
+    active.revision = Set(revision);
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    replace_certificates(&txn, idp_id, &resolved.certificates, now).await?;
+    txn.commit().await?;
+    tracing::info!(idp = %identifier, user_id, revision, "identity provider source replaced");
+    Ok(())
+}
+
+async fn bump_revision(txn: &DatabaseTransaction, idp: identity_provider::Model, now: DateTime<Utc>) -> AppResult<()> {
+    let revision = idp.revision + 1;
+    let mut active = idp.into_active_model();
+    active.revision = Set(revision);
+    active.updated_at = Set(now);
+    active.update(txn).await?;
+    Ok(())
+}
+
+/// Associates (or re-associates with another default team) an organization the caller administers.
+pub async fn set_organization(
+    state: &AppState,
+    user_id: i64,
+    identifier: &str,
+    organization_id: i64,
+    default_team_id: Option<i64>,
+) -> AppResult<()> {
+    let now = state.now();
+    let (idp, links) = administered(&state.db, user_id, identifier).await?;
+    check_organizations(&state.db, user_id, &BTreeMap::from([(organization_id, default_team_id)])).await?;
+    let txn = begin_write(&state.db).await?;
+    if links.iter().any(|l| l.organization_id == organization_id) {
+        idp_organization::Entity::delete_by_id((idp.id, organization_id)).exec(&txn).await?;
+    }
+    idp_organization::ActiveModel {
+        identity_provider_id: Set(idp.id),
+        organization_id: Set(organization_id),
+        default_team_id: Set(default_team_id),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    bump_revision(&txn, idp, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Removes an organization the caller administers; the provider keeps at least one. Access already given stays.
+pub async fn remove_organization(
+    state: &AppState,
+    user_id: i64,
+    identifier: &str,
+    organization_id: i64,
+) -> AppResult<()> {
+    let now = state.now();
+    let (idp, links) = administered(&state.db, user_id, identifier).await?;
+    if !links.iter().any(|l| l.organization_id == organization_id) {
+        return Err(AppError::new(ErrorCode::OrganizationNotFound));
+    }
+    if links.len() == 1 {
+        return Err(AppError::new(ErrorCode::IdpNeedsOrganization)
+            .with_message("An identity provider needs at least one organization. Add another one first."));
+    }
+    standing(&state.db, user_id, organization_id).await?.require_manager()?;
+    let txn = begin_write(&state.db).await?;
+    idp_organization::Entity::delete_by_id((idp.id, organization_id)).exec(&txn).await?;
+    bump_revision(&txn, idp, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn find_by_identifier(
+    db: &impl ConnectionTrait,
+    identifier: &str,
+) -> AppResult<identity_provider::Model> {
+    identity_provider::Entity::find()
+        .filter(identity_provider::Column::Identifier.eq(identifier))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::IdpNotFound))
+}
+
+pub async fn organization_links(
+    db: &impl ConnectionTrait,
+    idp_id: i64,
+) -> AppResult<Vec<idp_organization::Model>> {
+    Ok(idp_organization::Entity::find()
+        .filter(idp_organization::Column::IdentityProviderId.eq(idp_id))
+        .all(db)
+        .await?)
+}
+
+/// The provider, if the caller administers at least one of its organizations; otherwise it does not exist for them.
+async fn administered(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    identifier: &str,
+) -> AppResult<(identity_provider::Model, Vec<idp_organization::Model>)> {
+    let idp = find_by_identifier(db, identifier).await?;
+    let links = organization_links(db, idp.id).await?;
+    for link in &links {
+        if let Ok(standing) = standing(db, user_id, link.organization_id).await {
+            if standing.role.can_manage() {
+                return Ok((idp, links));
+            }
+        }
+    }
+    Err(AppError::new(ErrorCode::IdpNotFound))
+}
+
+async fn linked_accounts(db: &impl ConnectionTrait, idp_id: i64) -> AppResult<u64> {
+    Ok(saml_identity::Entity::find()
+        .filter(saml_identity::Column::IdentityProviderId.eq(idp_id))
+        .count(db)
+        .await?)
+}
+
+pub async fn certificates(db: &impl ConnectionTrait, idp_id: i64) -> AppResult<Vec<Certificate>> {
+    let rows = idp_certificate::Entity::find()
+        .filter(idp_certificate::Column::IdentityProviderId.eq(idp_id))
+        .order_by_asc(idp_certificate::Column::NotAfter)
+        .all(db)
+        .await?;
+    let mut certificates = Vec::with_capacity(rows.len());
+    for row in rows {
+        match Certificate::from_text(&row.pem) {
+            Ok(certificate) => certificates.push(certificate),
+            Err(e) => tracing::error!(idp_id, fingerprint = %row.fingerprint_sha256, "stored certificate unreadable: {e}"),
+        }
+    }
+    Ok(certificates)
+}
+
+/// What the validator trusts for this provider.
+pub async fn trust(db: &impl ConnectionTrait, idp: &identity_provider::Model) -> AppResult<IdpTrust> {
+    Ok(IdpTrust {
+        entity_id: idp.entity_id.clone(),
+        certificates: certificates(db, idp.id).await?,
+        name_id_format: NameIdFormat::from_key(&idp.name_id_format).unwrap_or(NameIdFormat::EmailAddress),
+        clock_skew: Duration::seconds(i64::from(idp.clock_skew_seconds)),
+        allow_sha1: idp.allow_sha1,
+        allow_idp_initiated: idp.allow_idp_initiated,
+    })
+}
+
+/// Our endpoints for one provider: the entity ID is the metadata URL, as most IdPs expect.
+pub fn sp_endpoints(base_url: &str, identifier: &str) -> SpEndpoints {
+    let base = base_url.trim_end_matches('/');
+    SpEndpoints {
+        entity_id: format!("{base}/saml/{identifier}/metadata"),
+        acs_url: format!("{base}/saml/{identifier}/acs"),
+    }
+}
+
+pub fn sp_info(base_url: &str, identifier: &str) -> ServiceProviderInfo {
+    let endpoints = sp_endpoints(base_url, identifier);
+    let base = base_url.trim_end_matches('/');
+    ServiceProviderInfo {
+        metadata_url: endpoints.entity_id.clone(),
+        entity_id: endpoints.entity_id,
+        acs_url: endpoints.acs_url,
+        login_url: format!("{base}/saml/{identifier}"),
+    }
+}
+
+fn certificate_view(certificate: &Certificate, now: DateTime<Utc>) -> CertificateView {
+    CertificateView {
+        fingerprint_sha256: certificate.fingerprint_sha256.clone(),
+        subject: certificate.subject.clone(),
+        not_before: certificate.not_before,
+        not_after: certificate.not_after,
+        days_left: (certificate.not_after - now).num_days(),
+    }
+}
+
+/// The view and edit pages' data.
+pub async fn detail(state: &AppState, user_id: i64, identifier: &str) -> AppResult<IdentityProviderDetail> {
+    let db = &state.db;
+    let (idp, links) = administered(db, user_id, identifier).await?;
+    let now = state.now();
+    let mut organizations = Vec::with_capacity(links.len());
+    for link in &links {
+        let org = organization::Entity::find_by_id(link.organization_id).one(db).await?;
+        let team_name = match link.default_team_id {
+            Some(team_id) => team::Entity::find_by_id(team_id).one(db).await?.map(|t| t.name),
+            None => None,
+        };
+        let administered = membership::Entity::find_by_id((link.organization_id, user_id))
+            .one(db)
+            .await?
+            .and_then(|m| Role::parse(&m.role))
+            .is_some_and(|role| role.can_manage());
+        organizations.push(IdpOrganizationView {
+            organization_id: link.organization_id,
+            organization_name: org.map(|o| o.name).unwrap_or_default(),
+            default_team_id: link.default_team_id,
+            default_team_name: team_name,
+            administered,
+        });
+    }
+    organizations.sort_by(|a, b| a.organization_name.cmp(&b.organization_name));
+    let certificates = certificates(db, idp.id).await?;
+    Ok(IdentityProviderDetail {
+        id: idp.id,
+        service_provider: sp_info(&state.config.base_url, &idp.identifier),
+        identifier: idp.identifier,
+        name: idp.name,
+        entity_id: idp.entity_id,
+        sso_url: idp.sso_url,
+        sso_binding: idp.sso_binding,
+        name_id_format: idp.name_id_format,
+        clock_skew_seconds: idp.clock_skew_seconds,
+        allow_sha1: idp.allow_sha1,
+        allow_idp_initiated: idp.allow_idp_initiated,
+        revision: idp.revision,
+        has_metadata: idp.metadata_xml.is_some(),
+        certificates: certificates.iter().map(|c| certificate_view(c, now)).collect(),
+        organizations,
+        linked_accounts: linked_accounts(db, idp.id).await?,
+        recent_failures: recent_failures(db, idp.id).await?,
+        created_at: idp.created_at,
+        updated_at: idp.updated_at,
+    })
+}
+
+async fn recent_failures(db: &impl ConnectionTrait, idp_id: i64) -> AppResult<Vec<LoginFailureView>> {
+    Ok(saml_login_failure::Entity::find()
+        .filter(saml_login_failure::Column::IdentityProviderId.eq(idp_id))
+        .order_by_desc(saml_login_failure::Column::Id)
+        .limit(20)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| LoginFailureView {
+            code: f.code,
+            diagnosis: f.diagnosis,
+            ip_address: f.ip_address,
+            at: f.created_at,
+        })
+        .collect())
+}
+
+/// The identity providers of an organization, for its members' SSO tab (admins only).
+pub async fn list_for_organization(
+    state: &AppState,
+    user_id: i64,
+    organization_id: i64,
+) -> AppResult<Vec<IdentityProviderSummary>> {
+    let db = &state.db;
+    standing(db, user_id, organization_id).await?.require_manager()?;
+    let links = idp_organization::Entity::find()
+        .filter(idp_organization::Column::OrganizationId.eq(organization_id))
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = links.iter().map(|l| l.identity_provider_id).collect();
+    let idps = identity_provider::Entity::find()
+        .filter(identity_provider::Column::Id.is_in(ids.clone()))
+        .order_by_asc(identity_provider::Column::Name)
+        .all(db)
+        .await?;
+    let mut earliest: HashMap<i64, DateTime<Utc>> = HashMap::new();
+    for row in idp_certificate::Entity::find()
+        .filter(idp_certificate::Column::IdentityProviderId.is_in(ids))
+        .all(db)
+        .await?
+    {
+        let entry = earliest.entry(row.identity_provider_id).or_insert(row.not_after);
+        *entry = (*entry).min(row.not_after);
+    }
+    let mut summaries = Vec::with_capacity(idps.len());
+    for idp in idps {
+        summaries.push(IdentityProviderSummary {
+            linked_accounts: linked_accounts(db, idp.id).await?,
+            certificate_expires_at: earliest.get(&idp.id).copied(),
+            id: idp.id,
+            identifier: idp.identifier,
+            name: idp.name,
+            entity_id: idp.entity_id,
+        });
+    }
+    Ok(summaries)
+}
+
+/// Serves `GET /saml/{identifier}/metadata`.
+pub async fn sp_metadata(state: &AppState, identifier: &str) -> AppResult<String> {
+    let idp = find_by_identifier(&state.db, identifier).await?;
+    let format = NameIdFormat::from_key(&idp.name_id_format).unwrap_or(NameIdFormat::EmailAddress);
+    crate::server::saml::core::metadata::sp_metadata_xml(&sp_endpoints(&state.config.base_url, identifier), format)
+}

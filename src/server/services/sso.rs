@@ -1,0 +1,428 @@
+//! SP-initiated SAML login and the ACS. Starting a login stores the AuthnRequest ID bound to this browser (the hash
+//! of its pre-login or session cookie). At the ACS the pure validator decides; then, in one transaction, the matched
+//! request is consumed, the assertion ID enters the replay cache (both shared by every app instance), the SAML
+//! identity is resolved (linked, or linked now by the pre-provisioned policy) and a session opens. Refusals are
+//! recorded with their diagnosis for the provider's administrators; the person sees only the short message.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::server::auth::sessions::{self, NewSession};
+use crate::server::auth::tokens::{hash_token, random_token};
+use crate::server::db::entities::{
+    identity_provider, idp_organization, membership, saml_identity, saml_login_failure, saml_replay, saml_request,
+    user,
+};
+use crate::server::db::{begin_write, is_unique_violation};
+use crate::server::saml::core::config::{NameIdFormat, NAME_ID_EMAIL};
+use crate::server::saml::core::envelope::decode_post_value;
+use crate::server::saml::core::error::{SamlError, SamlErrorCode};
+use crate::server::saml::core::metadata::SsoBinding;
+use crate::server::saml::core::request::OutgoingRequest;
+use crate::server::saml::core::response::{validate, AcceptedIdentity, Solicitation};
+use crate::server::services::accounts::{find_by_email, normalize_email, Origin};
+use crate::server::services::identity_providers::{find_by_identifier, sp_endpoints, trust};
+use crate::server::state::AppState;
+use crate::shared::error::{AppError, AppResult, ErrorCode};
+use crate::shared::paths::safe_next;
+
+/// How long the person may take at the identity provider.
+const REQUEST_LIFETIME_MINUTES: i64 = 15;
+/// Outstanding requests kept per browser and provider (a person may open several tabs).
+const MAX_OUTSTANDING_PER_BROWSER: u64 = 20;
+/// Attribute names identity providers use for the email address, when the NameID is not one.
+const EMAIL_ATTRIBUTES: &[&str] = &[
+    "email",
+    "mail",
+    "emailAddress",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+    "urn:oid:0.9.2342.19200300.100.1.3",
+];
+
+/// How to send the browser to the identity provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SsoRedirect {
+    /// HTTP-Redirect: a 303 to this URL.
+    Location(String),
+    /// HTTP-POST: a form posted to the identity provider.
+    PostForm {
+        action: String,
+        saml_request: String,
+        relay_state: String,
+    },
+}
+
+/// Stores a fresh AuthnRequest for this browser and says where to send it.
+pub async fn start_login(
+    state: &AppState,
+    identifier: &str,
+    browser_binding: &str,
+    return_to: Option<&str>,
+) -> AppResult<SsoRedirect> {
+    let now = state.now();
+    let idp = find_by_identifier(&state.db, identifier).await?;
+    // XML IDs must not start with a digit; base64url characters are otherwise valid.
+    let request_id = format!("_{}", random_token());
+    let return_to = return_to.map(|r| safe_next(Some(r)));
+    let binding_hash = hash_token(browser_binding);
+    let txn = begin_write(&state.db).await?;
+    drop_oldest_requests(&txn, idp.id, &binding_hash).await?;
+    saml_request::ActiveModel {
+        id: Set(request_id.clone()),
+        identity_provider_id: Set(idp.id),
+        browser_binding: Set(binding_hash),
+        return_to: Set(return_to.clone()),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::minutes(REQUEST_LIFETIME_MINUTES)),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+
+    let sp = sp_endpoints(&state.config.base_url, &idp.identifier);
+    let format = NameIdFormat::from_key(&idp.name_id_format).unwrap_or(NameIdFormat::EmailAddress);
+    let request = OutgoingRequest::new(&request_id, now, &sp, &idp.sso_url, format);
+    let relay_state = return_to.unwrap_or_default();
+    tracing::info!(idp = %idp.identifier, request_id = %request_id, "SSO login started");
+    match SsoBinding::from_key(&idp.sso_binding) {
+        Some(SsoBinding::Post) => Ok(SsoRedirect::PostForm {
+            action: idp.sso_url.clone(),
+            saml_request: request.post_value()?,
+            relay_state,
+        }),
+        _ => Ok(SsoRedirect::Location(request.redirect_url(&relay_state)?)),
+    }
+}
+
+/// Keeps a browser from piling up requests: beyond the cap, the oldest go.
+async fn drop_oldest_requests(txn: &DatabaseTransaction, idp_id: i64, binding_hash: &str) -> AppResult<()> {
+    let stale: Vec<String> = saml_request::Entity::find()
+        .filter(saml_request::Column::IdentityProviderId.eq(idp_id))
+        .filter(saml_request::Column::BrowserBinding.eq(binding_hash))
+        .order_by_desc(saml_request::Column::CreatedAt)
+        // SQLite accepts OFFSET only after a LIMIT.
+        .limit(10_000)
+        .offset(MAX_OUTSTANDING_PER_BROWSER - 1)
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    if !stale.is_empty() {
+        saml_request::Entity::delete_many()
+            .filter(saml_request::Column::Id.is_in(stale))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Why the ACS refused a login.
+#[derive(Debug)]
+pub enum AcsFailure {
+    /// The response broke a checklist item.
+    Refused(SamlError),
+    /// The response was valid but cannot sign anyone in here (no account), or the request was bad.
+    App(AppError),
+}
+
+impl From<AppError> for AcsFailure {
+    fn from(err: AppError) -> Self {
+        AcsFailure::App(err)
+    }
+}
+
+impl From<sea_orm::DbErr> for AcsFailure {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AcsFailure::App(err.into())
+    }
+}
+
+/// A completed login.
+#[derive(Debug)]
+pub struct SsoSignedIn {
+    pub session_token: String,
+    pub return_to: String,
+    pub user_id: i64,
+}
+
+/// Validates a posted `SAMLResponse` and signs the person in.
+pub async fn complete_login(
+    state: &AppState,
+    identifier: &str,
+    saml_response: &str,
+    relay_state: Option<&str>,
+    browser_binding: Option<&str>,
+    origin: &Origin,
+) -> Result<SsoSignedIn, AcsFailure> {
+    let idp = find_by_identifier(&state.db, identifier).await?;
+    let outcome = accept(state, &idp, saml_response, relay_state, browser_binding, origin).await;
+    if let Err(failure) = &outcome {
+        record_failure(state, &idp, failure, origin).await;
+    }
+    outcome
+}
+
+async fn accept(
+    state: &AppState,
+    idp: &identity_provider::Model,
+    saml_response: &str,
+    relay_state: Option<&str>,
+    browser_binding: Option<&str>,
+    origin: &Origin,
+) -> Result<SsoSignedIn, AcsFailure> {
+    let now = state.now();
+    let xml = decode_post_value(saml_response).map_err(AcsFailure::Refused)?;
+    let binding_hash = browser_binding.map(hash_token);
+    let outstanding: Vec<saml_request::Model> = match &binding_hash {
+        Some(hash) => {
+            saml_request::Entity::find()
+                .filter(saml_request::Column::IdentityProviderId.eq(idp.id))
+                .filter(saml_request::Column::BrowserBinding.eq(hash.as_str()))
+                .filter(saml_request::Column::ExpiresAt.gt(now))
+                .all(&state.db)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let outstanding_ids: Vec<&str> = outstanding.iter().map(|r| r.id.as_str()).collect();
+    let trust = trust(&state.db, idp).await?;
+    let sp = sp_endpoints(&state.config.base_url, &idp.identifier);
+    let identity = validate(&xml, &trust, &sp, now, &outstanding_ids).map_err(|mut e| {
+        if browser_binding.is_none() && e.code == SamlErrorCode::InResponseToMismatch {
+            e.diagnosis.push_str("; the browser sent no Portcullis cookie with the response (cookies blocked?)");
+        }
+        AcsFailure::Refused(e)
+    })?;
+
+    let txn = begin_write(&state.db).await?;
+    let return_to = match &identity.solicitation {
+        Solicitation::Answers(request_id) => consume_request(&txn, request_id, &outstanding).await?,
+        // IdP-initiated: RelayState may only name a relative path.
+        Solicitation::Unsolicited => safe_next(relay_state),
+    };
+    // Kept as long as the validator would still accept the assertion, skew included.
+    remember_assertion(&txn, idp.id, &identity, identity.valid_until + trust.clock_skew).await?;
+    let account = linked_account(&txn, idp, &identity, now).await?;
+    let session_token = sessions::create(
+        &txn,
+        NewSession {
+            user_id: account.id,
+            auth_method: "saml",
+            user_agent: origin.user_agent.clone(),
+            ip_address: Some(origin.ip.clone()),
+        },
+        state.session_lifetimes(),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(idp = %idp.identifier, user_id = account.id, "signed in by SSO");
+    Ok(SsoSignedIn {
+        session_token,
+        return_to,
+        user_id: account.id,
+    })
+}
+
+/// Consumes the answered request; a second response to it (or a concurrent one) finds it gone.
+async fn consume_request(
+    txn: &DatabaseTransaction,
+    request_id: &str,
+    outstanding: &[saml_request::Model],
+) -> Result<String, AcsFailure> {
+    let deleted = saml_request::Entity::delete_by_id(request_id.to_string()).exec(txn).await?;
+    if deleted.rows_affected != 1 {
+        return Err(AcsFailure::Refused(SamlError::new(
+            SamlErrorCode::InResponseToMismatch,
+            format!("the request {request_id:?} was answered already"),
+        )));
+    }
+    let return_to = outstanding
+        .iter()
+        .find(|r| r.id == request_id)
+        .and_then(|r| r.return_to.clone());
+    Ok(safe_next(return_to.as_deref()))
+}
+
+/// The replay cache: an assertion ID is accepted once, remembered until the assertion expires.
+async fn remember_assertion(
+    txn: &DatabaseTransaction,
+    idp_id: i64,
+    identity: &AcceptedIdentity,
+    keep_until: DateTime<Utc>,
+) -> Result<(), AcsFailure> {
+    let inserted = saml_replay::ActiveModel {
+        identity_provider_id: Set(idp_id),
+        assertion_id: Set(identity.assertion_id.clone()),
+        expires_at: Set(keep_until),
+    }
+    .insert(txn)
+    .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(AcsFailure::Refused(SamlError::new(
+            SamlErrorCode::Replayed,
+            format!(
+                "the assertion {:?} was already used to sign in; it stays refused until {}",
+                identity.assertion_id,
+                keep_until.to_rfc3339()
+            ),
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The email the identity provider asserted: the NameID in emailAddress format, else an email attribute.
+fn asserted_email(identity: &AcceptedIdentity) -> Option<String> {
+    let raw = if identity.name_id_format.uri() == NAME_ID_EMAIL {
+        Some(identity.name_id.clone())
+    } else {
+        EMAIL_ATTRIBUTES
+            .iter()
+            .find_map(|name| identity.attribute(name))
+            .map(str::to_string)
+    };
+    raw.and_then(|email| normalize_email(&email).ok())
+}
+
+/// The account the identity signs in: already linked, or linked now when an administrator pre-provisioned an
+/// account without password for this email in one of the provider's organizations.
+async fn linked_account(
+    txn: &DatabaseTransaction,
+    idp: &identity_provider::Model,
+    identity: &AcceptedIdentity,
+    now: DateTime<Utc>,
+) -> Result<user::Model, AcsFailure> {
+    let email = asserted_email(identity);
+    let existing = saml_identity::Entity::find()
+        .filter(saml_identity::Column::IdentityProviderId.eq(idp.id))
+        .filter(saml_identity::Column::NameId.eq(identity.name_id.as_str()))
+        .one(txn)
+        .await?;
+    let link = match existing {
+        Some(link) => link,
+        None => {
+            let account = pre_provisioned_account(txn, idp, email.as_deref()).await?;
+            saml_identity::ActiveModel {
+                identity_provider_id: Set(idp.id),
+                name_id: Set(identity.name_id.clone()),
+                user_id: Set(account.id),
+                email: Set(email.clone()),
+                created_at: Set(now),
+                last_login_at: Set(None),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            tracing::info!(idp = %idp.identifier, user_id = account.id, "SAML identity linked (pre-provisioned)");
+            saml_identity::Entity::find()
+                .filter(saml_identity::Column::IdentityProviderId.eq(idp.id))
+                .filter(saml_identity::Column::NameId.eq(identity.name_id.as_str()))
+                .one(txn)
+                .await?
+                .ok_or_else(|| AcsFailure::App(AppError::new(ErrorCode::Internal)))?
+        }
+    };
+    let account = user::Entity::find_by_id(link.user_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AcsFailure::App(AppError::new(ErrorCode::SsoNoAccount)))?;
+    let mut active_link = link.into_active_model();
+    active_link.last_login_at = Set(Some(now));
+    if email.is_some() {
+        active_link.email = Set(email);
+    }
+    active_link.update(txn).await?;
+    if account.email_verified_at.is_none() {
+        // The identity provider vouched for the address.
+        let mut active = account.clone().into_active_model();
+        active.email_verified_at = Set(Some(now));
+        active.updated_at = Set(now);
+        return Ok(active.update(txn).await?);
+    }
+    Ok(account)
+}
+
+async fn pre_provisioned_account(
+    db: &impl ConnectionTrait,
+    idp: &identity_provider::Model,
+    email: Option<&str>,
+) -> Result<user::Model, AcsFailure> {
+    let no_account = |why: &str| {
+        AcsFailure::App(AppError::new(ErrorCode::SsoNoAccount).with_message(format!(
+            "{} ({why})",
+            ErrorCode::SsoNoAccount.default_message()
+        )))
+    };
+    let Some(email) = email else {
+        return Err(no_account("the identity provider sent no email address"));
+    };
+    let Some(account) = find_by_email(db, email).await? else {
+        return Err(no_account(&format!("no account for {email}")));
+    };
+    if account.password_hash.is_some() {
+        // Converting a password account is the explicit "Enable Enterprise SSO" merge, never a side effect.
+        return Err(no_account(&format!(
+            "{email} has a password account; its owner can enable Enterprise SSO in their preferences"
+        )));
+    }
+    let organizations: Vec<i64> = idp_organization::Entity::find()
+        .filter(idp_organization::Column::IdentityProviderId.eq(idp.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.organization_id)
+        .collect();
+    let member = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(account.id))
+        .filter(membership::Column::OrganizationId.is_in(organizations))
+        .one(db)
+        .await?;
+    if member.is_none() {
+        return Err(no_account(&format!(
+            "{email} is not a member of an organization that uses this identity provider"
+        )));
+    }
+    Ok(account)
+}
+
+/// Keeps the refusal for the provider's administrators.
+async fn record_failure(state: &AppState, idp: &identity_provider::Model, failure: &AcsFailure, origin: &Origin) {
+    let (code, diagnosis) = match failure {
+        AcsFailure::Refused(e) => (e.code.as_str().to_string(), e.diagnosis.clone()),
+        AcsFailure::App(e) => (e.code.as_str().to_string(), e.message.clone()),
+    };
+    tracing::warn!(idp = %idp.identifier, code = %code, diagnosis = %diagnosis, "SSO login refused");
+    let row = saml_login_failure::ActiveModel {
+        identity_provider_id: Set(idp.id),
+        code: Set(code),
+        diagnosis: Set(diagnosis),
+        ip_address: Set(Some(origin.ip.clone())),
+        created_at: Set(state.now()),
+        ..Default::default()
+    };
+    if let Err(e) = row.insert(&state.db).await {
+        tracing::error!(error = %e, "could not record the refused SSO login");
+    }
+}
+
+/// Drops expired requests, replay entries past their assertion's expiry, and failures older than 30 days.
+pub async fn purge_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<()> {
+    saml_request::Entity::delete_many()
+        .filter(saml_request::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    saml_replay::Entity::delete_many()
+        .filter(saml_replay::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    saml_login_failure::Entity::delete_many()
+        .filter(saml_login_failure::Column::CreatedAt.lte(now - Duration::days(30)))
+        .exec(db)
+        .await?;
+    Ok(())
+}

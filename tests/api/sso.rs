@@ -1,0 +1,533 @@
+//! Identity providers and SAML login through the real app: registering from metadata (and each way metadata can be
+//! refused), SP metadata, SP-initiated login of a pre-provisioned member, and the ACS rules that need shared state:
+//! requests bound to the browser and consumed once, the replay cache, unsolicited responses, refusals recorded for
+//! administrators.
+
+use std::io::Read;
+
+use base64::Engine;
+use serde_json::Value;
+
+use crate::helpers::{backends, Browser, TestApp, PASSWORD};
+use crate::saml_idp::*;
+
+const IDENTIFIER: &str = "acme";
+const SSO_URL: &str = "https://idp.corp.example/sso";
+
+struct Setup {
+    app: TestApp,
+    admin: Browser,
+    organization_id: i64,
+}
+
+async fn setup(backend: &crate::helpers::Backend) -> Setup {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.signed_in_user("Ada Admin", "ada@corp.example").await;
+    let reply = admin.call("create_organization", &[("name", "Acme Corp")]).await;
+    reply.assert_ok();
+    let organization_id = reply.body.as_i64().unwrap();
+    Setup {
+        app,
+        admin,
+        organization_id,
+    }
+}
+
+fn metadata() -> String {
+    idp_metadata(IDP_ENTITY_ID, SSO_URL, &[idp_key()], &[EMAIL_FORMAT], REDIRECT_BINDING)
+}
+
+async fn register(setup: &Setup, identifier: &str, metadata: &str, extra: &[(&str, &str)]) -> crate::helpers::Reply {
+    let org = setup.organization_id.to_string();
+    let mut form = vec![
+        ("organization_id", org.as_str()),
+        ("name", "Acme Entra ID"),
+        ("identifier", identifier),
+        ("source", "metadata"),
+        ("metadata", metadata),
+        ("name_id_format", "email"),
+    ];
+    form.extend_from_slice(extra);
+    setup.admin.call("create_identity_provider", &form).await
+}
+
+async fn provision(setup: &Setup, email: &str) {
+    setup
+        .admin
+        .call(
+            "add_provisioned_member",
+            &[
+                ("organization_id", &setup.organization_id.to_string()),
+                ("email", email),
+                ("name", "Mia Member"),
+                ("role", "member"),
+            ],
+        )
+        .await
+        .assert_ok();
+}
+
+fn spec(app: &TestApp, request_id: Option<&str>) -> ResponseSpec {
+    ResponseSpec::for_app(&app.state.config.base_url, IDENTIFIER, app.state.now()).answering(request_id)
+}
+
+/// Starts an SP-initiated login and returns the AuthnRequest's ID (read back from the redirect, as an IdP would).
+async fn start_login(browser: &Browser, return_to: Option<&str>) -> (String, String) {
+    let path = match return_to {
+        Some(r) => format!("/saml/{IDENTIFIER}?return_to={r}"),
+        None => format!("/saml/{IDENTIFIER}"),
+    };
+    let response = browser.get(&path).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(SSO_URL), "{location}");
+    let url = url::Url::parse(&location).unwrap();
+    let encoded = url
+        .query_pairs()
+        .find(|(k, _)| k == "SAMLRequest")
+        .map(|(_, v)| v.to_string())
+        .expect("SAMLRequest");
+    let compressed = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap();
+    let mut xml = String::new();
+    flate2::read::DeflateDecoder::new(&compressed[..])
+        .read_to_string(&mut xml)
+        .unwrap();
+    let id = xml.split("ID=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let relay_state = url
+        .query_pairs()
+        .find(|(k, _)| k == "RelayState")
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default();
+    (id, relay_state)
+}
+
+async fn post_response(browser: &Browser, xml: &str, relay_state: &str) -> reqwest::Response {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(xml);
+    browser
+        .client
+        .post(format!("{}/saml/{IDENTIFIER}/acs", browser.address))
+        .form(&[("SAMLResponse", encoded.as_str()), ("RelayState", relay_state)])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn refused_with(response: reqwest::Response, status: u16, code: &str) -> String {
+    assert_eq!(response.status().as_u16(), status);
+    let page = response.text().await.unwrap();
+    assert!(page.contains(code), "expected {code} in {page}");
+    assert!(page.contains("Single sign-on failed"), "{page}");
+    page
+}
+
+async fn detail(setup: &Setup, identifier: &str) -> Value {
+    setup
+        .admin
+        .call_raw("identity_provider", &[("identifier", identifier)])
+        .await
+        .body
+}
+
+#[tokio::test]
+async fn an_admin_registers_an_identity_provider_from_metadata() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        let reply = register(&setup, IDENTIFIER, &metadata(), &[]).await;
+        reply.assert_ok();
+        assert_eq!(reply.location().as_deref(), Some("/identity-providers/acme"));
+        let idp = detail(&setup, IDENTIFIER).await;
+        assert_eq!(idp["entity_id"], IDP_ENTITY_ID);
+        assert_eq!(idp["sso_url"], SSO_URL);
+        assert_eq!(idp["sso_binding"], "redirect");
+        assert_eq!(idp["clock_skew_seconds"], 180);
+        assert_eq!(idp["allow_sha1"], false);
+        assert_eq!(idp["revision"], 1);
+        assert_eq!(
+            idp["certificates"][0]["fingerprint_sha256"],
+            idp_key().certificate.fingerprint_sha256
+        );
+        let base = &setup.app.state.config.base_url;
+        assert_eq!(idp["service_provider"]["acs_url"], format!("{base}/saml/acme/acs"));
+        assert_eq!(idp["service_provider"]["login_url"], format!("{base}/saml/acme"));
+        assert_eq!(idp["organizations"][0]["organization_name"], "Acme Corp");
+
+        // Our SP metadata, as the admin pastes it into the IdP.
+        let sp = setup.admin.get("/saml/acme/metadata").await;
+        assert_eq!(sp.status().as_u16(), 200);
+        assert!(sp.headers()["content-type"].to_str().unwrap().contains("samlmetadata+xml"));
+        let xml = sp.text().await.unwrap();
+        let parsed = roxmltree::Document::parse(&xml).expect("well-formed SP metadata");
+        assert_eq!(parsed.root_element().attribute("entityID"), Some(format!("{base}/saml/acme/metadata").as_str()));
+        assert!(xml.contains(&format!("Location=\"{base}/saml/acme/acs\"")), "{xml}");
+        assert!(xml.contains("WantAssertionsSigned=\"true\""), "{xml}");
+
+        // Identifiers are unique and restricted.
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_error(409, "idp.identifier_taken");
+        let bad = register(&setup, "Acme Corp!", &metadata(), &[]).await;
+        bad.assert_error(422, "idp.identifier_invalid");
+        assert_eq!(bad.field(), Some("identifier"));
+
+        // Editing bumps the revision.
+        setup
+            .admin
+            .call(
+                "update_identity_provider",
+                &[
+                    ("current_identifier", IDENTIFIER),
+                    ("name", "Acme Okta"),
+                    ("identifier", IDENTIFIER),
+                    ("name_id_format", "email"),
+                    ("clock_skew_seconds", "60"),
+                    ("allow_sha1", "on"),
+                ],
+            )
+            .await
+            .assert_ok();
+        let idp = detail(&setup, IDENTIFIER).await;
+        assert_eq!(idp["revision"], 2);
+        assert_eq!(idp["clock_skew_seconds"], 60);
+        assert_eq!(idp["allow_sha1"], true);
+        assert_eq!(idp["name"], "Acme Okta");
+    }
+}
+
+#[tokio::test]
+async fn broken_metadata_is_refused_with_a_specific_error() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        let cases: Vec<(String, &str)> = vec![
+            ("<md:EntityDescriptor".to_string(), "idp.metadata_malformed"),
+            (
+                format!("<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>{}", metadata()),
+                "idp.metadata_malformed",
+            ),
+            (
+                r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sp.example"><md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/></md:EntityDescriptor>"#.to_string(),
+                "idp.metadata_no_idp_descriptor",
+            ),
+            (
+                idp_metadata(IDP_ENTITY_ID, SSO_URL, &[], &[EMAIL_FORMAT], REDIRECT_BINDING),
+                "idp.metadata_no_signing_certificate",
+            ),
+            (
+                idp_metadata(IDP_ENTITY_ID, SSO_URL, &[expired_key()], &[EMAIL_FORMAT], REDIRECT_BINDING),
+                "idp.certificate_expired",
+            ),
+            (
+                idp_metadata(
+                    IDP_ENTITY_ID,
+                    SSO_URL,
+                    &[idp_key()],
+                    &["urn:oasis:names:tc:SAML:2.0:nameid-format:transient"],
+                    REDIRECT_BINDING,
+                ),
+                "idp.metadata_no_supported_name_id_format",
+            ),
+            (
+                idp_metadata(
+                    IDP_ENTITY_ID,
+                    SSO_URL,
+                    &[idp_key()],
+                    &[EMAIL_FORMAT],
+                    "urn:oasis:names:tc:SAML:2.0:bindings:SOAP",
+                ),
+                "idp.metadata_no_usable_binding",
+            ),
+        ];
+        for (xml, code) in cases {
+            let reply = register(&setup, IDENTIFIER, &xml, &[]).await;
+            reply.assert_error(422, code);
+            assert_eq!(reply.field(), Some("metadata"), "{code}");
+        }
+        // Nothing was half-written.
+        detail(&setup, IDENTIFIER).await;
+        let missing = setup
+            .admin
+            .call_raw("identity_provider", &[("identifier", IDENTIFIER)])
+            .await;
+        missing.assert_error(404, "idp.not_found");
+
+        // An expired certificate next to a valid one is dropped; a POST-only IdP is used with HTTP-POST.
+        let rotating = idp_metadata(IDP_ENTITY_ID, SSO_URL, &[expired_key(), idp_key()], &[], POST_BINDING);
+        register(&setup, IDENTIFIER, &rotating, &[]).await.assert_ok();
+        let idp = detail(&setup, IDENTIFIER).await;
+        assert_eq!(idp["certificates"].as_array().unwrap().len(), 1);
+        assert_eq!(idp["sso_binding"], "post");
+    }
+}
+
+async fn manual(setup: &Setup, org: &str, entity: &str, url: &str, cert: String) -> crate::helpers::Reply {
+    setup
+        .admin
+        .call(
+            "create_identity_provider",
+            &[
+                ("organization_id", org),
+                ("name", "Typed"),
+                ("identifier", "typed"),
+                ("source", "manual"),
+                ("entity_id", entity),
+                ("sso_url", url),
+                ("sso_binding", "redirect"),
+                ("certificate", cert.as_str()),
+                ("name_id_format", "persistent"),
+            ],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn typed_settings_are_checked_like_metadata() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        let org = setup.organization_id.to_string();
+        let pem = idp_key().certificate.to_pem();
+        manual(&setup, &org, IDP_ENTITY_ID, "ftp://idp", pem.clone())
+            .await
+            .assert_error(422, "idp.sso_url_invalid");
+        manual(&setup, &org, IDP_ENTITY_ID, SSO_URL, "not a certificate".into())
+            .await
+            .assert_error(422, "idp.certificate_invalid");
+        manual(&setup, &org, IDP_ENTITY_ID, SSO_URL, expired_key().certificate.to_pem())
+            .await
+            .assert_error(422, "idp.certificate_expired");
+        manual(&setup, &org, "", SSO_URL, pem.clone()).await.assert_error(422, "idp.entity_id_invalid");
+        manual(&setup, &org, IDP_ENTITY_ID, SSO_URL, pem).await.assert_ok();
+        let idp = detail(&setup, "typed").await;
+        assert_eq!(idp["name_id_format"], "persistent");
+        assert_eq!(idp["has_metadata"], false);
+
+        // A member (not an admin) cannot register one for the organization.
+        let stranger = setup.app.signed_in_user("Sam", "sam@corp.example").await;
+        stranger
+            .call(
+                "create_identity_provider",
+                &[
+                    ("organization_id", org.as_str()),
+                    ("name", "Mine"),
+                    ("identifier", "mine"),
+                    ("source", "metadata"),
+                    ("metadata", &metadata()),
+                    ("name_id_format", "email"),
+                ],
+            )
+            .await
+            .assert_error(404, "organization.not_found");
+        stranger
+            .call_raw("identity_provider", &[("identifier", "typed")])
+            .await
+            .assert_error(404, "idp.not_found");
+    }
+}
+
+#[tokio::test]
+async fn a_pre_provisioned_member_signs_in_by_sso() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        provision(&setup, "mia@corp.example").await;
+
+        let browser = setup.app.browser();
+        let (request_id, relay_state) = start_login(&browser, Some("/organizations")).await;
+        assert_eq!(relay_state, "/organizations");
+        let xml = spec(&setup.app, Some(&request_id)).for_name_id("mia@corp.example").build();
+        let response = post_response(&browser, &xml, &relay_state).await;
+        assert_eq!(response.status().as_u16(), 303, "{:?}", response.text().await);
+        assert_eq!(response.headers()["location"], "/organizations");
+        assert_eq!(browser.signed_in_email().await.as_deref(), Some("mia@corp.example"));
+        let idp = detail(&setup, IDENTIFIER).await;
+        assert_eq!(idp["linked_accounts"], 1);
+
+        // The same response again: its request was consumed.
+        let again = setup.app.browser();
+        again.set_cookie(&browser.cookies());
+        refused_with(post_response(&browser, &xml, "").await, 403, "saml.in_response_to_mismatch").await;
+
+        // A second login links to the same account through the stored identity.
+        let second = setup.app.browser();
+        let (request_id, _) = start_login(&second, None).await;
+        let mut next = spec(&setup.app, Some(&request_id)).for_name_id("mia@corp.example");
+        next.assertion_id = "_assert-second-login".into();
+        let response = post_response(&second, &next.build(), "").await;
+        assert_eq!(response.status().as_u16(), 303);
+        assert_eq!(response.headers()["location"], "/dashboard");
+        assert_eq!(second.signed_in_email().await.as_deref(), Some("mia@corp.example"));
+    }
+}
+
+#[tokio::test]
+async fn a_request_is_bound_to_the_browser_that_started_it() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        provision(&setup, "mia@corp.example").await;
+        let victim = setup.app.browser();
+        let (request_id, _) = start_login(&victim, None).await;
+        // An attacker's browser (its own pre-login cookie) posts a response answering the victim's request.
+        let attacker = setup.app.browser();
+        attacker.get("/login").await;
+        let xml = spec(&setup.app, Some(&request_id)).for_name_id("mia@corp.example").build();
+        refused_with(post_response(&attacker, &xml, "").await, 403, "saml.in_response_to_mismatch").await;
+        assert_eq!(attacker.signed_in_email().await, None);
+        // The victim's browser still can.
+        let response = post_response(&victim, &xml, "").await;
+        assert_eq!(response.status().as_u16(), 303);
+    }
+}
+
+#[tokio::test]
+async fn two_responses_to_one_request_sign_in_once() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        provision(&setup, "mia@corp.example").await;
+        let browser = setup.app.browser();
+        let (request_id, _) = start_login(&browser, None).await;
+        let first = spec(&setup.app, Some(&request_id)).for_name_id("mia@corp.example");
+        let mut second = first.clone();
+        second.assertion_id = "_assert-other".into();
+        let (first, second) = (first.build(), second.build());
+        let (a, b) = tokio::join!(
+            post_response(&browser, &first, ""),
+            post_response(&browser, &second, "")
+        );
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [303, 403], "exactly one response is accepted");
+    }
+}
+
+#[tokio::test]
+async fn an_unsolicited_response_is_accepted_once_when_allowed() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        provision(&setup, "mia@corp.example").await;
+        let unsolicited = spec(&setup.app, None).for_name_id("mia@corp.example").build();
+        let browser = setup.app.browser();
+        browser.get("/login").await;
+        refused_with(post_response(&browser, &unsolicited, "").await, 403, "saml.unsolicited").await;
+
+        setup
+            .admin
+            .call(
+                "update_identity_provider",
+                &[
+                    ("current_identifier", IDENTIFIER),
+                    ("name", "Acme"),
+                    ("identifier", IDENTIFIER),
+                    ("name_id_format", "email"),
+                    ("allow_idp_initiated", "on"),
+                ],
+            )
+            .await
+            .assert_ok();
+        // RelayState may only name a relative path.
+        let response = post_response(&browser, &unsolicited, "https://evil.example/phish").await;
+        assert_eq!(response.status().as_u16(), 303);
+        assert_eq!(response.headers()["location"], "/dashboard");
+
+        let replay = setup.app.browser();
+        replay.get("/login").await;
+        let page = refused_with(post_response(&replay, &unsolicited, "/fleets").await, 403, "saml.replayed").await;
+        assert!(page.contains("already used"), "{page}");
+        assert_eq!(replay.signed_in_email().await, None);
+
+        let idp = detail(&setup, IDENTIFIER).await;
+        let failures = idp["recent_failures"].as_array().unwrap();
+        assert_eq!(failures[0]["code"], "saml.replayed");
+        assert!(failures[0]["diagnosis"].as_str().unwrap().contains("_assert-1a2b3c4d"));
+        assert_eq!(failures[1]["code"], "saml.unsolicited");
+    }
+}
+
+#[tokio::test]
+async fn a_valid_response_for_someone_without_an_account_signs_nobody_in() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        // Ada has a password account: SSO never converts it silently.
+        for email in ["nobody@corp.example", "ada@corp.example"] {
+            let browser = setup.app.browser();
+            let (request_id, _) = start_login(&browser, None).await;
+            let xml = spec(&setup.app, Some(&request_id)).for_name_id(email).build();
+            refused_with(post_response(&browser, &xml, "").await, 403, "sso.no_account").await;
+            assert_eq!(browser.signed_in_email().await, None);
+        }
+        assert_eq!(detail(&setup, IDENTIFIER).await["linked_accounts"], 0);
+        // Ada's password still works.
+        setup.app.browser().log_in("ada@corp.example", PASSWORD).await.assert_ok();
+    }
+}
+
+#[tokio::test]
+async fn a_tampered_response_shows_a_clear_error_and_the_admin_sees_why() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        provision(&setup, "mia@corp.example").await;
+        let browser = setup.app.browser();
+        let (request_id, _) = start_login(&browser, None).await;
+        let xml = spec(&setup.app, Some(&request_id))
+            .for_name_id("mia@corp.example")
+            .build()
+            .replace(">mia@corp.example<", ">ada@corp.example<");
+        let page = refused_with(post_response(&browser, &xml, "").await, 403, "saml.signature_invalid").await;
+        assert!(page.contains("signature is not valid"), "{page}");
+        assert!(!page.contains("xmlsec"), "no library errors on the page");
+        let idp = detail(&setup, IDENTIFIER).await;
+        let diagnosis = idp["recent_failures"][0]["diagnosis"].as_str().unwrap();
+        assert!(diagnosis.contains(&idp_key().certificate.fingerprint_sha256), "{diagnosis}");
+    }
+}
+
+#[tokio::test]
+async fn the_acs_reposts_a_cross_site_post_so_the_cookies_come_along() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        let browser = setup.app.browser();
+        let (request_id, _) = start_login(&browser, None).await;
+        let xml = spec(&setup.app, Some(&request_id)).build();
+        // A client without our cookies, as a browser posting cross-site with SameSite=Lax cookies.
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&xml);
+        let bare = reqwest::Client::new();
+        let response = bare
+            .post(format!("{}/saml/{IDENTIFIER}/acs", setup.app.address))
+            .form(&[("SAMLResponse", encoded.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert!(response.headers().get("set-cookie").is_none(), "no new pre-login cookie");
+        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_string();
+        let page = response.text().await.unwrap();
+        assert!(page.contains("name=\"cookie_check\""), "{page}");
+        assert!(page.contains(&encoded[..40]), "the response is carried over");
+        let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+        assert!(page.contains(&format!("<script nonce=\"{nonce}\">")));
+    }
+}
+
+#[tokio::test]
+async fn unknown_identifiers_go_back_to_the_login_page() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        let browser = setup.app.browser();
+        let response = browser.get("/saml/start?identifier=+Nope+").await;
+        assert_eq!(response.headers()["location"], "/saml/nope");
+        let response = browser.get("/saml/nope").await;
+        assert_eq!(response.status().as_u16(), 303);
+        assert_eq!(
+            response.headers()["location"],
+            "/login?sso_error=idp.not_found&sso_identifier=nope"
+        );
+        let response = browser.get("/saml/start?identifier=no%20spaces!").await;
+        assert!(response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?sso_error=idp.identifier_invalid"));
+    }
+}
