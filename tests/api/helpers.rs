@@ -294,6 +294,8 @@ impl TestApp {
                 .default_headers(headers)
                 // Shorter than the server's 5 s keep-alive, so a connection the server is closing is never reused.
                 .pool_idle_timeout(Duration::from_secs(3))
+                // A stuck request fails its test instead of hanging the run.
+                .timeout(Duration::from_secs(60))
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),

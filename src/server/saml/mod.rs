@@ -2,5 +2,6 @@
 //! validation against the DESIGN.md checklist, and its error codes. `routes` are the thin HTTP endpoints over the
 //! identity-provider and SSO services.
 
+pub mod check;
 pub mod core;
 pub mod routes;
