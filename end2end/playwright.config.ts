@@ -11,6 +11,7 @@ const binary = process.env.PORTCULLIS_BIN ?? path.join(targetDir, 'debug', 'port
 const runDir = path.join(here, '.run');
 export const appPort = 3100;
 export const mailHttpPort = 2526;
+export const idpPort = 7100;
 
 export default defineConfig({
   testDir: './tests',
@@ -47,6 +48,14 @@ export default defineConfig({
       cwd: here,
       reuseExistingServer: false,
       env: { MAIL_SMTP_PORT: '2525', MAIL_HTTP_PORT: String(mailHttpPort) },
+    },
+    {
+      // The independent SAML identity provider (samlify), on another site (localhost) than the app (127.0.0.1).
+      command: 'node support/idp-server.mjs',
+      url: `http://127.0.0.1:${idpPort}/health`,
+      cwd: here,
+      reuseExistingServer: false,
+      env: { IDP_PORT: String(idpPort), IDP_HOST: 'localhost' },
     },
     {
       // A fresh data directory (SQLite database) each run.

@@ -516,8 +516,11 @@ async fn unknown_identifiers_go_back_to_the_login_page() {
     for backend in backends() {
         let setup = setup(&backend).await;
         let browser = setup.app.browser();
-        let response = browser.get("/saml/start?identifier=+Nope+").await;
-        assert_eq!(response.headers()["location"], "/saml/nope");
+        // The login form's target moves on with a page, not a redirect (form-action applies to redirects).
+        let response = browser.get("/saml/start?identifier=+Nope+&return_to=/fleets/1").await;
+        assert_eq!(response.status().as_u16(), 200);
+        let page = response.text().await.unwrap();
+        assert!(page.contains("content=\"0;url=/saml/nope?return_to=/fleets/1\""), "{page}");
         let response = browser.get("/saml/nope").await;
         assert_eq!(response.status().as_u16(), 303);
         assert_eq!(

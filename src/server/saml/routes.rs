@@ -61,16 +61,25 @@ pub struct StartQuery {
     return_to: Option<String>,
 }
 
+/// The login form's target. It answers with a page that moves on by itself instead of a redirect: browsers apply
+/// the login page's `form-action 'self'` to every redirect after a form submission, and the identity provider is
+/// on another origin.
 async fn start(query: web::Query<StartQuery>) -> HttpResponse {
     let raw = query.identifier.clone().unwrap_or_default();
     let identifier = raw.trim().to_lowercase();
     match check_identifier(&identifier) {
         Ok(identifier) => {
             let mut location = format!("/saml/{identifier}");
-            if let Some(return_to) = &query.return_to {
+            if let Some(return_to) = query.return_to.as_deref().filter(|r| !r.is_empty()) {
                 location.push_str(&format!("?return_to={}", encode_query_value(return_to)));
             }
-            see_other(&location)
+            let body = format!(
+                "<section class=\"card\"><h1>Signing you in…</h1><p>Taking you to your identity provider.</p>\
+                 <p><a class=\"button button-primary\" href=\"{href}\">Continue</a></p></section>",
+                href = escape(&location)
+            );
+            let refresh = format!("<meta http-equiv=\"refresh\" content=\"0;url={}\">", escape(&location));
+            html_page_with_head(200, "Signing in", &refresh, &body, None, None)
         }
         Err(e) => back_to_login(e.code, &raw),
     }
@@ -212,6 +221,17 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 fn html_page(status: u16, title: &str, body: &str, nonce: Option<&str>, form_action: Option<&str>) -> HttpResponse {
+    html_page_with_head(status, title, "", body, nonce, form_action)
+}
+
+fn html_page_with_head(
+    status: u16,
+    title: &str,
+    head: &str,
+    body: &str,
+    nonce: Option<&str>,
+    form_action: Option<&str>,
+) -> HttpResponse {
     let script_src = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
     let form_action = form_action.map(|o| format!(" {o}")).unwrap_or_default();
     let policy = format!(
@@ -220,7 +240,7 @@ fn html_page(status: u16, title: &str, body: &str, nonce: Option<&str>, form_act
     );
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width, initial-scale=1\"><title>{title} · Portcullis</title>\
+         content=\"width=device-width, initial-scale=1\">{head}<title>{title} · Portcullis</title>\
          <link rel=\"stylesheet\" href=\"/pkg/portcullis.css\"></head><body><main class=\"container narrow\">{body}</main></body></html>",
         title = escape(title)
     );

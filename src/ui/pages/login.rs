@@ -1,4 +1,5 @@
-//! Log in with email and password; returns to the page that asked for it.
+//! Log in with email and password, or with Enterprise SSO (the person types their organization's SSO identifier
+//! and is sent to its identity provider); returns to the page that asked for it.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -46,6 +47,56 @@ pub fn Login() -> impl IntoView {
             </ActionForm>
             <p class="form-footer"><A href="/forgot-password">"Forgot your password?"</A></p>
             <p class="form-footer">"New to Portcullis? "<A href="/signup">"Create an account"</A></p>
+        </section>
+        <EnterpriseSso next=Signal::derive(next)/>
+    }
+}
+
+/// "Log in with Enterprise SSO": a plain GET form, so it works before (and without) the page's script.
+#[component]
+fn EnterpriseSso(#[prop(into)] next: Signal<String>) -> impl IntoView {
+    let query = use_query_map();
+    let error = move || {
+        query
+            .read()
+            .get("sso_error")
+            .map(|code| ErrorCode::parse(&code).unwrap_or(ErrorCode::SsoLoginFailed))
+    };
+    let identifier = move || query.read().get("sso_identifier").unwrap_or_default();
+    let message = move || {
+        error().map(|code| match code {
+            ErrorCode::IdpNotFound => format!(
+                "There is no identity provider with the SSO identifier \"{}\". Check it with your administrator.",
+                identifier()
+            ),
+            other => other.default_message().to_string(),
+        })
+    };
+    view! {
+        <section class="card auth-card sso-card" aria-labelledby="sso-heading">
+            <h2 id="sso-heading">"Log in with Enterprise SSO"</h2>
+            <p class="muted">"Your company signs you in. Enter the SSO identifier your administrator gave you."</p>
+            <form method="get" action="/saml/start">
+                <input type="hidden" name="return_to" value=move || next.get()/>
+                <div class="field" class:invalid=move || error().is_some()>
+                    <label for="sso-identifier">"SSO identifier"</label>
+                    <input
+                        id="sso-identifier"
+                        name="identifier"
+                        type="text"
+                        autocomplete="organization"
+                        autocapitalize="none"
+                        spellcheck="false"
+                        placeholder="acme"
+                        required=true
+                        value=identifier
+                        aria-invalid=move || if error().is_some() { "true" } else { "false" }
+                        aria-describedby="sso-identifier-error"
+                    />
+                    {move || message().map(|m| view! { <p class="field-error" id="sso-identifier-error" role="alert">{m}</p> })}
+                </div>
+                <button type="submit" class="button button-block">"Continue with SSO"</button>
+            </form>
         </section>
     }
 }

@@ -165,6 +165,19 @@ fn key_info_certificate(signature: Node<'_, '_>) -> Option<Certificate> {
     Certificate::from_text(&text(cert)).ok()
 }
 
+extern "C" {
+    /// libxmlsec's switch for its default error callback, which otherwise prints every failed check to stderr.
+    fn xmlSecErrorsDefaultCallbackEnableOutput(enabled: std::os::raw::c_int);
+}
+
+/// A refused signature is an expected outcome here, reported with its own code; libxmlsec's own stderr lines
+/// would only flood the logs (an attacker could post thousands).
+fn silence_libxmlsec_errors() {
+    static SILENCED: std::sync::Once = std::sync::Once::new();
+    // SAFETY: sets one global flag in libxmlsec (linked through samael); no pointers, callable at any time.
+    SILENCED.call_once(|| unsafe { xmlSecErrorsDefaultCallbackEnableOutput(0) });
+}
+
 /// Verifies the first signature of `document` (the one libxmlsec finds) with each registered certificate in turn.
 /// Returns the fingerprint of the certificate that verified it.
 pub fn verify(
@@ -173,6 +186,7 @@ pub fn verify(
     certificates: &[Certificate],
     signed_element: &str,
 ) -> Result<String, SamlError> {
+    silence_libxmlsec_errors();
     for certificate in certificates {
         let der = CertificateDer::from(certificate.der().to_vec());
         if Crypto::verify_signed_xml(document, &der, Some("ID")).is_ok() {
