@@ -32,7 +32,9 @@ fn resident_kb() -> i64 {
 fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
     let xml = ResponseSpec::default().build();
-    let refused = ResponseSpec::default().build().replace(">alice@", ">mallory@");
+    let refused = ResponseSpec::default()
+        .build()
+        .replace(">alice@", ">mallory@");
     let (trust, sp, now) = (trust(), sp(), now());
     let started = Instant::now();
     let mut after_warm_up = 0;

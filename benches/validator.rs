@@ -18,13 +18,18 @@ fn bench(c: &mut Criterion) {
     let sp = sp();
     let now = now();
     let certificate = CertificateDer::from(idp_key().certificate.der().to_vec());
-    assert!(validate(&xml, &trust, &sp, now, &[REQUEST_ID]).is_ok(), "the benchmark response is valid");
+    assert!(
+        validate(&xml, &trust, &sp, now, &[REQUEST_ID]).is_ok(),
+        "the benchmark response is valid"
+    );
     eprintln!("response: {} bytes, RSA-2048, {} attributes", xml.len(), 4);
 
     let mut group = c.benchmark_group("saml_response");
     group.throughput(Throughput::Elements(1));
     group.bench_function("raw_libxmlsec_verify", |b| {
-        b.iter(|| Crypto::verify_signed_xml(black_box(xml.as_bytes()), &certificate, Some("ID")).is_ok())
+        b.iter(|| {
+            Crypto::verify_signed_xml(black_box(xml.as_bytes()), &certificate, Some("ID")).is_ok()
+        })
     });
     group.bench_function("portcullis_validate", |b| {
         b.iter(|| validate(black_box(&xml), &trust, &sp, now, &[REQUEST_ID]).is_ok())

@@ -50,4 +50,3 @@ pub fn cascade(
         .on_delete(ForeignKeyAction::Cascade)
         .to_owned()
 }
-

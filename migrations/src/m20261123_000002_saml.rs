@@ -109,7 +109,11 @@ enum Users {
 }
 
 fn flag(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).boolean().not_null().default(false).to_owned()
+    ColumnDef::new(col)
+        .boolean()
+        .not_null()
+        .default(false)
+        .to_owned()
 }
 
 fn long_text(col: impl IntoIden) -> ColumnDef {
@@ -130,12 +134,25 @@ impl MigrationTrait for Migration {
                     .col(text(IdentityProviders::SsoUrl))
                     .col(text(IdentityProviders::SsoBinding))
                     .col(text(IdentityProviders::NameIdFormat))
-                    .col(ColumnDef::new(IdentityProviders::ClockSkewSeconds).integer().not_null())
+                    .col(
+                        ColumnDef::new(IdentityProviders::ClockSkewSeconds)
+                            .integer()
+                            .not_null(),
+                    )
                     .col(flag(IdentityProviders::AllowSha1))
                     .col(flag(IdentityProviders::AllowIdpInitiated))
                     .col(ColumnDef::new(IdentityProviders::MetadataXml).text().null())
-                    .col(ColumnDef::new(IdentityProviders::Revision).integer().not_null().default(1))
-                    .col(ColumnDef::new(IdentityProviders::CreatedBy).big_integer().null())
+                    .col(
+                        ColumnDef::new(IdentityProviders::Revision)
+                            .integer()
+                            .not_null()
+                            .default(1),
+                    )
+                    .col(
+                        ColumnDef::new(IdentityProviders::CreatedBy)
+                            .big_integer()
+                            .null(),
+                    )
                     .col(time(IdentityProviders::CreatedAt))
                     .col(time(IdentityProviders::UpdatedAt))
                     .to_owned(),
@@ -176,7 +193,11 @@ impl MigrationTrait for Migration {
                     .table(IdpOrganizations::Table)
                     .col(reference(IdpOrganizations::IdentityProviderId))
                     .col(reference(IdpOrganizations::OrganizationId))
-                    .col(ColumnDef::new(IdpOrganizations::DefaultTeamId).big_integer().null())
+                    .col(
+                        ColumnDef::new(IdpOrganizations::DefaultTeamId)
+                            .big_integer()
+                            .null(),
+                    )
                     .col(time(IdpOrganizations::CreatedAt))
                     .primary_key(
                         Index::create()

@@ -1,6 +1,9 @@
 //! Server functions for identity providers: register, view, edit settings, replace metadata or certificate, and
 //! add or remove organizations. Checkboxes arrive as `Some("on")` or nothing, as HTML forms send them.
 
+// Each argument is one field of a plain HTML form, which is what keeps these forms working without JavaScript.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 
 use crate::shared::error::AppError;
@@ -12,7 +15,9 @@ mod form {
     use crate::shared::error::{AppError, AppResult, ErrorCode};
 
     pub fn checked(value: &Option<String>) -> bool {
-        value.as_deref().is_some_and(|v| matches!(v, "on" | "true" | "1"))
+        value
+            .as_deref()
+            .is_some_and(|v| matches!(v, "on" | "true" | "1"))
     }
 
     pub fn optional_id(raw: &Option<String>, field: &str) -> AppResult<Option<i64>> {
@@ -35,9 +40,9 @@ mod form {
     ) -> AppResult<IdpSettings> {
         let clock_skew_seconds = match clock_skew_seconds.as_deref().map(str::trim) {
             None | Some("") => crate::server::saml::core::config::DEFAULT_CLOCK_SKEW_SECONDS,
-            Some(raw) => raw
-                .parse()
-                .map_err(|_| AppError::new(ErrorCode::ClockSkewInvalid).on_field("clock_skew_seconds"))?,
+            Some(raw) => raw.parse().map_err(|_| {
+                AppError::new(ErrorCode::ClockSkewInvalid).on_field("clock_skew_seconds")
+            })?,
         };
         Ok(IdpSettings {
             identifier,
@@ -78,7 +83,6 @@ mod form {
 }
 
 #[server(endpoint = "create_identity_provider")]
-#[allow(clippy::too_many_arguments)]
 pub async fn create_identity_provider(
     csrf_token: Option<String>,
     organization_id: i64,
@@ -108,10 +112,18 @@ pub async fn create_identity_provider(
             allow_sha1,
             allow_idp_initiated,
         )?;
-        let source = form::source(&source, metadata, entity_id, sso_url, sso_binding, certificate)?;
+        let source = form::source(
+            &source,
+            metadata,
+            entity_id,
+            sso_url,
+            sso_binding,
+            certificate,
+        )?;
         let team = form::optional_id(&default_team_id, "default_team_id")?;
         let identifier =
-            identity_providers::create(&state, me.user.id, settings, source, organization_id, team).await?;
+            identity_providers::create(&state, me.user.id, settings, source, organization_id, team)
+                .await?;
         edge::redirect(&format!("/identity-providers/{identifier}"));
         Ok(identifier)
     })
@@ -143,7 +155,6 @@ pub async fn organization_identity_providers(
 }
 
 #[server(endpoint = "update_identity_provider")]
-#[allow(clippy::too_many_arguments)]
 pub async fn update_identity_provider(
     csrf_token: Option<String>,
     current_identifier: String,
@@ -167,7 +178,8 @@ pub async fn update_identity_provider(
             allow_idp_initiated,
         )?;
         let identifier =
-            identity_providers::update_settings(&state, me.user.id, &current_identifier, settings).await?;
+            identity_providers::update_settings(&state, me.user.id, &current_identifier, settings)
+                .await?;
         edge::redirect(&format!("/identity-providers/{identifier}"));
         Ok(identifier)
     })
@@ -175,7 +187,6 @@ pub async fn update_identity_provider(
 }
 
 #[server(endpoint = "replace_identity_provider_source")]
-#[allow(clippy::too_many_arguments)]
 pub async fn replace_identity_provider_source(
     csrf_token: Option<String>,
     identifier: String,
@@ -190,7 +201,14 @@ pub async fn replace_identity_provider_source(
     use crate::server::services::identity_providers;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        let source = form::source(&source, metadata, entity_id, sso_url, sso_binding, certificate)?;
+        let source = form::source(
+            &source,
+            metadata,
+            entity_id,
+            sso_url,
+            sso_binding,
+            certificate,
+        )?;
         identity_providers::replace_source(&state, me.user.id, &identifier, source).await
     })
     .await
@@ -208,7 +226,8 @@ pub async fn set_identity_provider_organization(
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
         let team = form::optional_id(&default_team_id, "default_team_id")?;
-        identity_providers::set_organization(&state, me.user.id, &identifier, organization_id, team).await
+        identity_providers::set_organization(&state, me.user.id, &identifier, organization_id, team)
+            .await
     })
     .await
 }
@@ -223,7 +242,8 @@ pub async fn remove_identity_provider_organization(
     use crate::server::services::identity_providers;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        identity_providers::remove_organization(&state, me.user.id, &identifier, organization_id).await
+        identity_providers::remove_organization(&state, me.user.id, &identifier, organization_id)
+            .await
     })
     .await
 }

@@ -93,7 +93,15 @@ pub async fn add_provisioned_member(
     use crate::server::services::organizations;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        organizations::add_provisioned_member(&state, me.user.id, organization_id, &email, &name, &role).await
+        organizations::add_provisioned_member(
+            &state,
+            me.user.id,
+            organization_id,
+            &email,
+            &name,
+            &role,
+        )
+        .await
     })
     .await
 }

@@ -96,7 +96,13 @@ mod check_response {
     impl Files {
         fn new(response: &[u8]) -> Self {
             let dir = tempfile::tempdir().unwrap();
-            let metadata = idp_metadata(IDP_ENTITY_ID, "https://idp.corp.example/sso", &[idp_key()], &[EMAIL_FORMAT], REDIRECT_BINDING);
+            let metadata = idp_metadata(
+                IDP_ENTITY_ID,
+                "https://idp.corp.example/sso",
+                &[idp_key()],
+                &[EMAIL_FORMAT],
+                REDIRECT_BINDING,
+            );
             std::fs::write(dir.path().join("idp.xml"), metadata).unwrap();
             std::fs::write(dir.path().join("response"), response).unwrap();
             Self { dir }
@@ -109,13 +115,21 @@ mod check_response {
                 .arg("--response")
                 .arg(self.dir.path().join("response"))
                 .args(["--sp-entity-id", SP_ENTITY_ID, "--acs-url", ACS_URL])
-                .args(if extra.contains(&"--at") { &[][..] } else { &["--at", "2026-11-23T12:00:00Z"][..] })
+                .args(if extra.contains(&"--at") {
+                    &[][..]
+                } else {
+                    &["--at", "2026-11-23T12:00:00Z"][..]
+                })
                 .args(extra)
                 .output()
                 .unwrap();
             let stdout = String::from_utf8_lossy(&output.stdout).to_string();
             let json = serde_json::from_str(stdout.trim()).ok();
-            (output.status.code().unwrap(), json, String::from_utf8_lossy(&output.stderr).to_string())
+            (
+                output.status.code().unwrap(),
+                json,
+                String::from_utf8_lossy(&output.stderr).to_string(),
+            )
         }
     }
 
@@ -130,12 +144,16 @@ mod check_response {
         assert_eq!(json["name_id"], "alice@corp.example");
         assert_eq!(json["name_id_format"], EMAIL_FORMAT);
         assert_eq!(json["attributes"]["groups"][1], "sso-admins");
-        assert!(json["diagnosis"].as_str().unwrap().contains(&idp_key().certificate.fingerprint_sha256));
+        assert!(json["diagnosis"]
+            .as_str()
+            .unwrap()
+            .contains(&idp_key().certificate.fingerprint_sha256));
     }
 
     #[test]
     fn base64_input_is_read_too() {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(ResponseSpec::default().build());
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(ResponseSpec::default().build());
         let files = Files::new(encoded.as_bytes());
         let (code, json, _) = files.run(&["--request-id", REQUEST_ID]);
         assert_eq!(code, 0);
@@ -144,25 +162,36 @@ mod check_response {
 
     #[test]
     fn a_rejected_response_exits_1_with_code_message_and_diagnosis() {
-        let tampered = ResponseSpec::default().build().replace(">alice@", ">mallory@");
+        let tampered = ResponseSpec::default()
+            .build()
+            .replace(">alice@", ">mallory@");
         let files = Files::new(tampered.as_bytes());
         let (code, json, _) = files.run(&["--request-id", REQUEST_ID]);
         assert_eq!(code, 1);
         let json = json.unwrap();
         assert_eq!(json["ok"], false);
         assert_eq!(json["code"], "saml.signature_invalid");
-        assert_eq!(json["message"], "The sign-in response's signature is not valid.");
+        assert_eq!(
+            json["message"],
+            "The sign-in response's signature is not valid."
+        );
         assert_eq!(json["name_id"], Value::Null);
 
         // Without the request ID the same valid response is unsolicited; allowed, it passes.
         let files = Files::new(ResponseSpec::default().answering(None).build().as_bytes());
         let (code, json, _) = files.run(&[]);
-        assert_eq!((code, json.unwrap()["code"].clone()), (1, Value::from("saml.unsolicited")));
+        assert_eq!(
+            (code, json.unwrap()["code"].clone()),
+            (1, Value::from("saml.unsolicited"))
+        );
         let (code, _, _) = files.run(&["--allow-idp-initiated"]);
         assert_eq!(code, 0);
         // Later than its validity plus skew, it has expired.
         let (code, json, _) = files.run(&["--allow-idp-initiated", "--at", "2026-11-23T12:08:01Z"]);
-        assert_eq!((code, json.unwrap()["code"].clone()), (1, Value::from("saml.expired")));
+        assert_eq!(
+            (code, json.unwrap()["code"].clone()),
+            (1, Value::from("saml.expired"))
+        );
     }
 
     #[test]
@@ -175,7 +204,10 @@ mod check_response {
         let (code, _, stderr) = files.run(&[]);
         assert_eq!(code, 2);
         assert!(stderr.contains("idp.metadata_malformed"), "{stderr}");
-        let output = portcullis(files.dir.path()).args(["saml", "check-response"]).output().unwrap();
+        let output = portcullis(files.dir.path())
+            .args(["saml", "check-response"])
+            .output()
+            .unwrap();
         assert_eq!(output.status.code(), Some(2), "missing arguments");
     }
 }

@@ -61,7 +61,9 @@ fn generate_key_valid(common_name: &str, not_before: i64, not_after: i64) -> Tes
     let name = name.build();
     let mut builder = X509::builder().expect("builder");
     builder.set_version(2).expect("version");
-    let serial = BigNum::from_u32(1).and_then(|n| n.to_asn1_integer()).expect("serial");
+    let serial = BigNum::from_u32(1)
+        .and_then(|n| n.to_asn1_integer())
+        .expect("serial");
     builder.set_serial_number(&serial).expect("serial");
     builder.set_subject_name(&name).expect("subject");
     builder.set_issuer_name(&name).expect("issuer");
@@ -178,7 +180,11 @@ impl Default for ResponseSpec {
                 ("lastName".into(), vec!["Liddell".into()]),
                 (
                     "groups".into(),
-                    vec!["engineering".into(), "sso-admins".into(), "all-staff".into()],
+                    vec![
+                        "engineering".into(),
+                        "sso-admins".into(),
+                        "all-staff".into(),
+                    ],
                 ),
             ],
             signed: Signed::Assertion,
@@ -310,7 +316,8 @@ impl ResponseSpec {
     }
 
     fn sign(&self, xml: &str) -> String {
-        let signed = Crypto::sign_xml(xml, &self.key.private_der).expect("libxmlsec signs the template");
+        let signed =
+            Crypto::sign_xml(xml, &self.key.private_der).expect("libxmlsec signs the template");
         let signed = match signed.find("?>") {
             Some(end) if signed.starts_with("<?xml") => signed[end + 2..].trim_start().to_string(),
             _ => signed,
@@ -356,7 +363,10 @@ pub fn add_key_info(xml: &str, key: &TestKey) -> String {
         "</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>",
         key.certificate.to_base64()
     );
-    xml.replace("</ds:SignatureValue></ds:Signature>", &format!("{key_info}</ds:Signature>"))
+    xml.replace(
+        "</ds:SignatureValue></ds:Signature>",
+        &format!("{key_info}</ds:Signature>"),
+    )
 }
 
 /// The text between the first `open` tag start and the matching `close` (inclusive), for editing tests.
@@ -367,7 +377,13 @@ pub fn element<'a>(xml: &'a str, open: &str, close: &str) -> &'a str {
 }
 
 /// Identity provider metadata as an IdP publishes it.
-pub fn idp_metadata(entity_id: &str, sso_url: &str, keys: &[&TestKey], name_id_formats: &[&str], binding: &str) -> String {
+pub fn idp_metadata(
+    entity_id: &str,
+    sso_url: &str,
+    keys: &[&TestKey],
+    name_id_formats: &[&str],
+    binding: &str,
+) -> String {
     let keys: String = keys
         .iter()
         .map(|k| {

@@ -10,7 +10,10 @@ use portcullis::server::saml::core::response::{validate, AcceptedIdentity, Solic
 
 use crate::saml_idp::*;
 
-fn check(xml: &str, trust: &IdpTrust) -> Result<AcceptedIdentity, portcullis::server::saml::core::error::SamlError> {
+fn check(
+    xml: &str,
+    trust: &IdpTrust,
+) -> Result<AcceptedIdentity, portcullis::server::saml::core::error::SamlError> {
     validate(xml, trust, &sp(), now(), &[REQUEST_ID])
 }
 
@@ -51,7 +54,10 @@ fn a_response_signed_on_the_assertion_is_accepted() {
         vec!["engineering", "sso-admins", "all-staff"]
     );
     assert_eq!(identity.assertion_id, "_assert-1a2b3c4d");
-    assert_eq!(identity.solicitation, Solicitation::Answers(REQUEST_ID.into()));
+    assert_eq!(
+        identity.solicitation,
+        Solicitation::Answers(REQUEST_ID.into())
+    );
     assert_eq!(identity.valid_until, now() + Duration::minutes(5));
     assert_eq!(identity.session_index.as_deref(), Some("_session-77"));
     assert_eq!(
@@ -80,7 +86,9 @@ fn any_registered_certificate_verifies_during_a_rotation() {
         ..ResponseSpec::default()
     };
     let mut rotating = trust();
-    rotating.certificates.push(idp_next_key().certificate.clone());
+    rotating
+        .certificates
+        .push(idp_next_key().certificate.clone());
     let identity = check(&spec.build(), &rotating).expect("accepted with the second certificate");
     assert_eq!(
         identity.signing_certificate_sha256,
@@ -93,7 +101,10 @@ fn any_registered_certificate_verifies_during_a_rotation() {
 #[test]
 fn an_oversized_body_is_refused_before_decoding() {
     let huge = "A".repeat(MAX_ENCODED_BYTES + 4);
-    assert_eq!(decode_post_value(&huge).unwrap_err().code, Code::BodyTooLarge);
+    assert_eq!(
+        decode_post_value(&huge).unwrap_err().code,
+        Code::BodyTooLarge
+    );
 }
 
 #[test]
@@ -128,7 +139,10 @@ fn entity_expansion_is_refused() {
     // The same through the HTTP-POST decoding path.
     use base64::Engine;
     let encoded = base64::engine::general_purpose::STANDARD.encode(&attack);
-    assert_eq!(decode_post_value(&encoded).unwrap_err().code, Code::DoctypeForbidden);
+    assert_eq!(
+        decode_post_value(&encoded).unwrap_err().code,
+        Code::DoctypeForbidden
+    );
 }
 
 #[test]
@@ -141,7 +155,10 @@ fn malformed_xml_is_refused() {
 
 #[test]
 fn a_response_without_signature_is_refused() {
-    refuse(&ResponseSpec::signed(Signed::Nothing).build(), Code::SignatureMissing);
+    refuse(
+        &ResponseSpec::signed(Signed::Nothing).build(),
+        Code::SignatureMissing,
+    );
 }
 
 #[test]
@@ -152,7 +169,10 @@ fn a_response_signed_by_another_key_is_refused() {
         ..ResponseSpec::default()
     };
     let diagnosis = refuse(&spec.build(), Code::SignatureInvalid);
-    assert!(diagnosis.contains(&idp_key().certificate.fingerprint_sha256), "{diagnosis}");
+    assert!(
+        diagnosis.contains(&idp_key().certificate.fingerprint_sha256),
+        "{diagnosis}"
+    );
 }
 
 #[test]
@@ -163,8 +183,14 @@ fn an_attacker_certificate_in_key_info_is_never_trusted() {
         ..ResponseSpec::default()
     };
     let diagnosis = refuse(&spec.build(), Code::UntrustedCertificate);
-    assert!(diagnosis.contains(&attacker_key().certificate.fingerprint_sha256), "{diagnosis}");
-    assert!(diagnosis.contains(&idp_key().certificate.fingerprint_sha256), "{diagnosis}");
+    assert!(
+        diagnosis.contains(&attacker_key().certificate.fingerprint_sha256),
+        "{diagnosis}"
+    );
+    assert!(
+        diagnosis.contains(&idp_key().certificate.fingerprint_sha256),
+        "{diagnosis}"
+    );
 }
 
 #[test]
@@ -182,7 +208,10 @@ fn the_registered_certificate_in_key_info_does_not_rescue_another_key() {
 fn content_edited_after_signing_is_refused() {
     for signed in [Signed::Assertion, Signed::Response, Signed::Both] {
         let xml = ResponseSpec::signed(signed).build();
-        let edited = xml.replace(">alice@corp.example</saml:NameID>", ">mallory@corp.example</saml:NameID>");
+        let edited = xml.replace(
+            ">alice@corp.example</saml:NameID>",
+            ">mallory@corp.example</saml:NameID>",
+        );
         assert_ne!(xml, edited);
         refuse(&edited, Code::SignatureInvalid);
     }
@@ -202,7 +231,11 @@ fn an_unsigned_attribute_added_to_a_signed_assertion_is_refused() {
 fn an_identity_provider_without_certificates_can_never_sign_anyone_in() {
     let mut bare = trust();
     bare.certificates.clear();
-    refuse_with(&ResponseSpec::default().build(), &bare, Code::NoRegisteredCertificate);
+    refuse_with(
+        &ResponseSpec::default().build(),
+        &bare,
+        Code::NoRegisteredCertificate,
+    );
 }
 
 #[test]
@@ -232,7 +265,10 @@ fn a_sha1_digest_under_a_sha256_signature_is_refused() {
 #[test]
 fn a_disallowed_transform_is_refused() {
     let spec = ResponseSpec {
-        transforms: vec![ENVELOPED.into(), "http://www.w3.org/TR/2001/REC-xml-c14n-20010315".into()],
+        transforms: vec![
+            ENVELOPED.into(),
+            "http://www.w3.org/TR/2001/REC-xml-c14n-20010315".into(),
+        ],
         ..ResponseSpec::default()
     };
     let xml = spec.build();
@@ -252,9 +288,10 @@ fn an_xpath_transform_is_refused() {
 
 #[test]
 fn an_external_reference_uri_is_refused() {
-    let xml = ResponseSpec::default()
-        .build()
-        .replace(r##"URI="#_assert-1a2b3c4d""##, r#"URI="http://attacker.example/assertion.xml""#);
+    let xml = ResponseSpec::default().build().replace(
+        r##"URI="#_assert-1a2b3c4d""##,
+        r#"URI="http://attacker.example/assertion.xml""#,
+    );
     let diagnosis = refuse(&xml, Code::ReferenceForbidden);
     assert!(diagnosis.contains("attacker.example"), "{diagnosis}");
 }
@@ -325,8 +362,14 @@ fn xsw1_signed_response_moved_into_the_signature_of_an_evil_response() {
     let original = ResponseSpec::signed(Signed::Response).build();
     let p = parts(&original);
     let inner = strip_signature(&original);
-    let signature = p.signature.replace("</ds:Signature>", &format!("{inner}</ds:Signature>"));
-    let attack = format!("{RESPONSE_OPEN}{ISSUER}{signature}{}{}</samlp:Response>", p.status, evil_assertion());
+    let signature = p
+        .signature
+        .replace("</ds:Signature>", &format!("{inner}</ds:Signature>"));
+    let attack = format!(
+        "{RESPONSE_OPEN}{ISSUER}{signature}{}{}</samlp:Response>",
+        p.status,
+        evil_assertion()
+    );
     refuse(&attack, Code::SignatureWrapping);
 }
 
@@ -348,7 +391,11 @@ fn xsw2_signed_response_placed_before_a_detached_signature() {
 fn xsw3_evil_assertion_inserted_before_the_signed_one() {
     let original = ResponseSpec::signed(Signed::Assertion).build();
     let p = parts(&original);
-    let attack = original.replacen(&p.assertion, &format!("{}{}", evil_assertion(), p.assertion), 1);
+    let attack = original.replacen(
+        &p.assertion,
+        &format!("{}{}", evil_assertion(), p.assertion),
+        1,
+    );
     refuse(&attack, Code::AssertionCount);
 }
 
@@ -374,7 +421,11 @@ fn xsw5_signature_copied_into_the_evil_assertion_original_appended() {
         &format!("</saml:Issuer>{}", p.signature),
         1,
     );
-    let attack = original.replacen(&p.assertion, &format!("{evil}{}", strip_signature(&p.assertion)), 1);
+    let attack = original.replacen(
+        &p.assertion,
+        &format!("{evil}{}", strip_signature(&p.assertion)),
+        1,
+    );
     refuse(&attack, Code::AssertionCount);
 }
 
@@ -400,7 +451,8 @@ fn xsw6_original_assertion_inside_the_copied_signature() {
         "</ds:Signature>",
         &format!("{}</ds:Signature>", strip_signature(&p.assertion)),
     );
-    let evil = evil_assertion().replacen("</saml:Issuer>", &format!("</saml:Issuer>{signature}"), 1);
+    let evil =
+        evil_assertion().replacen("</saml:Issuer>", &format!("</saml:Issuer>{signature}"), 1);
     let attack = original.replacen(&p.assertion, &evil, 1);
     refuse(&attack, Code::AssertionCount);
 }
@@ -410,7 +462,11 @@ fn xsw7_signed_assertion_hidden_in_extensions() {
     let original = ResponseSpec::signed(Signed::Assertion).build();
     let p = parts(&original);
     let extensions = format!("<samlp:Extensions>{}</samlp:Extensions>", p.assertion);
-    let attack = original.replacen(&p.assertion, &format!("{extensions}{}", evil_assertion()), 1);
+    let attack = original.replacen(
+        &p.assertion,
+        &format!("{extensions}{}", evil_assertion()),
+        1,
+    );
     refuse(&attack, Code::AssertionCount);
 }
 
@@ -420,9 +476,13 @@ fn xsw8_original_assertion_in_a_signature_object() {
     let p = parts(&original);
     let signature = p.signature.replace(
         "</ds:Signature>",
-        &format!("<ds:Object>{}</ds:Object></ds:Signature>", strip_signature(&p.assertion)),
+        &format!(
+            "<ds:Object>{}</ds:Object></ds:Signature>",
+            strip_signature(&p.assertion)
+        ),
     );
-    let evil = evil_assertion().replacen("</saml:Issuer>", &format!("</saml:Issuer>{signature}"), 1);
+    let evil =
+        evil_assertion().replacen("</saml:Issuer>", &format!("</saml:Issuer>{signature}"), 1);
     let attack = original.replacen(&p.assertion, &evil, 1);
     refuse(&attack, Code::AssertionCount);
 }
@@ -431,9 +491,11 @@ fn xsw8_original_assertion_in_a_signature_object() {
 fn a_signature_that_is_not_right_after_the_issuer_is_refused() {
     let original = ResponseSpec::signed(Signed::Response).build();
     let p = parts(&original);
-    let moved = original
-        .replacen(&p.signature, "", 1)
-        .replacen("</samlp:Response>", &format!("{}</samlp:Response>", p.signature), 1);
+    let moved = original.replacen(&p.signature, "", 1).replacen(
+        "</samlp:Response>",
+        &format!("{}</samlp:Response>", p.signature),
+        1,
+    );
     refuse(&moved, Code::SignatureWrapping);
 }
 
@@ -446,11 +508,17 @@ fn two_assertions_are_refused() {
         ..ResponseSpec::default()
     }
     .signed_assertion();
-    let unsigned_twice = ResponseSpec::signed(Signed::Assertion)
-        .build()
-        .replacen("</samlp:Response>", &format!("{second}</samlp:Response>"), 1);
+    let unsigned_twice = ResponseSpec::signed(Signed::Assertion).build().replacen(
+        "</samlp:Response>",
+        &format!("{second}</samlp:Response>"),
+        1,
+    );
     refuse(&unsigned_twice, Code::AssertionCount);
-    let with_evil = original.replacen(&p.assertion, &format!("{}{}", p.assertion, evil_assertion()), 1);
+    let with_evil = original.replacen(
+        &p.assertion,
+        &format!("{}{}", p.assertion, evil_assertion()),
+        1,
+    );
     refuse(&with_evil, Code::AssertionCount);
 }
 

@@ -23,7 +23,9 @@ struct Setup {
 async fn setup(backend: &crate::helpers::Backend) -> Setup {
     let app = TestApp::spawn(backend).await;
     let admin = app.signed_in_user("Ada Admin", "ada@corp.example").await;
-    let reply = admin.call("create_organization", &[("name", "Acme Corp")]).await;
+    let reply = admin
+        .call("create_organization", &[("name", "Acme Corp")])
+        .await;
     reply.assert_ok();
     let organization_id = reply.body.as_i64().unwrap();
     Setup {
@@ -34,10 +36,21 @@ async fn setup(backend: &crate::helpers::Backend) -> Setup {
 }
 
 fn metadata() -> String {
-    idp_metadata(IDP_ENTITY_ID, SSO_URL, &[idp_key()], &[EMAIL_FORMAT], REDIRECT_BINDING)
+    idp_metadata(
+        IDP_ENTITY_ID,
+        SSO_URL,
+        &[idp_key()],
+        &[EMAIL_FORMAT],
+        REDIRECT_BINDING,
+    )
 }
 
-async fn register(setup: &Setup, identifier: &str, metadata: &str, extra: &[(&str, &str)]) -> crate::helpers::Reply {
+async fn register(
+    setup: &Setup,
+    identifier: &str,
+    metadata: &str,
+    extra: &[(&str, &str)],
+) -> crate::helpers::Reply {
     let org = setup.organization_id.to_string();
     let mut form = vec![
         ("organization_id", org.as_str()),
@@ -68,7 +81,8 @@ async fn provision(setup: &Setup, email: &str) {
 }
 
 fn spec(app: &TestApp, request_id: Option<&str>) -> ResponseSpec {
-    ResponseSpec::for_app(&app.state.config.base_url, IDENTIFIER, app.state.now()).answering(request_id)
+    ResponseSpec::for_app(&app.state.config.base_url, IDENTIFIER, app.state.now())
+        .answering(request_id)
 }
 
 /// Starts an SP-initiated login and returns the AuthnRequest's ID (read back from the redirect, as an IdP would).
@@ -87,12 +101,21 @@ async fn start_login(browser: &Browser, return_to: Option<&str>) -> (String, Str
         .find(|(k, _)| k == "SAMLRequest")
         .map(|(_, v)| v.to_string())
         .expect("SAMLRequest");
-    let compressed = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap();
+    let compressed = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
     let mut xml = String::new();
     flate2::read::DeflateDecoder::new(&compressed[..])
         .read_to_string(&mut xml)
         .unwrap();
-    let id = xml.split("ID=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let id = xml
+        .split("ID=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let relay_state = url
         .query_pairs()
         .find(|(k, _)| k == "RelayState")
@@ -106,7 +129,10 @@ async fn post_response(browser: &Browser, xml: &str, relay_state: &str) -> reqwe
     browser
         .client
         .post(format!("{}/saml/{IDENTIFIER}/acs", browser.address))
-        .form(&[("SAMLResponse", encoded.as_str()), ("RelayState", relay_state)])
+        .form(&[
+            ("SAMLResponse", encoded.as_str()),
+            ("RelayState", relay_state),
+        ])
         .send()
         .await
         .unwrap()
@@ -134,7 +160,10 @@ async fn an_admin_registers_an_identity_provider_from_metadata() {
         let setup = setup(&backend).await;
         let reply = register(&setup, IDENTIFIER, &metadata(), &[]).await;
         reply.assert_ok();
-        assert_eq!(reply.location().as_deref(), Some("/identity-providers/acme"));
+        assert_eq!(
+            reply.location().as_deref(),
+            Some("/identity-providers/acme")
+        );
         let idp = detail(&setup, IDENTIFIER).await;
         assert_eq!(idp["entity_id"], IDP_ENTITY_ID);
         assert_eq!(idp["sso_url"], SSO_URL);
@@ -147,18 +176,33 @@ async fn an_admin_registers_an_identity_provider_from_metadata() {
             idp_key().certificate.fingerprint_sha256
         );
         let base = &setup.app.state.config.base_url;
-        assert_eq!(idp["service_provider"]["acs_url"], format!("{base}/saml/acme/acs"));
-        assert_eq!(idp["service_provider"]["login_url"], format!("{base}/saml/acme"));
+        assert_eq!(
+            idp["service_provider"]["acs_url"],
+            format!("{base}/saml/acme/acs")
+        );
+        assert_eq!(
+            idp["service_provider"]["login_url"],
+            format!("{base}/saml/acme")
+        );
         assert_eq!(idp["organizations"][0]["organization_name"], "Acme Corp");
 
         // Our SP metadata, as the admin pastes it into the IdP.
         let sp = setup.admin.get("/saml/acme/metadata").await;
         assert_eq!(sp.status().as_u16(), 200);
-        assert!(sp.headers()["content-type"].to_str().unwrap().contains("samlmetadata+xml"));
+        assert!(sp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("samlmetadata+xml"));
         let xml = sp.text().await.unwrap();
         let parsed = roxmltree::Document::parse(&xml).expect("well-formed SP metadata");
-        assert_eq!(parsed.root_element().attribute("entityID"), Some(format!("{base}/saml/acme/metadata").as_str()));
-        assert!(xml.contains(&format!("Location=\"{base}/saml/acme/acs\"")), "{xml}");
+        assert_eq!(
+            parsed.root_element().attribute("entityID"),
+            Some(format!("{base}/saml/acme/metadata").as_str())
+        );
+        assert!(
+            xml.contains(&format!("Location=\"{base}/saml/acme/acs\"")),
+            "{xml}"
+        );
         assert!(xml.contains("WantAssertionsSigned=\"true\""), "{xml}");
 
         // Identifiers are unique and restricted.
@@ -250,15 +294,29 @@ async fn broken_metadata_is_refused_with_a_specific_error() {
         missing.assert_error(404, "idp.not_found");
 
         // An expired certificate next to a valid one is dropped; a POST-only IdP is used with HTTP-POST.
-        let rotating = idp_metadata(IDP_ENTITY_ID, SSO_URL, &[expired_key(), idp_key()], &[], POST_BINDING);
-        register(&setup, IDENTIFIER, &rotating, &[]).await.assert_ok();
+        let rotating = idp_metadata(
+            IDP_ENTITY_ID,
+            SSO_URL,
+            &[expired_key(), idp_key()],
+            &[],
+            POST_BINDING,
+        );
+        register(&setup, IDENTIFIER, &rotating, &[])
+            .await
+            .assert_ok();
         let idp = detail(&setup, IDENTIFIER).await;
         assert_eq!(idp["certificates"].as_array().unwrap().len(), 1);
         assert_eq!(idp["sso_binding"], "post");
     }
 }
 
-async fn manual(setup: &Setup, org: &str, entity: &str, url: &str, cert: String) -> crate::helpers::Reply {
+async fn manual(
+    setup: &Setup,
+    org: &str,
+    entity: &str,
+    url: &str,
+    cert: String,
+) -> crate::helpers::Reply {
     setup
         .admin
         .call(
@@ -287,14 +345,30 @@ async fn typed_settings_are_checked_like_metadata() {
         manual(&setup, &org, IDP_ENTITY_ID, "ftp://idp", pem.clone())
             .await
             .assert_error(422, "idp.sso_url_invalid");
-        manual(&setup, &org, IDP_ENTITY_ID, SSO_URL, "not a certificate".into())
+        manual(
+            &setup,
+            &org,
+            IDP_ENTITY_ID,
+            SSO_URL,
+            "not a certificate".into(),
+        )
+        .await
+        .assert_error(422, "idp.certificate_invalid");
+        manual(
+            &setup,
+            &org,
+            IDP_ENTITY_ID,
+            SSO_URL,
+            expired_key().certificate.to_pem(),
+        )
+        .await
+        .assert_error(422, "idp.certificate_expired");
+        manual(&setup, &org, "", SSO_URL, pem.clone())
             .await
-            .assert_error(422, "idp.certificate_invalid");
-        manual(&setup, &org, IDP_ENTITY_ID, SSO_URL, expired_key().certificate.to_pem())
+            .assert_error(422, "idp.entity_id_invalid");
+        manual(&setup, &org, IDP_ENTITY_ID, SSO_URL, pem)
             .await
-            .assert_error(422, "idp.certificate_expired");
-        manual(&setup, &org, "", SSO_URL, pem.clone()).await.assert_error(422, "idp.entity_id_invalid");
-        manual(&setup, &org, IDP_ENTITY_ID, SSO_URL, pem).await.assert_ok();
+            .assert_ok();
         let idp = detail(&setup, "typed").await;
         assert_eq!(idp["name_id_format"], "persistent");
         assert_eq!(idp["has_metadata"], false);
@@ -326,24 +400,41 @@ async fn typed_settings_are_checked_like_metadata() {
 async fn a_pre_provisioned_member_signs_in_by_sso() {
     for backend in backends() {
         let setup = setup(&backend).await;
-        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
         provision(&setup, "mia@corp.example").await;
 
         let browser = setup.app.browser();
         let (request_id, relay_state) = start_login(&browser, Some("/organizations")).await;
         assert_eq!(relay_state, "/organizations");
-        let xml = spec(&setup.app, Some(&request_id)).for_name_id("mia@corp.example").build();
+        let xml = spec(&setup.app, Some(&request_id))
+            .for_name_id("mia@corp.example")
+            .build();
         let response = post_response(&browser, &xml, &relay_state).await;
-        assert_eq!(response.status().as_u16(), 303, "{:?}", response.text().await);
+        assert_eq!(
+            response.status().as_u16(),
+            303,
+            "{:?}",
+            response.text().await
+        );
         assert_eq!(response.headers()["location"], "/organizations");
-        assert_eq!(browser.signed_in_email().await.as_deref(), Some("mia@corp.example"));
+        assert_eq!(
+            browser.signed_in_email().await.as_deref(),
+            Some("mia@corp.example")
+        );
         let idp = detail(&setup, IDENTIFIER).await;
         assert_eq!(idp["linked_accounts"], 1);
 
         // The same response again: its request was consumed.
         let again = setup.app.browser();
         again.set_cookie(&browser.cookies());
-        refused_with(post_response(&browser, &xml, "").await, 403, "saml.in_response_to_mismatch").await;
+        refused_with(
+            post_response(&browser, &xml, "").await,
+            403,
+            "saml.in_response_to_mismatch",
+        )
+        .await;
 
         // A second login links to the same account through the stored identity.
         let second = setup.app.browser();
@@ -353,7 +444,10 @@ async fn a_pre_provisioned_member_signs_in_by_sso() {
         let response = post_response(&second, &next.build(), "").await;
         assert_eq!(response.status().as_u16(), 303);
         assert_eq!(response.headers()["location"], "/dashboard");
-        assert_eq!(second.signed_in_email().await.as_deref(), Some("mia@corp.example"));
+        assert_eq!(
+            second.signed_in_email().await.as_deref(),
+            Some("mia@corp.example")
+        );
     }
 }
 
@@ -361,15 +455,24 @@ async fn a_pre_provisioned_member_signs_in_by_sso() {
 async fn a_request_is_bound_to_the_browser_that_started_it() {
     for backend in backends() {
         let setup = setup(&backend).await;
-        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
         provision(&setup, "mia@corp.example").await;
         let victim = setup.app.browser();
         let (request_id, _) = start_login(&victim, None).await;
         // An attacker's browser (its own pre-login cookie) posts a response answering the victim's request.
         let attacker = setup.app.browser();
         attacker.get("/login").await;
-        let xml = spec(&setup.app, Some(&request_id)).for_name_id("mia@corp.example").build();
-        refused_with(post_response(&attacker, &xml, "").await, 403, "saml.in_response_to_mismatch").await;
+        let xml = spec(&setup.app, Some(&request_id))
+            .for_name_id("mia@corp.example")
+            .build();
+        refused_with(
+            post_response(&attacker, &xml, "").await,
+            403,
+            "saml.in_response_to_mismatch",
+        )
+        .await;
         assert_eq!(attacker.signed_in_email().await, None);
         // The victim's browser still can.
         let response = post_response(&victim, &xml, "").await;
@@ -381,7 +484,9 @@ async fn a_request_is_bound_to_the_browser_that_started_it() {
 async fn two_responses_to_one_request_sign_in_once() {
     for backend in backends() {
         let setup = setup(&backend).await;
-        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
         provision(&setup, "mia@corp.example").await;
         let browser = setup.app.browser();
         let (request_id, _) = start_login(&browser, None).await;
@@ -403,12 +508,21 @@ async fn two_responses_to_one_request_sign_in_once() {
 async fn an_unsolicited_response_is_accepted_once_when_allowed() {
     for backend in backends() {
         let setup = setup(&backend).await;
-        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
         provision(&setup, "mia@corp.example").await;
-        let unsolicited = spec(&setup.app, None).for_name_id("mia@corp.example").build();
+        let unsolicited = spec(&setup.app, None)
+            .for_name_id("mia@corp.example")
+            .build();
         let browser = setup.app.browser();
         browser.get("/login").await;
-        refused_with(post_response(&browser, &unsolicited, "").await, 403, "saml.unsolicited").await;
+        refused_with(
+            post_response(&browser, &unsolicited, "").await,
+            403,
+            "saml.unsolicited",
+        )
+        .await;
 
         setup
             .admin
@@ -431,14 +545,22 @@ async fn an_unsolicited_response_is_accepted_once_when_allowed() {
 
         let replay = setup.app.browser();
         replay.get("/login").await;
-        let page = refused_with(post_response(&replay, &unsolicited, "/fleets").await, 403, "saml.replayed").await;
+        let page = refused_with(
+            post_response(&replay, &unsolicited, "/fleets").await,
+            403,
+            "saml.replayed",
+        )
+        .await;
         assert!(page.contains("already used"), "{page}");
         assert_eq!(replay.signed_in_email().await, None);
 
         let idp = detail(&setup, IDENTIFIER).await;
         let failures = idp["recent_failures"].as_array().unwrap();
         assert_eq!(failures[0]["code"], "saml.replayed");
-        assert!(failures[0]["diagnosis"].as_str().unwrap().contains("_assert-1a2b3c4d"));
+        assert!(failures[0]["diagnosis"]
+            .as_str()
+            .unwrap()
+            .contains("_assert-1a2b3c4d"));
         assert_eq!(failures[1]["code"], "saml.unsolicited");
     }
 }
@@ -447,18 +569,32 @@ async fn an_unsolicited_response_is_accepted_once_when_allowed() {
 async fn a_valid_response_for_someone_without_an_account_signs_nobody_in() {
     for backend in backends() {
         let setup = setup(&backend).await;
-        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
         // Ada has a password account: SSO never converts it silently.
         for email in ["nobody@corp.example", "ada@corp.example"] {
             let browser = setup.app.browser();
             let (request_id, _) = start_login(&browser, None).await;
-            let xml = spec(&setup.app, Some(&request_id)).for_name_id(email).build();
-            refused_with(post_response(&browser, &xml, "").await, 403, "sso.no_account").await;
+            let xml = spec(&setup.app, Some(&request_id))
+                .for_name_id(email)
+                .build();
+            refused_with(
+                post_response(&browser, &xml, "").await,
+                403,
+                "sso.no_account",
+            )
+            .await;
             assert_eq!(browser.signed_in_email().await, None);
         }
         assert_eq!(detail(&setup, IDENTIFIER).await["linked_accounts"], 0);
         // Ada's password still works.
-        setup.app.browser().log_in("ada@corp.example", PASSWORD).await.assert_ok();
+        setup
+            .app
+            .browser()
+            .log_in("ada@corp.example", PASSWORD)
+            .await
+            .assert_ok();
     }
 }
 
@@ -466,7 +602,9 @@ async fn a_valid_response_for_someone_without_an_account_signs_nobody_in() {
 async fn a_tampered_response_shows_a_clear_error_and_the_admin_sees_why() {
     for backend in backends() {
         let setup = setup(&backend).await;
-        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
         provision(&setup, "mia@corp.example").await;
         let browser = setup.app.browser();
         let (request_id, _) = start_login(&browser, None).await;
@@ -474,12 +612,20 @@ async fn a_tampered_response_shows_a_clear_error_and_the_admin_sees_why() {
             .for_name_id("mia@corp.example")
             .build()
             .replace(">mia@corp.example<", ">ada@corp.example<");
-        let page = refused_with(post_response(&browser, &xml, "").await, 403, "saml.signature_invalid").await;
+        let page = refused_with(
+            post_response(&browser, &xml, "").await,
+            403,
+            "saml.signature_invalid",
+        )
+        .await;
         assert!(page.contains("signature is not valid"), "{page}");
         assert!(!page.contains("xmlsec"), "no library errors on the page");
         let idp = detail(&setup, IDENTIFIER).await;
         let diagnosis = idp["recent_failures"][0]["diagnosis"].as_str().unwrap();
-        assert!(diagnosis.contains(&idp_key().certificate.fingerprint_sha256), "{diagnosis}");
+        assert!(
+            diagnosis.contains(&idp_key().certificate.fingerprint_sha256),
+            "{diagnosis}"
+        );
     }
 }
 
@@ -487,7 +633,9 @@ async fn a_tampered_response_shows_a_clear_error_and_the_admin_sees_why() {
 async fn the_acs_reposts_a_cross_site_post_so_the_cookies_come_along() {
     for backend in backends() {
         let setup = setup(&backend).await;
-        register(&setup, IDENTIFIER, &metadata(), &[]).await.assert_ok();
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
         let browser = setup.app.browser();
         let (request_id, _) = start_login(&browser, None).await;
         let xml = spec(&setup.app, Some(&request_id)).build();
@@ -501,12 +649,27 @@ async fn the_acs_reposts_a_cross_site_post_so_the_cookies_come_along() {
             .await
             .unwrap();
         assert_eq!(response.status().as_u16(), 200);
-        assert!(response.headers().get("set-cookie").is_none(), "no new pre-login cookie");
-        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(
+            response.headers().get("set-cookie").is_none(),
+            "no new pre-login cookie"
+        );
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
         let page = response.text().await.unwrap();
         assert!(page.contains("name=\"cookie_check\""), "{page}");
-        assert!(page.contains(&encoded[..40]), "the response is carried over");
-        let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+        assert!(
+            page.contains(&encoded[..40]),
+            "the response is carried over"
+        );
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap();
         assert!(page.contains(&format!("<script nonce=\"{nonce}\">")));
     }
 }
@@ -517,10 +680,15 @@ async fn unknown_identifiers_go_back_to_the_login_page() {
         let setup = setup(&backend).await;
         let browser = setup.app.browser();
         // The login form's target moves on with a page, not a redirect (form-action applies to redirects).
-        let response = browser.get("/saml/start?identifier=+Nope+&return_to=/fleets/1").await;
+        let response = browser
+            .get("/saml/start?identifier=+Nope+&return_to=/fleets/1")
+            .await;
         assert_eq!(response.status().as_u16(), 200);
         let page = response.text().await.unwrap();
-        assert!(page.contains("content=\"0;url=/saml/nope?return_to=/fleets/1\""), "{page}");
+        assert!(
+            page.contains("content=\"0;url=/saml/nope?return_to=/fleets/1\""),
+            "{page}"
+        );
         let response = browser.get("/saml/nope").await;
         assert_eq!(response.status().as_u16(), 303);
         assert_eq!(

@@ -43,18 +43,33 @@ pub struct Verdict {
 pub struct UsageError(pub String);
 
 pub fn check_response(request: &CheckRequest<'_>) -> Result<Verdict, UsageError> {
-    let metadata = parse_idp_metadata(request.metadata_xml, request.at)
-        .map_err(|e| UsageError(format!("the metadata cannot be used ({}): {}", e.code, e.message)))?;
+    let metadata = parse_idp_metadata(request.metadata_xml, request.at).map_err(|e| {
+        UsageError(format!(
+            "the metadata cannot be used ({}): {}",
+            e.code, e.message
+        ))
+    })?;
     let name_id_format = match request.name_id_format {
-        Some(key) => NameIdFormat::from_key(key)
-            .ok_or_else(|| UsageError(format!("--name-id-format must be email or persistent, not {key:?}")))?,
-        None => metadata.name_id_formats.first().copied().unwrap_or(NameIdFormat::EmailAddress),
+        Some(key) => NameIdFormat::from_key(key).ok_or_else(|| {
+            UsageError(format!(
+                "--name-id-format must be email or persistent, not {key:?}"
+            ))
+        })?,
+        None => metadata
+            .name_id_formats
+            .first()
+            .copied()
+            .unwrap_or(NameIdFormat::EmailAddress),
     };
     let trust = IdpTrust {
         entity_id: metadata.entity_id,
         certificates: metadata.certificates,
         name_id_format,
-        clock_skew: Duration::seconds(request.clock_skew_seconds.unwrap_or(DEFAULT_CLOCK_SKEW_SECONDS)),
+        clock_skew: Duration::seconds(
+            request
+                .clock_skew_seconds
+                .unwrap_or(DEFAULT_CLOCK_SKEW_SECONDS),
+        ),
         allow_sha1: request.allow_sha1,
         allow_idp_initiated: request.allow_idp_initiated,
     };
@@ -63,7 +78,8 @@ pub fn check_response(request: &CheckRequest<'_>) -> Result<Verdict, UsageError>
         acs_url: request.acs_url.to_string(),
     };
     let outstanding: Vec<&str> = request.request_id.into_iter().collect();
-    let outcome = decode_any(request.response).and_then(|xml| validate(&xml, &trust, &sp, request.at, &outstanding));
+    let outcome = decode_any(request.response)
+        .and_then(|xml| validate(&xml, &trust, &sp, request.at, &outstanding));
     Ok(match outcome {
         Ok(identity) => Verdict {
             ok: true,

@@ -78,7 +78,10 @@ async fn start(query: web::Query<StartQuery>) -> HttpResponse {
                  <p><a class=\"button button-primary\" href=\"{href}\">Continue</a></p></section>",
                 href = escape(&location)
             );
-            let refresh = format!("<meta http-equiv=\"refresh\" content=\"0;url={}\">", escape(&location));
+            let refresh = format!(
+                "<meta http-equiv=\"refresh\" content=\"0;url={}\">",
+                escape(&location)
+            );
             html_page_with_head(200, "Signing in", &refresh, &body, None, None)
         }
         Err(e) => back_to_login(e.code, &raw),
@@ -137,7 +140,8 @@ async fn acs(
             .with_message("The identity provider posted no SAMLResponse.");
         return error_page(400, &err, None, &identifier);
     };
-    let has_cookie = req.cookie(PRE_LOGIN_COOKIE).is_some() || req.cookie(sessions::COOKIE).is_some();
+    let has_cookie =
+        req.cookie(PRE_LOGIN_COOKIE).is_some() || req.cookie(sessions::COOKIE).is_some();
     if !has_cookie && form.cookie_check.is_none() {
         let relay_state = form.relay_state.unwrap_or_default();
         return auto_post_page(
@@ -220,7 +224,13 @@ fn origin_of(url: &str) -> Option<String> {
     Some(parsed.origin().ascii_serialization())
 }
 
-fn html_page(status: u16, title: &str, body: &str, nonce: Option<&str>, form_action: Option<&str>) -> HttpResponse {
+fn html_page(
+    status: u16,
+    title: &str,
+    body: &str,
+    nonce: Option<&str>,
+    form_action: Option<&str>,
+) -> HttpResponse {
     html_page_with_head(status, title, "", body, nonce, form_action)
 }
 
@@ -241,11 +251,15 @@ fn html_page_with_head(
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width, initial-scale=1\">{head}<title>{title} · Portcullis</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/portcullis.css\"></head><body><main class=\"container narrow\">{body}</main></body></html>",
+         <link rel=\"stylesheet\" href=\"/pkg/portcullis.css\"></head><body>\
+         <header class=\"site-header\"><div class=\"container header-inner\"><a class=\"brand\" href=\"/\">\
+         <span class=\"brand-mark\" aria-hidden=\"true\">▥</span> Portcullis</a></div></header>\
+         <main class=\"container narrow\">{body}</main></body></html>",
         title = escape(title)
     );
     HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
+        actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
     )
     .insert_header((header::CONTENT_SECURITY_POLICY, policy))
     .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -259,7 +273,13 @@ fn auto_post_page(action: &str, fields: &[(&str, &str)], button: &str) -> HttpRe
     let inputs: String = fields
         .iter()
         .filter(|(_, value)| !value.is_empty())
-        .map(|(name, value)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(name), escape(value)))
+        .map(|(name, value)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(name),
+                escape(value)
+            )
+        })
         .collect();
     let body = format!(
         "<section class=\"card\"><h1>Signing you in…</h1><form id=\"sso-continue\" method=\"post\" action=\"{action}\">{inputs}\
@@ -268,12 +288,23 @@ fn auto_post_page(action: &str, fields: &[(&str, &str)], button: &str) -> HttpRe
         action = escape(action),
         button = escape(button),
     );
-    html_page(200, "Signing in", &body, Some(&nonce), origin_of(action).as_deref())
+    html_page(
+        200,
+        "Signing in",
+        &body,
+        Some(&nonce),
+        origin_of(action).as_deref(),
+    )
 }
 
 /// What the person sees when SSO fails: the plain message, the code to quote to an administrator (who finds the
 /// full diagnosis on the identity provider's page), and ways on.
-fn error_page(status: u16, err: &AppError, saml_code: Option<&str>, identifier: &str) -> HttpResponse {
+fn error_page(
+    status: u16,
+    err: &AppError,
+    saml_code: Option<&str>,
+    identifier: &str,
+) -> HttpResponse {
     let code = saml_code.unwrap_or(err.code.as_str());
     let retry = if err.code == ErrorCode::IdpNotFound {
         String::new()

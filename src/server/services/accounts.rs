@@ -98,7 +98,10 @@ pub async fn find_user(db: &impl ConnectionTrait, user_id: i64) -> AppResult<use
         .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))
 }
 
-pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> AppResult<Option<user::Model>> {
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> AppResult<Option<user::Model>> {
     Ok(user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .one(db)

@@ -9,8 +9,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,13 +21,15 @@ use crate::server::db::entities::{
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::saml::core::certificate::Certificate;
 use crate::server::saml::core::config::{IdpTrust, NameIdFormat, SpEndpoints};
-use crate::server::saml::core::metadata::{check_sso_url, parse_idp_metadata, usable_certificates, SsoBinding};
+use crate::server::saml::core::metadata::{
+    check_sso_url, parse_idp_metadata, usable_certificates, SsoBinding,
+};
 use crate::server::services::organizations::standing;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{
-    CertificateView, IdentityProviderDetail, IdentityProviderSummary, IdpOrganizationView, LoginFailureView, Role,
-    ServiceProviderInfo,
+    CertificateView, IdentityProviderDetail, IdentityProviderSummary, IdpOrganizationView,
+    LoginFailureView, Role, ServiceProviderInfo,
 };
 
 const MAX_CLOCK_SKEW_SECONDS: i64 = 600;
@@ -80,7 +82,9 @@ fn check_name(raw: &str) -> AppResult<String> {
     let name = raw.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::new(ErrorCode::NameInvalid)
-            .with_message("Enter a display name between 1 and 100 characters, like \"Acme Entra ID\".")
+            .with_message(
+                "Enter a display name between 1 and 100 characters, like \"Acme Entra ID\".",
+            )
             .on_field("name"));
     }
     Ok(name)
@@ -88,7 +92,8 @@ fn check_name(raw: &str) -> AppResult<String> {
 
 fn check_entity_id(raw: &str) -> AppResult<String> {
     let entity_id = raw.trim().to_string();
-    if entity_id.is_empty() || entity_id.len() > 1024 || entity_id.chars().any(char::is_whitespace) {
+    if entity_id.is_empty() || entity_id.len() > 1024 || entity_id.chars().any(char::is_whitespace)
+    {
         return Err(AppError::new(ErrorCode::EntityIdInvalid).on_field("entity_id"));
     }
     Ok(entity_id)
@@ -125,7 +130,8 @@ fn resolve_source(source: IdpSource, now: DateTime<Utc>) -> AppResult<Resolved> 
                     .with_message(format!("The certificate could not be read: {e}. Paste the PEM text, starting with -----BEGIN CERTIFICATE-----."))
                     .on_field("certificate")
             })?;
-            let (certificates, _) = usable_certificates(vec![certificate], now).map_err(|e| e.on_field("certificate"))?;
+            let (certificates, _) = usable_certificates(vec![certificate], now)
+                .map_err(|e| e.on_field("certificate"))?;
             Ok(Resolved {
                 entity_id,
                 sso_url,
@@ -139,8 +145,8 @@ fn resolve_source(source: IdpSource, now: DateTime<Utc>) -> AppResult<Resolved> 
 }
 
 fn check_name_id_format(raw: &str, offered: &[NameIdFormat]) -> AppResult<NameIdFormat> {
-    let format =
-        NameIdFormat::from_key(raw).ok_or_else(|| AppError::new(ErrorCode::InvalidInput).on_field("name_id_format"))?;
+    let format = NameIdFormat::from_key(raw)
+        .ok_or_else(|| AppError::new(ErrorCode::InvalidInput).on_field("name_id_format"))?;
     if !offered.is_empty() && !offered.contains(&format) {
         let names: Vec<&str> = offered.iter().map(|f| f.key()).collect();
         return Err(AppError::new(ErrorCode::MetadataNoNameIdFormat)
@@ -169,7 +175,9 @@ async fn check_organizations(
     organizations: &BTreeMap<i64, Option<i64>>,
 ) -> AppResult<()> {
     for (organization_id, default_team) in organizations {
-        standing(db, user_id, *organization_id).await?.require_manager()?;
+        standing(db, user_id, *organization_id)
+            .await?
+            .require_manager()?;
         if let Some(team_id) = default_team {
             let found = team::Entity::find_by_id(*team_id).one(db).await?;
             if found.map(|t| t.organization_id) != Some(*organization_id) {
@@ -181,7 +189,9 @@ async fn check_organizations(
 }
 
 fn identifier_taken(err: sea_orm::DbErr) -> AppError {
-    conflict_on_unique(err, || AppError::new(ErrorCode::SsoIdentifierTaken).on_field("identifier"))
+    conflict_on_unique(err, || {
+        AppError::new(ErrorCode::SsoIdentifierTaken).on_field("identifier")
+    })
 }
 
 async fn replace_certificates(
@@ -316,7 +326,12 @@ pub async fn update_settings(
 }
 
 /// Replaces entity ID, SSO URL and certificates from new metadata or hand-typed values; bumps the revision.
-pub async fn replace_source(state: &AppState, user_id: i64, identifier: &str, source: IdpSource) -> AppResult<()> {
+pub async fn replace_source(
+    state: &AppState,
+    user_id: i64,
+    identifier: &str,
+    source: IdpSource,
+) -> AppResult<()> {
     let now = state.now();
     let (idp, _) = administered(&state.db, user_id, identifier).await?;
     let resolved = resolve_source(source, now)?;
@@ -339,7 +354,11 @@ pub async fn replace_source(state: &AppState, user_id: i64, identifier: &str, so
     Ok(())
 }
 
-async fn bump_revision(txn: &DatabaseTransaction, idp: identity_provider::Model, now: DateTime<Utc>) -> AppResult<()> {
+async fn bump_revision(
+    txn: &DatabaseTransaction,
+    idp: identity_provider::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let revision = idp.revision + 1;
     let mut active = idp.into_active_model();
     active.revision = Set(revision);
@@ -358,10 +377,17 @@ pub async fn set_organization(
 ) -> AppResult<()> {
     let now = state.now();
     let (idp, links) = administered(&state.db, user_id, identifier).await?;
-    check_organizations(&state.db, user_id, &BTreeMap::from([(organization_id, default_team_id)])).await?;
+    check_organizations(
+        &state.db,
+        user_id,
+        &BTreeMap::from([(organization_id, default_team_id)]),
+    )
+    .await?;
     let txn = begin_write(&state.db).await?;
     if links.iter().any(|l| l.organization_id == organization_id) {
-        idp_organization::Entity::delete_by_id((idp.id, organization_id)).exec(&txn).await?;
+        idp_organization::Entity::delete_by_id((idp.id, organization_id))
+            .exec(&txn)
+            .await?;
     }
     idp_organization::ActiveModel {
         identity_provider_id: Set(idp.id),
@@ -389,12 +415,17 @@ pub async fn remove_organization(
         return Err(AppError::new(ErrorCode::OrganizationNotFound));
     }
     if links.len() == 1 {
-        return Err(AppError::new(ErrorCode::IdpNeedsOrganization)
-            .with_message("An identity provider needs at least one organization. Add another one first."));
+        return Err(AppError::new(ErrorCode::IdpNeedsOrganization).with_message(
+            "An identity provider needs at least one organization. Add another one first.",
+        ));
     }
-    standing(&state.db, user_id, organization_id).await?.require_manager()?;
+    standing(&state.db, user_id, organization_id)
+        .await?
+        .require_manager()?;
     let txn = begin_write(&state.db).await?;
-    idp_organization::Entity::delete_by_id((idp.id, organization_id)).exec(&txn).await?;
+    idp_organization::Entity::delete_by_id((idp.id, organization_id))
+        .exec(&txn)
+        .await?;
     bump_revision(&txn, idp, now).await?;
     txn.commit().await?;
     Ok(())
@@ -456,18 +487,24 @@ pub async fn certificates(db: &impl ConnectionTrait, idp_id: i64) -> AppResult<V
     for row in rows {
         match Certificate::from_text(&row.pem) {
             Ok(certificate) => certificates.push(certificate),
-            Err(e) => tracing::error!(idp_id, fingerprint = %row.fingerprint_sha256, "stored certificate unreadable: {e}"),
+            Err(e) => {
+                tracing::error!(idp_id, fingerprint = %row.fingerprint_sha256, "stored certificate unreadable: {e}")
+            }
         }
     }
     Ok(certificates)
 }
 
 /// What the validator trusts for this provider.
-pub async fn trust(db: &impl ConnectionTrait, idp: &identity_provider::Model) -> AppResult<IdpTrust> {
+pub async fn trust(
+    db: &impl ConnectionTrait,
+    idp: &identity_provider::Model,
+) -> AppResult<IdpTrust> {
     Ok(IdpTrust {
         entity_id: idp.entity_id.clone(),
         certificates: certificates(db, idp.id).await?,
-        name_id_format: NameIdFormat::from_key(&idp.name_id_format).unwrap_or(NameIdFormat::EmailAddress),
+        name_id_format: NameIdFormat::from_key(&idp.name_id_format)
+            .unwrap_or(NameIdFormat::EmailAddress),
         clock_skew: Duration::seconds(i64::from(idp.clock_skew_seconds)),
         allow_sha1: idp.allow_sha1,
         allow_idp_initiated: idp.allow_idp_initiated,
@@ -505,15 +542,24 @@ fn certificate_view(certificate: &Certificate, now: DateTime<Utc>) -> Certificat
 }
 
 /// The view and edit pages' data.
-pub async fn detail(state: &AppState, user_id: i64, identifier: &str) -> AppResult<IdentityProviderDetail> {
+pub async fn detail(
+    state: &AppState,
+    user_id: i64,
+    identifier: &str,
+) -> AppResult<IdentityProviderDetail> {
     let db = &state.db;
     let (idp, links) = administered(db, user_id, identifier).await?;
     let now = state.now();
     let mut organizations = Vec::with_capacity(links.len());
     for link in &links {
-        let org = organization::Entity::find_by_id(link.organization_id).one(db).await?;
+        let org = organization::Entity::find_by_id(link.organization_id)
+            .one(db)
+            .await?;
         let team_name = match link.default_team_id {
-            Some(team_id) => team::Entity::find_by_id(team_id).one(db).await?.map(|t| t.name),
+            Some(team_id) => team::Entity::find_by_id(team_id)
+                .one(db)
+                .await?
+                .map(|t| t.name),
             None => None,
         };
         let administered = membership::Entity::find_by_id((link.organization_id, user_id))
@@ -545,7 +591,10 @@ pub async fn detail(state: &AppState, user_id: i64, identifier: &str) -> AppResu
         allow_idp_initiated: idp.allow_idp_initiated,
         revision: idp.revision,
         has_metadata: idp.metadata_xml.is_some(),
-        certificates: certificates.iter().map(|c| certificate_view(c, now)).collect(),
+        certificates: certificates
+            .iter()
+            .map(|c| certificate_view(c, now))
+            .collect(),
         organizations,
         linked_accounts: linked_accounts(db, idp.id).await?,
         recent_failures: recent_failures(db, idp.id).await?,
@@ -554,7 +603,10 @@ pub async fn detail(state: &AppState, user_id: i64, identifier: &str) -> AppResu
     })
 }
 
-async fn recent_failures(db: &impl ConnectionTrait, idp_id: i64) -> AppResult<Vec<LoginFailureView>> {
+async fn recent_failures(
+    db: &impl ConnectionTrait,
+    idp_id: i64,
+) -> AppResult<Vec<LoginFailureView>> {
     Ok(saml_login_failure::Entity::find()
         .filter(saml_login_failure::Column::IdentityProviderId.eq(idp_id))
         .order_by_desc(saml_login_failure::Column::Id)
@@ -578,7 +630,9 @@ pub async fn list_for_organization(
     organization_id: i64,
 ) -> AppResult<Vec<IdentityProviderSummary>> {
     let db = &state.db;
-    standing(db, user_id, organization_id).await?.require_manager()?;
+    standing(db, user_id, organization_id)
+        .await?
+        .require_manager()?;
     let links = idp_organization::Entity::find()
         .filter(idp_organization::Column::OrganizationId.eq(organization_id))
         .all(db)
@@ -595,7 +649,9 @@ pub async fn list_for_organization(
         .all(db)
         .await?
     {
-        let entry = earliest.entry(row.identity_provider_id).or_insert(row.not_after);
+        let entry = earliest
+            .entry(row.identity_provider_id)
+            .or_insert(row.not_after);
         *entry = (*entry).min(row.not_after);
     }
     let mut summaries = Vec::with_capacity(idps.len());
@@ -616,5 +672,8 @@ pub async fn list_for_organization(
 pub async fn sp_metadata(state: &AppState, identifier: &str) -> AppResult<String> {
     let idp = find_by_identifier(&state.db, identifier).await?;
     let format = NameIdFormat::from_key(&idp.name_id_format).unwrap_or(NameIdFormat::EmailAddress);
-    crate::server::saml::core::metadata::sp_metadata_xml(&sp_endpoints(&state.config.base_url, identifier), format)
+    crate::server::saml::core::metadata::sp_metadata_xml(
+        &sp_endpoints(&state.config.base_url, identifier),
+        format,
+    )
 }

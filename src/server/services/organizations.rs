@@ -463,7 +463,9 @@ pub async fn add_provisioned_member(
     }
     .insert(&txn)
     .await
-    .map_err(|e| conflict_on_unique(e, || AppError::new(ErrorCode::EmailTaken).on_field("email")))?;
+    .map_err(|e| {
+        conflict_on_unique(e, || AppError::new(ErrorCode::EmailTaken).on_field("email"))
+    })?;
     membership::ActiveModel {
         organization_id: Set(organization_id),
         user_id: Set(account.id),
@@ -473,7 +475,11 @@ pub async fn add_provisioned_member(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    tracing::info!(organization_id, user_id = account.id, "member pre-provisioned for SSO");
+    tracing::info!(
+        organization_id,
+        user_id = account.id,
+        "member pre-provisioned for SSO"
+    );
     Ok(())
 }
 

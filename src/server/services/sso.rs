@@ -6,15 +6,15 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::server::auth::sessions::{self, NewSession};
 use crate::server::auth::tokens::{hash_token, random_token};
 use crate::server::db::entities::{
-    identity_provider, idp_organization, membership, saml_identity, saml_login_failure, saml_replay, saml_request,
-    user,
+    identity_provider, idp_organization, membership, saml_identity, saml_login_failure,
+    saml_replay, saml_request, user,
 };
 use crate::server::db::{begin_write, is_unique_violation};
 use crate::server::saml::core::config::{NameIdFormat, NAME_ID_EMAIL};
@@ -98,7 +98,11 @@ pub async fn start_login(
 }
 
 /// Keeps a browser from piling up requests: beyond the cap, the oldest go.
-async fn drop_oldest_requests(txn: &DatabaseTransaction, idp_id: i64, binding_hash: &str) -> AppResult<()> {
+async fn drop_oldest_requests(
+    txn: &DatabaseTransaction,
+    idp_id: i64,
+    binding_hash: &str,
+) -> AppResult<()> {
     let stale: Vec<String> = saml_request::Entity::find()
         .filter(saml_request::Column::IdentityProviderId.eq(idp_id))
         .filter(saml_request::Column::BrowserBinding.eq(binding_hash))
@@ -159,7 +163,15 @@ pub async fn complete_login(
     origin: &Origin,
 ) -> Result<SsoSignedIn, AcsFailure> {
     let idp = find_by_identifier(&state.db, identifier).await?;
-    let outcome = accept(state, &idp, saml_response, relay_state, browser_binding, origin).await;
+    let outcome = accept(
+        state,
+        &idp,
+        saml_response,
+        relay_state,
+        browser_binding,
+        origin,
+    )
+    .await;
     if let Err(failure) = &outcome {
         record_failure(state, &idp, failure, origin).await;
     }
@@ -193,19 +205,29 @@ async fn accept(
     let sp = sp_endpoints(&state.config.base_url, &idp.identifier);
     let identity = validate(&xml, &trust, &sp, now, &outstanding_ids).map_err(|mut e| {
         if browser_binding.is_none() && e.code == SamlErrorCode::InResponseToMismatch {
-            e.diagnosis.push_str("; the browser sent no Portcullis cookie with the response (cookies blocked?)");
+            e.diagnosis.push_str(
+                "; the browser sent no Portcullis cookie with the response (cookies blocked?)",
+            );
         }
         AcsFailure::Refused(e)
     })?;
 
     let txn = begin_write(&state.db).await?;
     let return_to = match &identity.solicitation {
-        Solicitation::Answers(request_id) => consume_request(&txn, request_id, &outstanding).await?,
+        Solicitation::Answers(request_id) => {
+            consume_request(&txn, request_id, &outstanding).await?
+        }
         // IdP-initiated: RelayState may only name a relative path.
         Solicitation::Unsolicited => safe_next(relay_state),
     };
     // Kept as long as the validator would still accept the assertion, skew included.
-    remember_assertion(&txn, idp.id, &identity, identity.valid_until + trust.clock_skew).await?;
+    remember_assertion(
+        &txn,
+        idp.id,
+        &identity,
+        identity.valid_until + trust.clock_skew,
+    )
+    .await?;
     let account = linked_account(&txn, idp, &identity, now).await?;
     let session_token = sessions::create(
         &txn,
@@ -234,7 +256,9 @@ async fn consume_request(
     request_id: &str,
     outstanding: &[saml_request::Model],
 ) -> Result<String, AcsFailure> {
-    let deleted = saml_request::Entity::delete_by_id(request_id.to_string()).exec(txn).await?;
+    let deleted = saml_request::Entity::delete_by_id(request_id.to_string())
+        .exec(txn)
+        .await?;
     if deleted.rows_affected != 1 {
         return Err(AcsFailure::Refused(SamlError::new(
             SamlErrorCode::InResponseToMismatch,
@@ -391,7 +415,12 @@ async fn pre_provisioned_account(
 }
 
 /// Keeps the refusal for the provider's administrators.
-async fn record_failure(state: &AppState, idp: &identity_provider::Model, failure: &AcsFailure, origin: &Origin) {
+async fn record_failure(
+    state: &AppState,
+    idp: &identity_provider::Model,
+    failure: &AcsFailure,
+    origin: &Origin,
+) {
     let (code, diagnosis) = match failure {
         AcsFailure::Refused(e) => (e.code.as_str().to_string(), e.diagnosis.clone()),
         AcsFailure::App(e) => (e.code.as_str().to_string(), e.message.clone()),

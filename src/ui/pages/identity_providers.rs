@@ -10,8 +10,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::identity_providers::{
-    identity_provider, CreateIdentityProvider, RemoveIdentityProviderOrganization, ReplaceIdentityProviderSource,
-    SetIdentityProviderOrganization, UpdateIdentityProvider,
+    identity_provider, CreateIdentityProvider, RemoveIdentityProviderOrganization,
+    ReplaceIdentityProviderSource, SetIdentityProviderOrganization, UpdateIdentityProvider,
 };
 use crate::api::organizations::{load_dashboard, organization};
 use crate::shared::format_time;
@@ -48,7 +48,7 @@ fn NewIdentityProvider() -> impl IntoView {
                     Ok(detail) => view! {
                         <header class="page-header">
                             <div>
-                                <p class="breadcrumb"><A href=format!("/organizations/{}", detail.summary.id)>{detail.summary.name.clone()}</A>" › Single sign-on"</p>
+                                <p class="breadcrumbs"><A href=format!("/organizations/{}", detail.summary.id)>{detail.summary.name.clone()}</A>" › Single sign-on"</p>
                                 <h1>"Add an identity provider"</h1>
                                 <p class="muted">"Connect Entra ID, Google Workspace, Okta, Keycloak or any SAML 2.0 identity provider."</p>
                             </div>
@@ -89,14 +89,19 @@ fn NewIdentityProvider() -> impl IntoView {
 /// The metadata file picker: the chosen file is read into the text area, which is what the form sends (so pasting
 /// works too, and without JavaScript).
 #[component]
-fn MetadataInput(#[prop(into)] error: Signal<Option<crate::shared::error::AppError>>) -> impl IntoView {
+fn MetadataInput(
+    #[prop(into)] error: Signal<Option<crate::shared::error::AppError>>,
+) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let message = move || error.get().and_then(|e| e.for_field("metadata"));
     let on_file = move |_ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
-            let Some(input) = _ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+            let Some(input) = _ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            else {
                 return;
             };
             let Some(file) = input.files().and_then(|files| files.get(0)) else {
@@ -127,7 +132,9 @@ fn MetadataInput(#[prop(into)] error: Signal<Option<crate::shared::error::AppErr
 }
 
 #[component]
-fn ManualInput(#[prop(into)] error: Signal<Option<crate::shared::error::AppError>>) -> impl IntoView {
+fn ManualInput(
+    #[prop(into)] error: Signal<Option<crate::shared::error::AppError>>,
+) -> impl IntoView {
     let certificate_error = move || error.get().and_then(|e| e.for_field("certificate"));
     view! {
         <Field label="Entity ID (issuer)" name="entity_id" error placeholder="https://sts.windows.net/…/"/>
@@ -165,7 +172,7 @@ fn SettingsFields(
     let format_error = move || error.get().and_then(|e| e.for_field("name_id_format"));
     view! {
         <fieldset class="field settings">
-            <legend>"Settings"</legend>
+            <legend>"Sign-in rules"</legend>
             <div class="two-columns">
                 <div class="field" class:invalid=move || format_error().is_some()>
                     <label for="field-name_id_format">"NameID format"</label>
@@ -263,13 +270,21 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
     let identifier = detail.identifier.clone();
     let replace_identifier = identifier.clone();
     let settings_identifier = identifier.clone();
-    let binding = if detail.sso_binding == "post" { "HTTP-POST" } else { "HTTP-Redirect" };
-    let format = if detail.name_id_format == "persistent" { "Persistent identifier" } else { "Email address" };
+    let binding = if detail.sso_binding == "post" {
+        "HTTP-POST"
+    } else {
+        "HTTP-Redirect"
+    };
+    let format = if detail.name_id_format == "persistent" {
+        "Persistent identifier"
+    } else {
+        "Email address"
+    };
     view! {
         <Title text=detail.name.clone()/>
         <header class="page-header">
             <div>
-                <p class="breadcrumb">"Single sign-on › Identity providers"</p>
+                <p class="breadcrumbs">"Single sign-on › Identity providers"</p>
                 <h1>{detail.name.clone()}</h1>
                 <p class="muted">
                     "SSO identifier "<code>{detail.identifier.clone()}</code>
@@ -291,7 +306,7 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
 
         <section class="card" aria-labelledby="idp-heading">
             <h2 id="idp-heading">"Identity provider"</h2>
-            <dl class="details">
+            <dl class="facts">
                 <dt>"Entity ID"</dt><dd><code>{detail.entity_id.clone()}</code></dd>
                 <dt>"Single sign-on URL"</dt><dd><code>{detail.sso_url.clone()}</code>" ("{binding}")"</dd>
                 <dt>"NameID format"</dt><dd>{format}</dd>
@@ -314,8 +329,8 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
                             <tr>
                                 <td>{c.subject.clone()}</td>
                                 <td><code class="fingerprint">{c.fingerprint_sha256.clone()}</code></td>
-                                <td>{format_time(&c.not_before)}</td>
-                                <td>{format_time(&c.not_after)}" "{status.map(|(class, text)| view! { <span class=class>{text}</span> })}</td>
+                                <td class="nowrap">{format_time(&c.not_before)}</td>
+                                <td class="nowrap">{format_time(&c.not_after)}{status.map(|(class, text)| view! { <br/><span class=class>{text}</span> })}</td>
                             </tr>
                         }
                     }).collect_view()}
@@ -415,7 +430,11 @@ fn CopyField(id: &'static str, label: &'static str, value: String) -> impl IntoV
 }
 
 #[component]
-fn OrganizationsSection(identifier: String, organizations: Vec<IdpOrganizationView>, actions: Actions) -> impl IntoView {
+fn OrganizationsSection(
+    identifier: String,
+    organizations: Vec<IdpOrganizationView>,
+    actions: Actions,
+) -> impl IntoView {
     let set_error = failure(actions.set_organization.value());
     let remove_error = failure(actions.remove_organization.value());
     let mine = Resource::new(|| (), |_| load_dashboard());
@@ -493,7 +512,11 @@ fn OrganizationsSection(identifier: String, organizations: Vec<IdpOrganizationVi
 
 /// Picks the default team of one organization (its teams are loaded for the choice).
 #[component]
-fn DefaultTeamForm(identifier: String, organization: IdpOrganizationView, actions: Actions) -> impl IntoView {
+fn DefaultTeamForm(
+    identifier: String,
+    organization: IdpOrganizationView,
+    actions: Actions,
+) -> impl IntoView {
     let organization_id = organization.organization_id;
     let teams = Resource::new(move || organization_id, organization_teams);
     let select_id = format!("default-team-{organization_id}");
@@ -527,6 +550,8 @@ fn DefaultTeamForm(identifier: String, organization: IdpOrganizationView, action
     }
 }
 
-async fn organization_teams(organization_id: i64) -> Result<Vec<TeamView>, crate::shared::error::AppError> {
+async fn organization_teams(
+    organization_id: i64,
+) -> Result<Vec<TeamView>, crate::shared::error::AppError> {
     organization(organization_id).await.map(|d| d.teams)
 }

@@ -45,9 +45,9 @@ impl Certificate {
         if body.is_empty() {
             return Err(CertificateError("the certificate is empty".into()));
         }
-        let der = STANDARD
-            .decode(body.as_bytes())
-            .map_err(|e| CertificateError(format!("the certificate is not valid base64 or PEM: {e}")))?;
+        let der = STANDARD.decode(body.as_bytes()).map_err(|e| {
+            CertificateError(format!("the certificate is not valid base64 or PEM: {e}"))
+        })?;
         Self::from_der(der)
     }
 
@@ -104,7 +104,8 @@ impl Certificate {
 }
 
 fn asn1_to_utc(time: &Asn1TimeRef) -> Result<DateTime<Utc>, CertificateError> {
-    let unreadable = |_| CertificateError("the certificate has an unreadable validity period".into());
+    let unreadable =
+        |_| CertificateError("the certificate has an unreadable validity period".into());
     let epoch = Asn1Time::from_unix(0).map_err(unreadable)?;
     let diff = epoch.diff(time).map_err(unreadable)?;
     let seconds = i64::from(diff.days) * 86_400 + i64::from(diff.secs);

@@ -92,7 +92,10 @@ pub fn parse_idp_metadata(xml: &str, now: DateTime<Utc>) -> Result<IdpMetadata, 
             ),
         ));
     }
-    if !document.descendants().any(|n| is(n, NS_METADATA, "IDPSSODescriptor")) {
+    if !document
+        .descendants()
+        .any(|n| is(n, NS_METADATA, "IDPSSODescriptor"))
+    {
         return Err(AppError::new(ErrorCode::MetadataNoIdpDescriptor).on_field(FIELD));
     }
     let parsed = EntityDescriptorType::from_str(xml).map_err(|e| {
@@ -112,15 +115,25 @@ pub fn parse_idp_metadata(xml: &str, now: DateTime<Utc>) -> Result<IdpMetadata, 
         .entity_id
         .filter(|id| !id.trim().is_empty())
         .ok_or_else(|| {
-            metadata_error(ErrorCode::EntityIdInvalid, "The metadata's EntityDescriptor has no entityID.")
+            metadata_error(
+                ErrorCode::EntityIdInvalid,
+                "The metadata's EntityDescriptor has no entityID.",
+            )
         })?;
 
     let (sso_url, sso_binding) = single_sign_on_service(&descriptor)?;
     let certificates = signing_certificates(&descriptor)?;
     let (certificates, warnings) = usable_certificates(certificates, now)?;
 
-    let listed: Vec<&str> = descriptor.name_id_formats.iter().map(|f| f.trim()).collect();
-    let name_id_formats: Vec<NameIdFormat> = listed.iter().filter_map(|f| NameIdFormat::from_uri(f)).collect();
+    let listed: Vec<&str> = descriptor
+        .name_id_formats
+        .iter()
+        .map(|f| f.trim())
+        .collect();
+    let name_id_formats: Vec<NameIdFormat> = listed
+        .iter()
+        .filter_map(|f| NameIdFormat::from_uri(f))
+        .collect();
     if !listed.is_empty() && name_id_formats.is_empty() {
         return Err(metadata_error(
             ErrorCode::MetadataNoNameIdFormat,
@@ -187,7 +200,10 @@ fn signing_certificates(descriptor: &IdpSsoDescriptor) -> Result<Vec<Certificate
                     format!("A signing certificate in the metadata could not be read: {e}."),
                 )
             })?;
-            if !certificates.iter().any(|c| c.fingerprint_sha256 == certificate.fingerprint_sha256) {
+            if !certificates
+                .iter()
+                .any(|c| c.fingerprint_sha256 == certificate.fingerprint_sha256)
+            {
                 certificates.push(certificate);
             }
         }
@@ -206,7 +222,8 @@ pub fn usable_certificates(
 ) -> Result<(Vec<Certificate>, Vec<String>), AppError> {
     let day = |at: DateTime<Utc>| at.format("%Y-%m-%d").to_string();
     let mut warnings = Vec::new();
-    let (expired, current): (Vec<_>, Vec<_>) = certificates.into_iter().partition(|c| c.not_after < now);
+    let (expired, current): (Vec<_>, Vec<_>) =
+        certificates.into_iter().partition(|c| c.not_after < now);
     for certificate in &expired {
         warnings.push(format!(
             "The certificate {} (SHA-256 {}) expired on {} and was not registered.",
@@ -227,7 +244,12 @@ pub fn usable_certificates(
             ))
             .on_field(FIELD));
     }
-    let newest = expired.iter().map(|c| c.not_after).max().map(day).unwrap_or_default();
+    let newest = expired
+        .iter()
+        .map(|c| c.not_after)
+        .max()
+        .map(day)
+        .unwrap_or_default();
     Err(AppError::new(ErrorCode::CertificateExpired)
         .with_message(format!(
             "The signing certificate expired on {newest}. Ask the identity provider for its current certificate."
@@ -238,7 +260,8 @@ pub fn usable_certificates(
 /// Checks an SSO URL typed by hand or found in metadata.
 pub fn check_sso_url(raw: &str) -> Result<String, AppError> {
     let trimmed = raw.trim();
-    let parsed = url::Url::parse(trimmed).map_err(|_| AppError::new(ErrorCode::SsoUrlInvalid).on_field("sso_url"))?;
+    let parsed = url::Url::parse(trimmed)
+        .map_err(|_| AppError::new(ErrorCode::SsoUrlInvalid).on_field("sso_url"))?;
     if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
         return Err(AppError::new(ErrorCode::SsoUrlInvalid).on_field("sso_url"));
     }
@@ -268,5 +291,7 @@ pub fn sp_metadata_xml(sp: &SpEndpoints, name_id_format: NameIdFormat) -> Result
         ..EntityDescriptor::default()
     };
     // Serializing our own well-formed structure cannot fail for any input we build; report it as internal if it does.
-    entity.to_string().map_err(|_| AppError::new(ErrorCode::Internal))
+    entity
+        .to_string()
+        .map_err(|_| AppError::new(ErrorCode::Internal))
 }

@@ -47,7 +47,9 @@ impl OutgoingRequest {
     }
 
     pub fn xml(&self) -> Result<String, AppError> {
-        self.request.to_string().map_err(|_| AppError::new(ErrorCode::Internal))
+        self.request
+            .to_string()
+            .map_err(|_| AppError::new(ErrorCode::Internal))
     }
 
     /// The HTTP-Redirect binding: the IdP's URL with `SAMLRequest` (and `RelayState` when not empty).

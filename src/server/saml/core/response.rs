@@ -89,13 +89,20 @@ pub fn validate(
         allow_dtd: false,
         nodes_limit: MAX_NODES,
     };
-    let document = Document::parse_with_options(xml, options)
-        .map_err(|e| SamlError::new(SamlErrorCode::MalformedXml, format!("the XML is not well-formed: {e}")))?;
+    let document = Document::parse_with_options(xml, options).map_err(|e| {
+        SamlError::new(
+            SamlErrorCode::MalformedXml,
+            format!("the XML is not well-formed: {e}"),
+        )
+    })?;
     let response = document.root_element();
     if !is(response, NS_PROTOCOL, "Response") {
         return Err(SamlError::new(
             SamlErrorCode::MalformedXml,
-            format!("the document is a {} element, not a samlp:Response", describe(response)),
+            format!(
+                "the document is a {} element, not a samlp:Response",
+                describe(response)
+            ),
         ));
     }
 
@@ -114,7 +121,11 @@ pub fn validate(
     let issuer = child(assertion, NS_ASSERTION, "Issuer").map(text);
     check_issuer("Assertion Issuer", issuer.as_deref(), &idp.entity_id)?;
     if let Some(response_issuer) = child(response, NS_ASSERTION, "Issuer") {
-        check_issuer("Response Issuer", Some(&text(response_issuer)), &idp.entity_id)?;
+        check_issuer(
+            "Response Issuer",
+            Some(&text(response_issuer)),
+            &idp.entity_id,
+        )?;
     }
 
     let destination = response.attribute("Destination").unwrap_or("");
@@ -128,13 +139,19 @@ pub fn validate(
     }
     check_audience(assertion, &sp.entity_id)?;
     let subject = child(assertion, NS_ASSERTION, "Subject").ok_or_else(|| {
-        SamlError::new(SamlErrorCode::NameIdMissing, "the assertion has no saml:Subject")
+        SamlError::new(
+            SamlErrorCode::NameIdMissing,
+            "the assertion has no saml:Subject",
+        )
     })?;
     let confirmation = bearer_confirmation(subject, &sp.acs_url)?;
 
     let issue_instants = [
         ("Response", instant(response, "IssueInstant", "Response")?),
-        ("Assertion", instant(assertion, "IssueInstant", "Assertion")?),
+        (
+            "Assertion",
+            instant(assertion, "IssueInstant", "Assertion")?,
+        ),
     ];
     let conditions = child(assertion, NS_ASSERTION, "Conditions");
     let mut windows = Vec::with_capacity(2);
@@ -143,7 +160,10 @@ pub fn validate(
     }
     windows.push(window(confirmation, "SubjectConfirmationData")?);
     let valid_until = check_times(
-        &issue_instants.iter().map(|(what, at)| (*what, *at)).collect::<Vec<_>>(),
+        &issue_instants
+            .iter()
+            .map(|(what, at)| (*what, *at))
+            .collect::<Vec<_>>(),
         &windows,
         now,
         idp.clock_skew,
@@ -178,7 +198,9 @@ pub fn validate(
 fn check_status(response: Node<'_, '_>) -> Result<(), SamlError> {
     let status = child(response, NS_PROTOCOL, "Status");
     let code = status.and_then(|s| child(s, NS_PROTOCOL, "StatusCode"));
-    let value = code.and_then(|c| c.attribute("Value")).unwrap_or("(missing)");
+    let value = code
+        .and_then(|c| c.attribute("Value"))
+        .unwrap_or("(missing)");
     if value == STATUS_SUCCESS {
         return Ok(());
     }
@@ -259,7 +281,10 @@ fn the_assertion<'a, 'input>(
     let [assertion] = assertions.as_slice() else {
         return Err(SamlError::new(
             SamlErrorCode::AssertionCount,
-            format!("the response holds {} saml:Assertion elements; exactly one is required", assertions.len()),
+            format!(
+                "the response holds {} saml:Assertion elements; exactly one is required",
+                assertions.len()
+            ),
         ));
     };
     if assertion.parent() != Some(response) {
@@ -272,7 +297,10 @@ fn the_assertion<'a, 'input>(
         ));
     }
     if id_of(*assertion).unwrap_or("").is_empty() {
-        return Err(SamlError::new(SamlErrorCode::MalformedXml, "the assertion has no ID"));
+        return Err(SamlError::new(
+            SamlErrorCode::MalformedXml,
+            "the assertion has no ID",
+        ));
     }
     Ok(*assertion)
 }
@@ -305,7 +333,10 @@ fn locate_signatures<'a, 'input>(
         response_node: response,
         assertion_node: assertion,
     };
-    for signature in document.descendants().filter(|n| is(*n, NS_DSIG, "Signature")) {
+    for signature in document
+        .descendants()
+        .filter(|n| is(*n, NS_DSIG, "Signature"))
+    {
         let parent = signature.parent();
         let slot = if parent == Some(response) {
             &mut found.response
@@ -323,7 +354,10 @@ fn locate_signatures<'a, 'input>(
         if slot.replace(signature).is_some() {
             return Err(SamlError::new(
                 SamlErrorCode::SignatureWrapping,
-                format!("the {} holds two signatures", parent.map(describe).unwrap_or_default()),
+                format!(
+                    "the {} holds two signatures",
+                    parent.map(describe).unwrap_or_default()
+                ),
             ));
         }
         check_signature_position(signature)?;
@@ -356,7 +390,11 @@ fn check_signature_position(signature: Node<'_, '_>) -> Result<(), SamlError> {
 
 /// libxmlsec verifies the first signature of a document. The response's (when present) is first; the assertion's
 /// is verified in a copy of the text without the response's signature, which the assertion's digest never covers.
-fn verify_signatures(xml: &str, signatures: &Signatures<'_, '_>, idp: &IdpTrust) -> Result<String, SamlError> {
+fn verify_signatures(
+    xml: &str,
+    signatures: &Signatures<'_, '_>,
+    idp: &IdpTrust,
+) -> Result<String, SamlError> {
     let mut fingerprint = String::new();
     if let Some(response_signature) = signatures.response {
         fingerprint = signature::verify(xml, response_signature, &idp.certificates, "response")?;
@@ -366,7 +404,12 @@ fn verify_signatures(xml: &str, signatures: &Signatures<'_, '_>, idp: &IdpTrust)
             Some(response_signature) => {
                 let range = response_signature.range();
                 let without = [&xml[..range.start], &xml[range.end..]].concat();
-                signature::verify(&without, assertion_signature, &idp.certificates, "assertion")?
+                signature::verify(
+                    &without,
+                    assertion_signature,
+                    &idp.certificates,
+                    "assertion",
+                )?
             }
             None => signature::verify(xml, assertion_signature, &idp.certificates, "assertion")?,
         };
@@ -377,8 +420,18 @@ fn verify_signatures(xml: &str, signatures: &Signatures<'_, '_>, idp: &IdpTrust)
 fn check_issuer(what: &str, received: Option<&str>, expected: &str) -> Result<(), SamlError> {
     match received {
         Some(issuer) if issuer == expected => Ok(()),
-        Some(issuer) => Err(SamlError::mismatch(SamlErrorCode::IssuerMismatch, what, expected, issuer)),
-        None => Err(SamlError::mismatch(SamlErrorCode::IssuerMismatch, what, expected, "(missing)")),
+        Some(issuer) => Err(SamlError::mismatch(
+            SamlErrorCode::IssuerMismatch,
+            what,
+            expected,
+            issuer,
+        )),
+        None => Err(SamlError::mismatch(
+            SamlErrorCode::IssuerMismatch,
+            what,
+            expected,
+            "(missing)",
+        )),
     }
 }
 
@@ -396,7 +449,9 @@ fn check_audience(assertion: Node<'_, '_>, sp_entity_id: &str) -> Result<(), Sam
         ));
     }
     for restriction in restrictions {
-        let audiences: Vec<String> = children(restriction, NS_ASSERTION, "Audience").map(text).collect();
+        let audiences: Vec<String> = children(restriction, NS_ASSERTION, "Audience")
+            .map(text)
+            .collect();
         if !audiences.iter().any(|a| a == sp_entity_id) {
             return Err(SamlError::mismatch(
                 SamlErrorCode::AudienceMismatch,
@@ -444,10 +499,19 @@ fn bearer_confirmation<'a, 'input>(
 fn parse_instant(value: &str, what: &str) -> Result<DateTime<Utc>, SamlError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| SamlError::new(SamlErrorCode::MalformedXml, format!("{what} {value:?} is not a valid time")))
+        .map_err(|_| {
+            SamlError::new(
+                SamlErrorCode::MalformedXml,
+                format!("{what} {value:?} is not a valid time"),
+            )
+        })
 }
 
-fn optional_instant(node: Node<'_, '_>, attribute: &str, element: &str) -> Result<Option<DateTime<Utc>>, SamlError> {
+fn optional_instant(
+    node: Node<'_, '_>,
+    attribute: &str,
+    element: &str,
+) -> Result<Option<DateTime<Utc>>, SamlError> {
     node.attribute(attribute)
         .map(|value| parse_instant(value, &format!("{element} {attribute}")))
         .transpose()
@@ -455,7 +519,10 @@ fn optional_instant(node: Node<'_, '_>, attribute: &str, element: &str) -> Resul
 
 fn instant(node: Node<'_, '_>, attribute: &str, element: &str) -> Result<DateTime<Utc>, SamlError> {
     optional_instant(node, attribute, element)?.ok_or_else(|| {
-        SamlError::new(SamlErrorCode::MalformedXml, format!("the {element} has no {attribute}"))
+        SamlError::new(
+            SamlErrorCode::MalformedXml,
+            format!("the {element} has no {attribute}"),
+        )
     })
 }
 
@@ -503,15 +570,28 @@ fn check_in_response_to(
     }
 }
 
-fn name_id(subject: Node<'_, '_>, expected: NameIdFormat) -> Result<(String, NameIdFormat), SamlError> {
-    let node = child(subject, NS_ASSERTION, "NameID")
-        .ok_or_else(|| SamlError::new(SamlErrorCode::NameIdMissing, "the assertion's subject has no saml:NameID"))?;
+fn name_id(
+    subject: Node<'_, '_>,
+    expected: NameIdFormat,
+) -> Result<(String, NameIdFormat), SamlError> {
+    let node = child(subject, NS_ASSERTION, "NameID").ok_or_else(|| {
+        SamlError::new(
+            SamlErrorCode::NameIdMissing,
+            "the assertion's subject has no saml:NameID",
+        )
+    })?;
     if node.children().any(|n| n.is_element()) {
-        return Err(SamlError::new(SamlErrorCode::MalformedXml, "the NameID contains elements"));
+        return Err(SamlError::new(
+            SamlErrorCode::MalformedXml,
+            "the NameID contains elements",
+        ));
     }
     let value = text(node);
     if value.is_empty() {
-        return Err(SamlError::new(SamlErrorCode::NameIdMissing, "the NameID is empty"));
+        return Err(SamlError::new(
+            SamlErrorCode::NameIdMissing,
+            "the NameID is empty",
+        ));
     }
     let format = node
         .attribute("Format")

@@ -48,7 +48,9 @@ pub fn check_structure(
     allow_sha1: bool,
 ) -> Result<(), SamlError> {
     if let Some(found) = signature.descendants().find(|n| {
-        is(*n, NS_DSIG, "Object") || is(*n, NS_DSIG, "Manifest") || is(*n, NS_DSIG, "RetrievalMethod")
+        is(*n, NS_DSIG, "Object")
+            || is(*n, NS_DSIG, "Manifest")
+            || is(*n, NS_DSIG, "RetrievalMethod")
     }) {
         return Err(SamlError::new(
             SamlErrorCode::SignatureContentForbidden,
@@ -127,7 +129,9 @@ fn algorithm_refused(what: &str, algorithm: &str, allow_sha1: bool) -> SamlError
     };
     SamlError::new(
         SamlErrorCode::SignatureAlgorithmForbidden,
-        format!("the {what} is {algorithm:?}; RSA or ECDSA with SHA-256 or stronger is required{hint}"),
+        format!(
+            "the {what} is {algorithm:?}; RSA or ECDSA with SHA-256 or stronger is required{hint}"
+        ),
     )
 }
 

@@ -50,7 +50,12 @@ pub fn check_times(
             if not_before > now + skew {
                 return Err(SamlError::new(
                     SamlErrorCode::NotYetValid,
-                    describe(&format!("{} NotBefore", window.source), not_before, now, skew),
+                    describe(
+                        &format!("{} NotBefore", window.source),
+                        not_before,
+                        now,
+                        skew,
+                    ),
                 ));
             }
         }
@@ -58,7 +63,12 @@ pub fn check_times(
             if now - skew >= not_on_or_after {
                 return Err(SamlError::new(
                     SamlErrorCode::Expired,
-                    describe(&format!("{} NotOnOrAfter", window.source), not_on_or_after, now, skew),
+                    describe(
+                        &format!("{} NotOnOrAfter", window.source),
+                        not_on_or_after,
+                        now,
+                        skew,
+                    ),
                 ));
             }
             valid_until = Some(valid_until.map_or(not_on_or_after, |t| t.min(not_on_or_after)));
@@ -94,7 +104,12 @@ mod tests {
     }
 
     fn check(issued: i64, windows: &[Window<'_>]) -> Result<DateTime<Utc>, SamlError> {
-        check_times(&[("Response", now() + Duration::seconds(issued))], windows, now(), skew())
+        check_times(
+            &[("Response", now() + Duration::seconds(issued))],
+            windows,
+            now(),
+            skew(),
+        )
     }
 
     #[test]
@@ -110,19 +125,38 @@ mod tests {
 
     #[test]
     fn not_before_at_and_just_past_the_skew() {
-        assert!(check(0, &[window(180, 600)]).is_ok(), "exactly at the skew boundary");
+        assert!(
+            check(0, &[window(180, 600)]).is_ok(),
+            "exactly at the skew boundary"
+        );
         let err = check(0, &[window(181, 600)]).unwrap_err();
         assert_eq!(err.code, SamlErrorCode::NotYetValid);
-        assert!(err.diagnosis.contains("difference +181 s"), "{}", err.diagnosis);
-        assert!(err.diagnosis.contains("allowed clock skew 180 s"), "{}", err.diagnosis);
+        assert!(
+            err.diagnosis.contains("difference +181 s"),
+            "{}",
+            err.diagnosis
+        );
+        assert!(
+            err.diagnosis.contains("allowed clock skew 180 s"),
+            "{}",
+            err.diagnosis
+        );
     }
 
     #[test]
     fn not_on_or_after_at_and_just_past_the_skew() {
-        assert!(check(-400, &[window(-400, -179)]).is_ok(), "one second inside the skew");
+        assert!(
+            check(-400, &[window(-400, -179)]).is_ok(),
+            "one second inside the skew"
+        );
         let err = check(-400, &[window(-400, -180)]).unwrap_err();
         assert_eq!(err.code, SamlErrorCode::Expired);
-        assert!(err.diagnosis.contains("NotOnOrAfter is 2026-11-23T11:57:00Z"), "{}", err.diagnosis);
+        assert!(
+            err.diagnosis
+                .contains("NotOnOrAfter is 2026-11-23T11:57:00Z"),
+            "{}",
+            err.diagnosis
+        );
     }
 
     #[test]
@@ -130,7 +164,11 @@ mod tests {
         assert!(check(180, &[window(0, 600)]).is_ok());
         let err = check(181, &[window(0, 600)]).unwrap_err();
         assert_eq!(err.code, SamlErrorCode::IssuedInFuture);
-        assert!(err.diagnosis.starts_with("Response IssueInstant"), "{}", err.diagnosis);
+        assert!(
+            err.diagnosis.starts_with("Response IssueInstant"),
+            "{}",
+            err.diagnosis
+        );
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub fn children<'a, 'input>(
     namespace: &'a str,
     name: &'a str,
 ) -> impl Iterator<Item = Node<'a, 'input>> + 'a {
-    node.children().filter(move |child| is(*child, namespace, name))
+    node.children()
+        .filter(move |child| is(*child, namespace, name))
 }
 
 /// The first element child named `{namespace}name`.
