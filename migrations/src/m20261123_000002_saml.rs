@@ -106,6 +106,7 @@ enum Teams {
 enum Users {
     Table,
     Id,
+    ProvisionedOrganizationId,
 }
 
 fn flag(col: impl IntoIden) -> ColumnDef {
@@ -123,6 +124,19 @@ fn long_text(col: impl IntoIden) -> ColumnDef {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Pre-provisioned accounts remember the organization that created them.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Users::Table)
+                    .add_column(
+                        ColumnDef::new(Users::ProvisionedOrganizationId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -347,6 +361,14 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(table).to_owned())
                 .await?;
         }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Users::Table)
+                    .drop_column(Users::ProvisionedOrganizationId)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 }

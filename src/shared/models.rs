@@ -111,6 +111,8 @@ pub struct OrganizationDetail {
     pub invitations: Vec<InvitationView>,
     pub teams: Vec<TeamView>,
     pub fleets: Vec<FleetSummary>,
+    /// The organization's identity providers; only admins and owners see them (empty for members).
+    pub identity_providers: Vec<IdentityProviderSummary>,
 }
 
 /// An invitation as its recipient sees it before accepting.

@@ -153,6 +153,8 @@ pub struct ResponseSpec {
     pub key: &'static TestKey,
     /// The certificate written in KeyInfo (none when `None`).
     pub key_info: Option<&'static TestKey>,
+    /// Text replacements applied to the assertion before it is signed (to build unusual but signed content).
+    pub edit_assertion: Vec<(String, String)>,
 }
 
 impl Default for ResponseSpec {
@@ -193,6 +195,7 @@ impl Default for ResponseSpec {
             transforms: vec![ENVELOPED.into(), EXC_C14N.into()],
             key: idp_key(),
             key_info: Some(idp_key()),
+            edit_assertion: Vec::new(),
         }
     }
 }
@@ -280,7 +283,7 @@ impl ResponseSpec {
                 )
             })
             .collect();
-        format!(
+        let xml = format!(
             r#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ID="{id}" Version="2.0" IssueInstant="{issue}">{issuer}{signature}<saml:Subject><saml:NameID Format="{format}">{name_id}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData{in_response_to} NotOnOrAfter="{until}" Recipient="{recipient}"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{from}" NotOnOrAfter="{until}">{audience}</saml:Conditions><saml:AuthnStatement AuthnInstant="{issue}" SessionIndex="_session-77" SessionNotOnOrAfter="{session_until}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>{attributes}</saml:AttributeStatement></saml:Assertion>"#,
             id = self.assertion_id,
             format = self.name_id_format,
@@ -290,7 +293,15 @@ impl ResponseSpec {
             from = stamp(self.not_before),
             recipient = self.recipient,
             session_until = stamp(self.issue_instant + Duration::hours(8)),
-        )
+        );
+        self.edit_assertion
+            .iter()
+            .fold(xml, |xml, (from, to)| xml.replace(from.as_str(), to))
+    }
+
+    pub fn editing(mut self, from: &str, to: &str) -> Self {
+        self.edit_assertion.push((from.to_string(), to.to_string()));
+        self
     }
 
     /// Wraps an assertion (already signed or not) in a response.

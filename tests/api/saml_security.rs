@@ -756,3 +756,154 @@ fn a_processing_instruction_inside_the_name_id_cannot_truncate_it() {
     .build();
     assert_eq!(accept(&xml).name_id, "ceo@corp.example.attacker.example");
 }
+
+// ---- Parser differentials and less common shapes ------------------------------------------------------------------
+
+/// A genuine signed assertion whose prefixes are "undeclared" (`xmlns:saml=""`): libxml2 drops such declarations and
+/// keeps the outer binding, so it still sees (and verifies) the signed assertion, while a lenient reader sees neither
+/// an assertion nor a signature there and reads the attacker's unsigned one instead.
+#[test]
+fn an_undeclared_prefix_cannot_hide_the_signed_assertion() {
+    let legit = ResponseSpec {
+        assertion_id: "_legit".into(),
+        ..ResponseSpec::default()
+    }
+    .signed_assertion()
+    .replacen(
+        r#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion""#,
+        r#"<saml:Assertion xmlns:saml="""#,
+        1,
+    )
+    .replacen(
+        r#"<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#""#,
+        r#"<ds:Signature xmlns:ds="""#,
+        1,
+    );
+    let junk_signature = element(
+        &ResponseSpec::default().signed_assertion(),
+        "<ds:Signature",
+        "</ds:Signature>",
+    )
+    .replace("#_assert-1a2b3c4d", "#_evil-assertion");
+    let forged = evil_assertion().replacen(
+        "</saml:Issuer>",
+        &format!("</saml:Issuer>{junk_signature}"),
+        1,
+    );
+    let attack = format!(
+        r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" ID="_r" Version="2.0" IssueInstant="2026-11-23T11:59:55Z" Destination="{ACS_URL}" InResponseTo="{REQUEST_ID}">{ISSUER}<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>{legit}{forged}</samlp:Response>"#
+    );
+    let diagnosis = refuse(&attack, Code::MalformedXml);
+    assert!(diagnosis.contains("undeclares the prefix"), "{diagnosis}");
+}
+
+/// The same trick through the encoding: declared UTF-7, `+ADw-` is `<` to libxml2 but text to a UTF-8 reader.
+#[test]
+fn a_utf7_declaration_cannot_hide_the_signed_assertion() {
+    let legit = ResponseSpec {
+        assertion_id: "_legit".into(),
+        ..ResponseSpec::default()
+    }
+    .signed_assertion()
+    .replace('+', "+-")
+    .replace('<', "+ADw-");
+    let attack = format!(
+        r#"<?xml version="1.0" encoding="UTF-7"?><samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r" Version="2.0" IssueInstant="2026-11-23T11:59:55Z" Destination="{ACS_URL}" InResponseTo="{REQUEST_ID}">{legit}{ISSUER}<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>{}</samlp:Response>"#,
+        ResponseSpec::default()
+            .signed_assertion()
+            .replace("alice@corp.example", "ceo@corp.example")
+    );
+    refuse(&attack, Code::NotUtf8);
+}
+
+#[test]
+fn a_namespaced_duplicate_id_is_refused() {
+    let xml = ResponseSpec::default().build().replacen(
+        "<samlp:Status>",
+        r#"<samlp:Status xmlns:x="urn:x" x:ID="_assert-1a2b3c4d">"#,
+        1,
+    );
+    refuse(&xml, Code::DuplicateId);
+}
+
+#[test]
+fn only_a_bearer_confirmation_counts() {
+    let xml = ResponseSpec::default()
+        .editing(
+            "urn:oasis:names:tc:SAML:2.0:cm:bearer",
+            "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key",
+        )
+        .build();
+    refuse(&xml, Code::RecipientMismatch);
+}
+
+#[test]
+fn every_audience_restriction_must_name_us() {
+    let xml = ResponseSpec::default()
+        .editing(
+            "</saml:Conditions>",
+            "<saml:AudienceRestriction><saml:Audience>https://other-sp.example</saml:Audience></saml:AudienceRestriction></saml:Conditions>",
+        )
+        .build();
+    refuse(&xml, Code::AudienceMismatch);
+}
+
+#[test]
+fn a_name_id_with_child_elements_is_refused() {
+    let xml = ResponseSpec {
+        name_id_xml: "alice@corp.example<b>x</b>".into(),
+        ..ResponseSpec::default()
+    }
+    .build();
+    refuse(&xml, Code::MalformedXml);
+}
+
+#[test]
+fn the_assertion_signature_must_reference_the_assertion_not_the_document() {
+    let xml = ResponseSpec::default()
+        .build()
+        .replace(r##"URI="#_assert-1a2b3c4d""##, r#"URI="""#);
+    refuse(&xml, Code::ReferenceForbidden);
+}
+
+#[test]
+fn an_in_response_to_only_on_the_unsigned_response_does_not_count() {
+    let xml = ResponseSpec {
+        confirmation_in_response_to: None,
+        ..ResponseSpec::default()
+    }
+    .build();
+    refuse(&xml, Code::InResponseToMismatch);
+    // When the response itself is signed, its InResponseTo is covered and counts.
+    let signed = ResponseSpec {
+        confirmation_in_response_to: None,
+        signed: Signed::Response,
+        ..ResponseSpec::default()
+    }
+    .build();
+    assert_eq!(
+        accept(&signed).solicitation,
+        Solicitation::Answers(REQUEST_ID.into())
+    );
+}
+
+#[test]
+fn a_response_issued_in_the_future_is_refused_even_if_its_assertion_is_not() {
+    let xml = ResponseSpec::default().build();
+    let future = format!(r#"IssueInstant="{}""#, stamp(now() + Duration::minutes(10)));
+    let edited = xml.replacen(
+        &format!(r#"IssueInstant="{}""#, stamp(now() - Duration::seconds(5))),
+        &future,
+        1,
+    );
+    assert!(edited.starts_with(&format!("<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_resp-9a8b7c6d\" Version=\"2.0\" {future}")));
+    refuse(&edited, Code::IssuedInFuture);
+}
+
+#[test]
+fn a_response_that_never_expires_is_refused() {
+    let until = format!(r#" NotOnOrAfter="{}""#, stamp(now() + Duration::minutes(5)));
+    let xml = ResponseSpec::default().editing(&until, "").build();
+    let diagnosis = refuse(&xml, Code::Expired);
+    assert!(diagnosis.contains("never expire"), "{diagnosis}");
+}

@@ -6,6 +6,7 @@
 use std::io::Read;
 
 use base64::Engine;
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
 use crate::helpers::{backends, Browser, TestApp, PASSWORD};
@@ -700,5 +701,198 @@ async fn unknown_identifiers_go_back_to_the_login_page() {
             .to_str()
             .unwrap()
             .starts_with("/login?sso_error=idp.identifier_invalid"));
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_response_is_refused_before_decoding() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
+        let browser = setup.app.browser();
+        start_login(&browser, None).await;
+        let huge = "PHNhbWxwOlJlc3BvbnNl".repeat(15_000);
+        let response = browser
+            .client
+            .post(format!("{}/saml/{IDENTIFIER}/acs", browser.address))
+            .form(&[("SAMLResponse", huge.as_str())])
+            .send()
+            .await
+            .unwrap();
+        refused_with(response, 403, "saml.body_too_large").await;
+    }
+}
+
+#[tokio::test]
+async fn expired_requests_and_replay_entries_are_purged() {
+    use portcullis::server::db::entities::{saml_replay, saml_request};
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
+        provision(&setup, "mia@corp.example").await;
+        let browser = setup.app.browser();
+        let (request_id, _) = start_login(&browser, None).await;
+        start_login(&browser, None).await;
+        let xml = spec(&setup.app, Some(&request_id))
+            .for_name_id("mia@corp.example")
+            .build();
+        assert_eq!(
+            post_response(&browser, &xml, "").await.status().as_u16(),
+            303
+        );
+        let db = &setup.app.state.db;
+        assert_eq!(
+            saml_request::Entity::find().count(db).await.unwrap(),
+            1,
+            "one left outstanding"
+        );
+        assert_eq!(saml_replay::Entity::find().count(db).await.unwrap(), 1);
+
+        // Within the assertion's validity (plus skew) nothing goes; after it, both go.
+        setup.app.clock.advance(chrono::Duration::minutes(5));
+        portcullis::server::services::maintenance::purge_expired(&setup.app.state)
+            .await
+            .unwrap();
+        assert_eq!(
+            saml_replay::Entity::find().count(db).await.unwrap(),
+            1,
+            "kept while replayable"
+        );
+        setup.app.clock.advance(chrono::Duration::minutes(20));
+        portcullis::server::services::maintenance::purge_expired(&setup.app.state)
+            .await
+            .unwrap();
+        assert_eq!(saml_request::Entity::find().count(db).await.unwrap(), 0);
+        assert_eq!(saml_replay::Entity::find().count(db).await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn another_organizations_identity_provider_cannot_claim_a_provisioned_account() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
+        provision(&setup, "mia@corp.example").await;
+        // Mia also joins Beta, whose owner registers their own identity provider asserting her address.
+        let beta_owner = setup.app.signed_in_user("Bea", "bea@beta.example").await;
+        let beta = beta_owner
+            .call("create_organization", &[("name", "Beta")])
+            .await
+            .body
+            .as_i64()
+            .unwrap();
+        setup
+            .app
+            .state
+            .db
+            .execute_unprepared(&format!(
+                "INSERT INTO memberships (organization_id, user_id, role, created_at) \
+                 SELECT {beta}, id, 'member', created_at FROM users WHERE email = 'mia@corp.example'"
+            ))
+            .await
+            .unwrap();
+        let rogue_metadata = idp_metadata(
+            "https://rogue.example/idp",
+            "https://rogue.example/sso",
+            &[attacker_key()],
+            &[EMAIL_FORMAT],
+            REDIRECT_BINDING,
+        );
+        beta_owner
+            .call(
+                "create_identity_provider",
+                &[
+                    ("organization_id", &beta.to_string()),
+                    ("name", "Beta IdP"),
+                    ("identifier", "beta"),
+                    ("source", "metadata"),
+                    ("metadata", &rogue_metadata),
+                    ("name_id_format", "email"),
+                ],
+            )
+            .await
+            .assert_ok();
+        let browser = setup.app.browser();
+        let response = browser.get("/saml/beta").await;
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        let url = url::Url::parse(&location).unwrap();
+        let encoded = url
+            .query_pairs()
+            .find(|(k, _)| k == "SAMLRequest")
+            .unwrap()
+            .1
+            .to_string();
+        let compressed = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap();
+        let mut xml = String::new();
+        flate2::read::DeflateDecoder::new(&compressed[..])
+            .read_to_string(&mut xml)
+            .unwrap();
+        let request_id = xml
+            .split("ID=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let base = setup.app.state.config.base_url.clone();
+        let forged = ResponseSpec {
+            key: attacker_key(),
+            key_info: Some(attacker_key()),
+            response_issuer: Some("https://rogue.example/idp".into()),
+            assertion_issuer: Some("https://rogue.example/idp".into()),
+            ..ResponseSpec::for_app(&base, "beta", setup.app.state.now())
+        }
+        .answering(Some(&request_id))
+        .for_name_id("mia@corp.example")
+        .build();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(forged);
+        let response = browser
+            .client
+            .post(format!("{}/saml/beta/acs", browser.address))
+            .form(&[("SAMLResponse", encoded.as_str())])
+            .send()
+            .await
+            .unwrap();
+        let page = refused_with(response, 403, "sso.no_account").await;
+        assert!(
+            page.contains("does not use this identity provider"),
+            "{page}"
+        );
+        assert_eq!(browser.signed_in_email().await, None);
+    }
+}
+
+#[tokio::test]
+async fn an_account_without_password_gets_no_reset_link() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        provision(&setup, "mia@corp.example").await;
+        setup
+            .app
+            .browser()
+            .call("request_password_reset", &[("email", "mia@corp.example")])
+            .await
+            .assert_ok();
+        let mail = setup
+            .app
+            .mail
+            .wait_for("mia@corp.example", "single sign-on")
+            .await;
+        assert!(
+            mail.body().contains("Log in with Enterprise SSO"),
+            "{}",
+            mail.body()
+        );
+        assert!(!mail.body().contains("reset-password?token="));
     }
 }

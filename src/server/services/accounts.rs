@@ -457,6 +457,22 @@ pub async fn request_password_reset(
         tracing::info!("password reset requested for an address without an account");
         return Ok(());
     };
+    if found.password_hash.is_none() {
+        // An account without a password signs in through its company's identity provider; a reset link would
+        // give it a password the company cannot take away.
+        state.mailer.send_in_background(Email {
+            to: email,
+            subject: "Your Portcullis account uses single sign-on".into(),
+            body: format!(
+                "Hello {},\n\nSomeone asked to reset the password of your Portcullis account. Your account has no \
+                 password: you sign in with your company's single sign-on. Choose \"Log in with Enterprise SSO\" on \
+                 {} and enter the SSO identifier your administrator gave you.\n",
+                found.name,
+                state.link("/login")
+            ),
+        });
+        return Ok(());
+    }
     let token = issue_email_token(
         &state.db,
         found.id,
@@ -487,6 +503,11 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: String)
     let found = find_email_token(&state.db, token, RESET_PURPOSE).await?;
     check_usable(&found, now)?;
     let account = find_user(&state.db, found.user_id).await?;
+    if account.password_hash.is_none() {
+        return Err(AppError::new(ErrorCode::TokenInvalid).with_message(
+            "This account signs in with single sign-on and has no password to reset.",
+        ));
+    }
     password::check_strength(&new_password, &[&account.email, &account.name])?;
     // Hashed before the transaction: on SQLite the write lock would otherwise be held for the whole hash.
     let new_hash = password::hash(new_password).await?;

@@ -15,7 +15,7 @@ use crate::server::db::entities::{invitation, membership, organization, team, te
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::mail::Email;
 use crate::server::services::accounts::normalize_email;
-use crate::server::services::{fleets, teams};
+use crate::server::services::{fleets, identity_providers, teams};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{
@@ -278,6 +278,11 @@ pub async fn detail(
     };
     let teams = teams::list(&state.db, organization_id).await?;
     let fleets = fleets::for_organization(&state.db, &standing).await?;
+    let identity_providers = if standing.role.can_manage() {
+        identity_providers::list_for_organization(state, user_id, organization_id).await?
+    } else {
+        Vec::new()
+    };
     Ok(OrganizationDetail {
         summary: OrganizationSummary {
             id: standing.organization.id,
@@ -290,6 +295,7 @@ pub async fn detail(
         invitations,
         teams,
         fleets,
+        identity_providers,
     })
 }
 
@@ -457,6 +463,7 @@ pub async fn add_provisioned_member(
         name: Set(name),
         password_hash: Set(None),
         email_verified_at: Set(None),
+        provisioned_organization_id: Set(Some(organization_id)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

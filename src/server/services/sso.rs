@@ -310,7 +310,9 @@ fn asserted_email(identity: &AcceptedIdentity) -> Option<String> {
             .find_map(|name| identity.attribute(name))
             .map(str::to_string)
     };
-    raw.and_then(|email| normalize_email(&email).ok())
+    // Lowercasing non-ASCII text can fold look-alikes (the Kelvin sign becomes "k"), so only ASCII addresses link.
+    raw.filter(|email| email.is_ascii())
+        .and_then(|email| normalize_email(&email).ok())
 }
 
 /// The account the identity signs in: already linked, or linked now when an administrator pre-provisioned an
@@ -394,21 +396,33 @@ async fn pre_provisioned_account(
             "{email} has a password account; its owner can enable Enterprise SSO in their preferences"
         )));
     }
-    let organizations: Vec<i64> = idp_organization::Entity::find()
-        .filter(idp_organization::Column::IdentityProviderId.eq(idp.id))
-        .all(db)
+    // Only an identity provider of the organization that created the account may claim it, and only once: another
+    // organization the person later joins must not be able to take it over with its own identity provider.
+    let Some(provisioned_by) = account.provisioned_organization_id else {
+        return Err(no_account(&format!(
+            "{email} was not set up for single sign-on"
+        )));
+    };
+    let serves_that_organization = idp_organization::Entity::find_by_id((idp.id, provisioned_by))
+        .one(db)
         .await?
-        .into_iter()
-        .map(|l| l.organization_id)
-        .collect();
-    let member = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(account.id))
-        .filter(membership::Column::OrganizationId.is_in(organizations))
+        .is_some();
+    let still_member = membership::Entity::find_by_id((provisioned_by, account.id))
+        .one(db)
+        .await?
+        .is_some();
+    if !serves_that_organization || !still_member {
+        return Err(no_account(&format!(
+            "{email} was set up by an organization that does not use this identity provider"
+        )));
+    }
+    let already_linked = saml_identity::Entity::find()
+        .filter(saml_identity::Column::UserId.eq(account.id))
         .one(db)
         .await?;
-    if member.is_none() {
+    if already_linked.is_some() {
         return Err(no_account(&format!(
-            "{email} is not a member of an organization that uses this identity provider"
+            "{email} is already linked to another identity provider"
         )));
     }
     Ok(account)

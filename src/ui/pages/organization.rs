@@ -12,7 +12,9 @@ use crate::api::organizations::{
     RemoveMember, RemoveTeamMember, RenameOrganization, RenameTeam, RevokeInvitation,
 };
 use crate::shared::format_time;
-use crate::shared::models::{MemberView, OrganizationDetail, Role, TeamView};
+use crate::shared::models::{
+    IdentityProviderSummary, MemberView, OrganizationDetail, Role, TeamView,
+};
 use crate::ui::components::forms::{
     failure, reset_on_success, succeeded, Field, FormError, RoleSelect, Saved,
 };
@@ -160,7 +162,7 @@ fn Organization(detail: OrganizationDetail, me: i64, actions: Actions) -> impl I
                 }
             })}
         </section>
-        {manager.then(|| view! { <SsoSection organization_id=id/> })}
+        {manager.then(|| view! { <SsoSection organization_id=id providers=detail.identity_providers.clone()/> })}
         {manager.then(|| {
             let error = failure(actions.rename.value());
             view! {
@@ -429,45 +431,39 @@ fn Team(
 /// Single sign-on for admins: the organization's identity providers, adding one, and adding members without a
 /// password who sign in through them (pre-provisioned accounts, linked at their first SSO login).
 #[component]
-fn SsoSection(organization_id: i64) -> impl IntoView {
-    use crate::api::identity_providers::organization_identity_providers;
+fn SsoSection(organization_id: i64, providers: Vec<IdentityProviderSummary>) -> impl IntoView {
     use crate::api::organizations::AddProvisionedMember;
     let provision = ServerAction::<AddProvisionedMember>::new();
     let provision_error = failure(provision.value());
     let provision_form = NodeRef::new();
     reset_on_success(provision.value(), provision_form);
-    let providers = Resource::new(move || organization_id, organization_identity_providers);
     view! {
         <section class="card" id="sso" aria-labelledby="sso-heading">
             <div class="section-header">
                 <h2 id="sso-heading">"Single sign-on"</h2>
                 <A href=format!("/organizations/{organization_id}/identity-providers/new") attr:class="button button-primary">"Add identity provider"</A>
             </div>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match providers.await {
-                        Ok(list) if list.is_empty() => view! {
-                            <p class="muted">"No identity provider yet. Add one so your people can log in with their company account."</p>
-                        }.into_any(),
-                        Ok(list) => view! {
-                            <table class="table" id="identity-providers">
-                                <thead><tr><th>"Identity provider"</th><th>"SSO identifier"</th><th class="num">"Linked accounts"</th><th>"Certificate expires"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|p| view! {
-                                        <tr>
-                                            <td><A href=format!("/identity-providers/{}", p.identifier)>{p.name.clone()}</A></td>
-                                            <td><code>{p.identifier.clone()}</code></td>
-                                            <td class="num">{p.linked_accounts}</td>
-                                            <td>{p.certificate_expires_at.map(|t| format_time(&t)).unwrap_or_else(|| "—".into())}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                        Err(error) => view! { <div class="alert alert-error" role="alert">{error.message}</div> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {if providers.is_empty() {
+                view! {
+                    <p class="muted">"No identity provider yet. Add one so your people can log in with their company account."</p>
+                }.into_any()
+            } else {
+                view! {
+                    <table class="table" id="identity-providers">
+                        <thead><tr><th>"Identity provider"</th><th>"SSO identifier"</th><th class="num">"Linked accounts"</th><th>"Certificate expires"</th></tr></thead>
+                        <tbody>
+                            {providers.into_iter().map(|p| view! {
+                                <tr>
+                                    <td><A href=format!("/identity-providers/{}", p.identifier)>{p.name.clone()}</A></td>
+                                    <td><code>{p.identifier.clone()}</code></td>
+                                    <td class="num">{p.linked_accounts}</td>
+                                    <td>{p.certificate_expires_at.map(|t| format_time(&t)).unwrap_or_else(|| "—".into())}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
             <h3>"Add a member who signs in with SSO"</h3>
             <p class="muted">"Creates an account without a password. It is linked to the person's company identity at their first login through one of this organization's identity providers."</p>
             <FormError error=provision_error fields=&["email", "name", "role"]/>

@@ -12,6 +12,9 @@ pub struct Model {
     pub name: String,
     pub password_hash: Option<String>,
     pub email_verified_at: Option<DateTimeUtc>,
+    /// The organization that created this account for single sign-on (pre-provisioned, no password): only that
+    /// organization's identity providers may link it.
+    pub provisioned_organization_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

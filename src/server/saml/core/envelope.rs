@@ -78,6 +78,7 @@ pub fn check_xml_text(bytes: &[u8]) -> Result<String, SamlError> {
             format!("the response is not UTF-8 text: {e}"),
         )
     })?;
+    check_encoding_declaration(text)?;
     if let Some(offset) = find_declaration(text) {
         let excerpt: String = text[offset..].chars().take(40).collect();
         return Err(SamlError::new(
@@ -88,6 +89,51 @@ pub fn check_xml_text(bytes: &[u8]) -> Result<String, SamlError> {
         ));
     }
     Ok(text.to_string())
+}
+
+/// libxml2 (which verifies signatures) honours an XML declaration's encoding while our reader takes the text as
+/// UTF-8; a document declaring, say, UTF-7 would look different to the two and could hide a signed element from
+/// one of them. Only UTF-8 is accepted, the declaration may only open the document, and NUL characters (which
+/// would let libxml2 guess UTF-16) are refused.
+fn check_encoding_declaration(text: &str) -> Result<(), SamlError> {
+    if text.contains('\0') {
+        return Err(SamlError::new(
+            SamlErrorCode::NotUtf8,
+            "the response contains NUL characters",
+        ));
+    }
+    let lower = text.to_ascii_lowercase();
+    for (offset, _) in lower.match_indices("<?xml") {
+        let after = lower[offset + 5..].chars().next();
+        if !after.is_some_and(|c| c.is_ascii_whitespace() || c == '?') {
+            continue;
+        }
+        if offset != 0 {
+            return Err(SamlError::new(
+                SamlErrorCode::MalformedXml,
+                format!(
+                    "an XML declaration may only open the document; found one at byte {offset}"
+                ),
+            ));
+        }
+        let end = lower.find("?>").unwrap_or(lower.len());
+        let declaration = &lower[..end];
+        if let Some(position) = declaration.find("encoding") {
+            let value: String = declaration[position + 8..]
+                .trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '=')
+                .trim_start_matches(['"', '\''])
+                .chars()
+                .take_while(|c| !matches!(c, '"' | '\''))
+                .collect();
+            if value != "utf-8" && value != "utf8" {
+                return Err(SamlError::new(
+                    SamlErrorCode::NotUtf8,
+                    format!("the response declares the encoding {value:?}; only UTF-8 is accepted"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The byte offset of the first `<!` that opens neither a comment nor a CDATA section.
@@ -106,6 +152,32 @@ mod tests {
 
     fn code(result: Result<String, SamlError>) -> SamlErrorCode {
         result.expect_err("refused").code
+    }
+
+    #[test]
+    fn only_utf8_may_be_declared_and_only_at_the_start() {
+        let utf7 = RESPONSE.replace("UTF-8", "UTF-7");
+        assert_eq!(
+            code(check_xml_text(utf7.as_bytes())),
+            SamlErrorCode::NotUtf8
+        );
+        let latin = RESPONSE.replace("encoding=\"UTF-8\"", "encoding='ISO-8859-1'");
+        assert_eq!(
+            code(check_xml_text(latin.as_bytes())),
+            SamlErrorCode::NotUtf8
+        );
+        let late = format!(" {RESPONSE}");
+        assert_eq!(
+            code(check_xml_text(late.as_bytes())),
+            SamlErrorCode::MalformedXml
+        );
+        let nul = RESPONSE.replace("<x>", "<x>\0");
+        assert_eq!(code(check_xml_text(nul.as_bytes())), SamlErrorCode::NotUtf8);
+        let lower = RESPONSE.replace("UTF-8", "utf-8");
+        assert!(check_xml_text(lower.as_bytes()).is_ok());
+        // A processing instruction whose name merely starts with "xml" is not a declaration.
+        let pi = RESPONSE.replace("<x>", "<?xml-stylesheet href='a'?><x>");
+        assert!(check_xml_text(pi.as_bytes()).is_ok());
     }
 
     #[test]

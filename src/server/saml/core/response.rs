@@ -75,7 +75,8 @@ pub fn validate(
     now: DateTime<Utc>,
     outstanding_request_ids: &[&str],
 ) -> Result<AcceptedIdentity, SamlError> {
-    check_xml_text(xml.as_bytes())?;
+    let checked = check_xml_text(xml.as_bytes())?;
+    let xml = checked.as_str();
     if idp.certificates.is_empty() {
         return Err(SamlError::new(
             SamlErrorCode::NoRegisteredCertificate,
@@ -85,11 +86,7 @@ pub fn validate(
             ),
         ));
     }
-    let options = ParsingOptions {
-        allow_dtd: false,
-        nodes_limit: MAX_NODES,
-    };
-    let document = Document::parse_with_options(xml, options).map_err(|e| {
+    let document = Document::parse_with_options(xml, parsing_options()).map_err(|e| {
         SamlError::new(
             SamlErrorCode::MalformedXml,
             format!("the XML is not well-formed: {e}"),
@@ -109,15 +106,28 @@ pub fn validate(
     // An error status usually comes unsigned and without an assertion; saying what the IdP reported is the most
     // useful diagnosis, and refusing is safe whatever the status claims.
     check_status(response)?;
+    check_namespace_declarations(&document)?;
     check_unique_ids(&document)?;
     let assertion = the_assertion(&document, response)?;
     let signatures = locate_signatures(&document, response, assertion)?;
     for (signature, parent) in signatures.iter() {
         signature::check_structure(signature, parent, idp.allow_sha1)?;
     }
-    let signing_certificate_sha256 = verify_signatures(xml, &signatures, idp)?;
+    let verified = verify_signatures(xml, &signatures, idp)?;
+    let signing_certificate_sha256 = verified.certificate_sha256.clone();
+    let signed_document = Document::parse_with_options(&verified.canonical_xml, parsing_options())
+        .map_err(|e| {
+            SamlError::new(
+                SamlErrorCode::SignatureWrapping,
+                format!("the signed content could not be read back: {e}"),
+            )
+        })?;
+    let response_signed = signatures.response.is_some();
+    let (response, assertion) =
+        signed_elements(&signed_document, response, assertion, response_signed)?;
 
-    // From here on every value read is covered by a verified signature, or is cross-checked against one.
+    // From here on the assertion (and, when it is signed, the response) is read from the bytes libxmlsec hashed;
+    // unsigned response attributes are only ever compared with what we expect.
     let issuer = child(assertion, NS_ASSERTION, "Issuer").map(text);
     check_issuer("Assertion Issuer", issuer.as_deref(), &idp.entity_id)?;
     if let Some(response_issuer) = child(response, NS_ASSERTION, "Issuer") {
@@ -169,7 +179,13 @@ pub fn validate(
         idp.clock_skew,
     )?;
 
-    let solicitation = check_in_response_to(response, confirmation, idp, outstanding_request_ids)?;
+    let solicitation = check_in_response_to(
+        response,
+        response_signed,
+        confirmation,
+        idp,
+        outstanding_request_ids,
+    )?;
     let (name_id, name_id_format) = name_id(subject, idp.name_id_format)?;
 
     let authn_statement = child(assertion, NS_ASSERTION, "AuthnStatement");
@@ -226,10 +242,11 @@ fn check_unique_ids(document: &Document<'_>) -> Result<(), SamlError> {
     let mut seen: HashMap<&str, String> = HashMap::new();
     for element in document.descendants().filter(Node::is_element) {
         for attribute in element.attributes() {
+            // libxmlsec registers every attribute whose local name is ID, in any namespace.
             let is_id = match attribute.namespace() {
                 None => matches!(attribute.name(), "ID" | "Id" | "id" | "AssertionID"),
                 Some(NS_XML) => attribute.name() == "id",
-                Some(_) => false,
+                Some(_) => attribute.name() == "ID",
             };
             if !is_id {
                 continue;
@@ -388,33 +405,102 @@ fn check_signature_position(signature: Node<'_, '_>) -> Result<(), SamlError> {
     }
 }
 
-/// libxmlsec verifies the first signature of a document. The response's (when present) is first; the assertion's
-/// is verified in a copy of the text without the response's signature, which the assertion's digest never covers.
+fn parsing_options() -> ParsingOptions {
+    ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_NODES,
+    }
+}
+
+/// libxmlsec verifies every signature in the document; the canonical bytes returned are the response's when it is
+/// signed (they include the assertion), else the assertion's.
 fn verify_signatures(
     xml: &str,
     signatures: &Signatures<'_, '_>,
     idp: &IdpTrust,
-) -> Result<String, SamlError> {
-    let mut fingerprint = String::new();
-    if let Some(response_signature) = signatures.response {
-        fingerprint = signature::verify(xml, response_signature, &idp.certificates, "response")?;
+) -> Result<signature::Verified, SamlError> {
+    match (signatures.response, signatures.assertion) {
+        (Some(first), _) => signature::verify(xml, first, &idp.certificates, "response"),
+        (None, Some(first)) => signature::verify(xml, first, &idp.certificates, "assertion"),
+        (None, None) => Err(SamlError::new(
+            SamlErrorCode::SignatureMissing,
+            "nothing is signed",
+        )),
     }
-    if let Some(assertion_signature) = signatures.assertion {
-        fingerprint = match signatures.response {
-            Some(response_signature) => {
-                let range = response_signature.range();
-                let without = [&xml[..range.start], &xml[range.end..]].concat();
-                signature::verify(
-                    &without,
-                    assertion_signature,
-                    &idp.certificates,
-                    "assertion",
-                )?
-            }
-            None => signature::verify(xml, assertion_signature, &idp.certificates, "assertion")?,
-        };
+}
+
+/// The response and assertion to read from: the signed element as libxmlsec canonicalized it, which must be the
+/// element our own reading of the document found (same name, same ID), else the two parsers disagree about the
+/// document and it is refused.
+fn signed_elements<'a, 'input>(
+    signed: &'a Document<'input>,
+    response: Node<'a, 'input>,
+    assertion: Node<'a, 'input>,
+    response_signed: bool,
+) -> Result<(Node<'a, 'input>, Node<'a, 'input>), SamlError> {
+    let root = signed.root_element();
+    let differs = |what: &str| {
+        SamlError::new(
+            SamlErrorCode::SignatureWrapping,
+            format!(
+                "libxmlsec verified a different element than the {what} this response presents"
+            ),
+        )
+    };
+    if !response_signed {
+        if !is(root, NS_ASSERTION, "Assertion") || id_of(root) != id_of(assertion) {
+            return Err(differs("assertion"));
+        }
+        return Ok((response, root));
     }
-    Ok(fingerprint)
+    if !is(root, NS_PROTOCOL, "Response") || id_of(root) != id_of(response) {
+        return Err(differs("response"));
+    }
+    let signed_assertions: Vec<_> = children(root, NS_ASSERTION, "Assertion").collect();
+    match signed_assertions.as_slice() {
+        [only]
+            if id_of(*only) == id_of(assertion)
+                && signed
+                    .descendants()
+                    .filter(|n| is(*n, NS_ASSERTION, "Assertion"))
+                    .count()
+                    == 1 =>
+        {
+            Ok((root, *only))
+        }
+        _ => Err(differs("assertion")),
+    }
+}
+
+/// `xmlns:p=""` is not allowed by Namespaces in XML; libxml2 drops such a declaration (keeping the outer binding)
+/// while other readers take it, so the two would see different elements.
+fn check_namespace_declarations(document: &Document<'_>) -> Result<(), SamlError> {
+    for element in document.descendants().filter(Node::is_element) {
+        if let Some(ns) = element
+            .namespaces()
+            .find(|ns| ns.name().is_some() && ns.uri().is_empty())
+        {
+            return Err(SamlError::new(
+                SamlErrorCode::MalformedXml,
+                format!(
+                    "the {} element undeclares the prefix {:?} (xmlns:{}=\"\"), which XML namespaces do not allow",
+                    describe(element),
+                    ns.name().unwrap_or_default(),
+                    ns.name().unwrap_or_default()
+                ),
+            ));
+        }
+        if element.tag_name().namespace() == Some("") {
+            return Err(SamlError::new(
+                SamlErrorCode::MalformedXml,
+                format!(
+                    "the {} element has an empty namespace name",
+                    describe(element)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_issuer(what: &str, received: Option<&str>, expected: &str) -> Result<(), SamlError> {
@@ -537,12 +623,20 @@ fn window<'a>(node: Node<'_, '_>, source: &'a str) -> Result<Window<'a>, SamlErr
 /// The signed `InResponseTo` (in the bearer confirmation) decides; the response's own, when present, must agree.
 fn check_in_response_to(
     response: Node<'_, '_>,
+    response_signed: bool,
     confirmation: Node<'_, '_>,
     idp: &IdpTrust,
     outstanding: &[&str],
 ) -> Result<Solicitation, SamlError> {
     let signed = confirmation.attribute("InResponseTo");
     let envelope = response.attribute("InResponseTo");
+    if !response_signed && signed.is_none() && envelope.is_some() {
+        // An unsigned envelope could otherwise turn an unsolicited assertion into an answer.
+        return Err(SamlError::new(
+            SamlErrorCode::InResponseToMismatch,
+            "only the unsigned response names the request it answers (InResponseTo); the signed assertion's SubjectConfirmationData must",
+        ));
+    }
     if let (Some(signed), Some(envelope)) = (signed, envelope) {
         if signed != envelope {
             return Err(SamlError::mismatch(

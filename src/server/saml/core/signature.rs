@@ -1,12 +1,18 @@
-//! Checklist item 2: what a `ds:Signature` may contain, and its verification with libxmlsec (samael's
-//! `verify_signed_xml`) against the certificates registered for the identity provider, never one from `KeyInfo`.
+//! Checklist item 2: what a `ds:Signature` may contain, and its verification with libxmlsec against the
+//! certificates registered for the identity provider, never one from `KeyInfo`.
+//!
+//! Verification goes through samael's `reduce_xml_to_signed` in `PreDigest` mode: libxmlsec verifies every
+//! signature libxml2 finds, and hands back the canonical bytes it hashed for the signed element. Values are read
+//! from those bytes only, so no difference between how libxml2 and our reader see the original document can make
+//! us read something the signature does not cover. (That mode returns before the steps of samael's reduction that
+//! leak memory; the soak benchmark watches it.)
 //!
 //! The structure is checked before any cryptography: one reference, to the element that holds the signature (`""`
 //! only for the document's root); only the enveloped-signature and exclusive C14N transforms; no `ds:Object`,
 //! `ds:Manifest` or `ds:RetrievalMethod`; SHA-256 or stronger unless the administrator allowed SHA-1.
 
 use roxmltree::Node;
-use samael::crypto::{CertificateDer, Crypto, CryptoProvider};
+use samael::crypto::{CertificateDer, Crypto, CryptoProvider, ReduceMode};
 
 use super::certificate::Certificate;
 use super::error::{SamlError, SamlErrorCode};
@@ -182,46 +188,68 @@ fn silence_libxmlsec_errors() {
     SILENCED.call_once(|| unsafe { xmlSecErrorsDefaultCallbackEnableOutput(0) });
 }
 
-/// Verifies the first signature of `document` (the one libxmlsec finds) with each registered certificate in turn.
-/// Returns the fingerprint of the certificate that verified it.
+/// What libxmlsec verified: the canonical form of the signed element (the response, or the assertion when only it
+/// is signed) and the registered certificate that verified it.
+pub struct Verified {
+    pub canonical_xml: String,
+    pub certificate_sha256: String,
+}
+
+/// Verifies every signature of `document` with one registered certificate after another.
 pub fn verify(
     document: &str,
     signature: Node<'_, '_>,
     certificates: &[Certificate],
     signed_element: &str,
-) -> Result<String, SamlError> {
+) -> Result<Verified, SamlError> {
     silence_libxmlsec_errors();
     for certificate in certificates {
         let der = CertificateDer::from(certificate.der().to_vec());
-        if Crypto::verify_signed_xml(document, &der, Some("ID")).is_ok() {
-            return Ok(certificate.fingerprint_sha256.clone());
+        if let Ok(canonical_xml) =
+            Crypto::reduce_xml_to_signed(document, &[der], ReduceMode::PreDigest)
+        {
+            return Ok(Verified {
+                canonical_xml,
+                certificate_sha256: certificate.fingerprint_sha256.clone(),
+            });
         }
     }
+    Err(diagnose(document, signature, certificates, signed_element))
+}
+
+/// Why no registered certificate verified the document; the `KeyInfo` certificate is tried for the diagnosis only.
+fn diagnose(
+    document: &str,
+    signature: Node<'_, '_>,
+    certificates: &[Certificate],
+    signed_element: &str,
+) -> SamlError {
     let registered = certificates
         .iter()
         .map(|c| c.fingerprint_sha256.as_str())
         .collect::<Vec<_>>()
         .join(", ");
-    // Only for the diagnosis: did a certificate we do not trust produce this signature?
     if let Some(offered) = key_info_certificate(signature) {
         let registered_already = certificates
             .iter()
             .any(|c| c.fingerprint_sha256 == offered.fingerprint_sha256);
         let der = CertificateDer::from(offered.der().to_vec());
-        if !registered_already && Crypto::verify_signed_xml(document, &der, Some("ID")).is_ok() {
-            return Err(SamlError::new(
+        if !registered_already
+            && Crypto::reduce_xml_to_signed(document, &[der], ReduceMode::PreDigest).is_ok()
+        {
+            return SamlError::new(
                 SamlErrorCode::UntrustedCertificate,
                 format!(
                     "the {signed_element} is signed by the certificate in its KeyInfo (SHA-256 {}, subject {:?}), which is not registered for this identity provider; registered: {registered}",
                     offered.fingerprint_sha256, offered.subject
                 ),
-            ));
+            );
         }
     }
-    Err(SamlError::new(
+    SamlError::new(
         SamlErrorCode::SignatureInvalid,
         format!(
             "the {signed_element}'s signature does not verify with any registered certificate ({registered}): it was signed with another key or its content was changed after signing"
         ),
-    ))
+    )
 }
