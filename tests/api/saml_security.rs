@@ -907,3 +907,40 @@ fn a_response_that_never_expires_is_refused() {
     let diagnosis = refuse(&xml, Code::Expired);
     assert!(diagnosis.contains("never expire"), "{diagnosis}");
 }
+
+/// The validator's fast path: our canonical form of the signed element equals the bytes libxmlsec hashed, for
+/// responses signed on the assertion, the response, or both (else it would always take the slower path).
+#[test]
+fn our_canonical_form_matches_what_libxmlsec_hashed() {
+    use portcullis::server::saml::core::c14n::canonicalize;
+    use samael::crypto::{CertificateDer, Crypto, CryptoProvider, ReduceMode};
+    let der = CertificateDer::from(idp_key().certificate.der().to_vec());
+    for signed in [Signed::Assertion, Signed::Response, Signed::Both] {
+        let xml = ResponseSpec::signed(signed).build();
+        let hashed =
+            Crypto::reduce_xml_to_signed(&xml, std::slice::from_ref(&der), ReduceMode::PreDigest)
+                .unwrap();
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let response = doc.root_element();
+        let (apex, enveloped) = if signed == Signed::Assertion {
+            let assertion = response
+                .children()
+                .find(|n| n.tag_name().name() == "Assertion")
+                .unwrap();
+            (
+                assertion,
+                assertion
+                    .children()
+                    .find(|n| n.tag_name().name() == "Signature"),
+            )
+        } else {
+            (
+                response,
+                response
+                    .children()
+                    .find(|n| n.tag_name().name() == "Signature"),
+            )
+        };
+        assert_eq!(canonicalize(apex, enveloped).unwrap(), hashed, "{signed:?}");
+    }
+}

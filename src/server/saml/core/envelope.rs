@@ -102,10 +102,16 @@ fn check_encoding_declaration(text: &str) -> Result<(), SamlError> {
             "the response contains NUL characters",
         ));
     }
-    let lower = text.to_ascii_lowercase();
-    for (offset, _) in lower.match_indices("<?xml") {
-        let after = lower[offset + 5..].chars().next();
-        if !after.is_some_and(|c| c.is_ascii_whitespace() || c == '?') {
+    for (offset, _) in text.match_indices("<?") {
+        let rest = text.as_bytes()[offset + 2..]
+            .iter()
+            .take(4)
+            .copied()
+            .collect::<Vec<u8>>();
+        let is_declaration = rest.len() == 4
+            && rest[..3].eq_ignore_ascii_case(b"xml")
+            && (rest[3].is_ascii_whitespace() || rest[3] == b'?');
+        if !is_declaration {
             continue;
         }
         if offset != 0 {
@@ -116,8 +122,7 @@ fn check_encoding_declaration(text: &str) -> Result<(), SamlError> {
                 ),
             ));
         }
-        let end = lower.find("?>").unwrap_or(lower.len());
-        let declaration = &lower[..end];
+        let declaration = text[..text.find("?>").unwrap_or(text.len())].to_ascii_lowercase();
         if let Some(position) = declaration.find("encoding") {
             let value: String = declaration[position + 8..]
                 .trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '=')

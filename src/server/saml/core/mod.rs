@@ -1,6 +1,7 @@
 //! The pure SAML core: everything here is a function of its inputs (response bytes, IdP and SP configuration, the
 //! current time passed in, outstanding request IDs), so it is tested at a fixed time with recorded responses.
 
+pub mod c14n;
 pub mod certificate;
 pub mod config;
 pub mod envelope;

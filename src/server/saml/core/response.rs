@@ -11,11 +11,12 @@
 //! Replay (checklist item 8) needs shared state, so the validator returns the assertion ID and how long to remember
 //! it, and the caller records it; consuming the matched request ID is likewise the caller's job.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use roxmltree::{Document, Node, ParsingOptions};
 
+use super::c14n::canonicalize;
 use super::config::{IdpTrust, NameIdFormat, SpEndpoints};
 use super::envelope::check_xml_text;
 use super::error::{SamlError, SamlErrorCode};
@@ -115,16 +116,34 @@ pub fn validate(
     }
     let verified = verify_signatures(xml, &signatures, idp)?;
     let signing_certificate_sha256 = verified.certificate_sha256.clone();
-    let signed_document = Document::parse_with_options(&verified.canonical_xml, parsing_options())
-        .map_err(|e| {
-            SamlError::new(
-                SamlErrorCode::SignatureWrapping,
-                format!("the signed content could not be read back: {e}"),
-            )
-        })?;
     let response_signed = signatures.response.is_some();
-    let (response, assertion) =
-        signed_elements(&signed_document, response, assertion, response_signed)?;
+    // Fast path: when our own canonical form of the signed element equals the bytes libxmlsec hashed, the element
+    // as we parsed it is exactly what is signed. Otherwise read the hashed bytes themselves.
+    let (signed_original, enveloped) = if response_signed {
+        (response, signatures.response)
+    } else {
+        (assertion, signatures.assertion)
+    };
+    let identical =
+        canonicalize(signed_original, enveloped).is_some_and(|c| c == verified.canonical_xml);
+    let signed_document = if identical {
+        None
+    } else {
+        Some(
+            Document::parse_with_options(&verified.canonical_xml, parsing_options()).map_err(
+                |e| {
+                    SamlError::new(
+                        SamlErrorCode::SignatureWrapping,
+                        format!("the signed content could not be read back: {e}"),
+                    )
+                },
+            )?,
+        )
+    };
+    let (response, assertion) = match &signed_document {
+        None => (response, assertion),
+        Some(signed) => signed_elements(signed, response, assertion, response_signed)?,
+    };
 
     // From here on the assertion (and, when it is signed, the response) is read from the bytes libxmlsec hashed;
     // unsigned response attributes are only ever compared with what we expect.
@@ -239,7 +258,8 @@ fn check_status(response: Node<'_, '_>) -> Result<(), SamlError> {
 /// Every ID-like attribute value in the document is unique, so a reference can only resolve to one element, in
 /// libxmlsec as here.
 fn check_unique_ids(document: &Document<'_>) -> Result<(), SamlError> {
-    let mut seen: HashMap<&str, String> = HashMap::new();
+    // A response holds a handful of IDs: a vector beats hashing.
+    let mut seen: Vec<(&str, Node<'_, '_>)> = Vec::with_capacity(8);
     for element in document.descendants().filter(Node::is_element) {
         for attribute in element.attributes() {
             // libxmlsec registers every attribute whose local name is ID, in any namespace.
@@ -251,16 +271,18 @@ fn check_unique_ids(document: &Document<'_>) -> Result<(), SamlError> {
             if !is_id {
                 continue;
             }
-            if let Some(first) = seen.insert(attribute.value(), describe(element)) {
+            if let Some((_, first)) = seen.iter().find(|(value, _)| *value == attribute.value()) {
                 return Err(SamlError::new(
                     SamlErrorCode::DuplicateId,
                     format!(
-                        "the ID {:?} is used by both a {first} and a {} element",
+                        "the ID {:?} is used by both a {} and a {} element",
                         attribute.value(),
+                        describe(*first),
                         describe(element)
                     ),
                 ));
             }
+            seen.push((attribute.value(), element));
         }
     }
     Ok(())
