@@ -1,30 +1,13 @@
 // The foundation journey in a real browser: sign up, verify by email, log in, create an organization, invite a
 // second person who signs up and joins, create a fleet and a device; and the bad paths.
 import { test, expect, type Browser, type Page } from '@playwright/test';
-import { PASSWORD, hydrated, linkIn, snap, sql, waitForMail } from './support';
+import { PASSWORD, hydrated, linkIn, snap, sql, waitForMail, expectNoProblems, watchForProblems } from './support';
 
 test.describe.configure({ mode: 'serial' });
 
 // Hydration mismatches, panics in the WebAssembly and failed requests show up as console errors: none are allowed.
-// (Refused form submissions answer 4xx on purpose; Chromium logs those as failed resources, which are expected.)
-test.beforeEach(async ({ page, context }) => {
-  const problems: string[] = [];
-  const watch = (p: Page) => {
-    p.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    p.on('console', (msg) => {
-      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource: the server responded with a status of 4')) {
-        problems.push(`console error: ${msg.text()}`);
-      }
-    });
-  };
-  watch(page);
-  context.on('page', watch);
-  (page as Page & { problems?: string[] }).problems = problems;
-});
-
-test.afterEach(async ({ page }) => {
-  expect((page as Page & { problems?: string[] }).problems ?? []).toEqual([]);
-});
+test.beforeEach(async ({ page, context }) => watchForProblems(page, context));
+test.afterEach(async ({ page }) => expectNoProblems(page));
 
 const alice = { name: 'Alice Owner', email: 'alice@acme.test' };
 const bob = { name: 'Bob Member', email: 'bob@acme.test' };

@@ -6,7 +6,7 @@ import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PASSWORD, hydrated, linkIn, snap, waitForMail } from './support';
+import { PASSWORD, hydrated, linkIn, snap, waitForMail, expectNoProblems, watchForProblems } from './support';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -15,24 +15,8 @@ const IDP_PASSWORD = 'correct-horse';
 const owner = { name: 'Olivia Owner', email: 'olivia@corp.test' };
 const member = { name: 'Mia Member', email: 'mia@corp.test' };
 
-test.beforeEach(async ({ page, context }) => {
-  const problems: string[] = [];
-  const watch = (p: Page) => {
-    p.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    p.on('console', (msg) => {
-      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource: the server responded with a status of 4')) {
-        problems.push(`console error: ${msg.text()}`);
-      }
-    });
-  };
-  watch(page);
-  context.on('page', watch);
-  (page as Page & { problems?: string[] }).problems = problems;
-});
-
-test.afterEach(async ({ page }) => {
-  expect((page as Page & { problems?: string[] }).problems ?? []).toEqual([]);
-});
+test.beforeEach(async ({ page, context }) => watchForProblems(page, context));
+test.afterEach(async ({ page }) => expectNoProblems(page));
 
 function tempFile(name: string, content: string): string {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pc-e2e-')), name);

@@ -1,6 +1,6 @@
 // Helpers shared by the end-to-end tests: reading mail from the test SMTP server, the app's SQLite database, and
 // screenshots saved under end2end/screenshots/.
-import { expect, type Page } from '@playwright/test';
+import { expect, type BrowserContext, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,4 +52,28 @@ export async function snap(page: Page, name: string) {
 /** Waits until the WebAssembly app has hydrated the page, so clicks go through the client-side app. */
 export async function hydrated(page: Page) {
   await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 15_000 });
+}
+
+/**
+ * Collects what must never happen on a page: hydration mismatches, panics in the WebAssembly, failed requests
+ * (console errors). Refused form submissions answer 4xx on purpose; Chromium logs those as failed resources.
+ */
+export function watchForProblems(page: Page, context: BrowserContext) {
+  const problems: string[] = [];
+  const watch = (p: Page) => {
+    p.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    p.on('console', (msg) => {
+      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource: the server responded with a status of 4')) {
+        problems.push(`console error: ${msg.text()}`);
+      }
+    });
+  };
+  watch(page);
+  context.on('page', watch);
+  (page as Page & { problems?: string[] }).problems = problems;
+}
+
+/** Fails the test when `watchForProblems` saw anything. */
+export function expectNoProblems(page: Page) {
+  expect((page as Page & { problems?: string[] }).problems ?? []).toEqual([]);
 }

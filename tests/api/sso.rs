@@ -92,37 +92,33 @@ async fn start_login(browser: &Browser, return_to: Option<&str>) -> (String, Str
         Some(r) => format!("/saml/{IDENTIFIER}?return_to={r}"),
         None => format!("/saml/{IDENTIFIER}"),
     };
-    let response = browser.get(&path).await;
+    let (id, relay_state, location) = start_login_at(browser, &path).await;
+    assert!(location.starts_with(SSO_URL), "{location}");
+    (id, relay_state)
+}
+
+/// Follows `path` to the identity provider's redirect and decodes the AuthnRequest: its ID, the RelayState, and
+/// where the browser was sent.
+async fn start_login_at(browser: &Browser, path: &str) -> (String, String, String) {
+    let response = browser.get(path).await;
     assert_eq!(response.status().as_u16(), 303);
     let location = response.headers()["location"].to_str().unwrap().to_string();
-    assert!(location.starts_with(SSO_URL), "{location}");
     let url = url::Url::parse(&location).unwrap();
-    let encoded = url
-        .query_pairs()
-        .find(|(k, _)| k == "SAMLRequest")
-        .map(|(_, v)| v.to_string())
-        .expect("SAMLRequest");
+    let query = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.to_string())
+    };
     let compressed = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
+        .decode(query("SAMLRequest").expect("SAMLRequest"))
         .unwrap();
     let mut xml = String::new();
     flate2::read::DeflateDecoder::new(&compressed[..])
         .read_to_string(&mut xml)
         .unwrap();
-    let id = xml
-        .split("ID=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let relay_state = url
-        .query_pairs()
-        .find(|(k, _)| k == "RelayState")
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_default();
-    (id, relay_state)
+    let request = roxmltree::Document::parse(&xml).unwrap();
+    let id = request.root_element().attribute("ID").unwrap().to_string();
+    (id, query("RelayState").unwrap_or_default(), location)
 }
 
 async fn post_response(browser: &Browser, xml: &str, relay_state: &str) -> reqwest::Response {
@@ -820,30 +816,7 @@ async fn another_organizations_identity_provider_cannot_claim_a_provisioned_acco
             .await
             .assert_ok();
         let browser = setup.app.browser();
-        let response = browser.get("/saml/beta").await;
-        let location = response.headers()["location"].to_str().unwrap().to_string();
-        let url = url::Url::parse(&location).unwrap();
-        let encoded = url
-            .query_pairs()
-            .find(|(k, _)| k == "SAMLRequest")
-            .unwrap()
-            .1
-            .to_string();
-        let compressed = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .unwrap();
-        let mut xml = String::new();
-        flate2::read::DeflateDecoder::new(&compressed[..])
-            .read_to_string(&mut xml)
-            .unwrap();
-        let request_id = xml
-            .split("ID=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string();
+        let (request_id, _, _) = start_login_at(&browser, "/saml/beta").await;
         let base = setup.app.state.config.base_url.clone();
         let forged = ResponseSpec {
             key: attacker_key(),
@@ -894,5 +867,70 @@ async fn an_account_without_password_gets_no_reset_link() {
             mail.body()
         );
         assert!(!mail.body().contains("reset-password?token="));
+    }
+}
+
+#[tokio::test]
+async fn an_identity_provider_with_only_http_post_gets_an_auto_posted_request() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        let post_only = idp_metadata(
+            IDP_ENTITY_ID,
+            SSO_URL,
+            &[idp_key()],
+            &[EMAIL_FORMAT],
+            POST_BINDING,
+        );
+        register(&setup, IDENTIFIER, &post_only, &[])
+            .await
+            .assert_ok();
+        let browser = setup.app.browser();
+        let response = browser.get("/saml/acme?return_to=/fleets/7").await;
+        assert_eq!(response.status().as_u16(), 200);
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            csp.contains("form-action 'self' https://idp.corp.example"),
+            "{csp}"
+        );
+        let page = response.text().await.unwrap();
+        assert!(page.contains(&format!("action=\"{SSO_URL}\"")), "{page}");
+        assert!(
+            page.contains("name=\"RelayState\" value=\"/fleets/7\""),
+            "{page}"
+        );
+        let encoded = page
+            .split("name=\"SAMLRequest\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let xml = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .unwrap(),
+        )
+        .unwrap();
+        let request = roxmltree::Document::parse(&xml).unwrap();
+        let root = request.root_element();
+        assert_eq!(root.tag_name().name(), "AuthnRequest");
+        assert_eq!(root.attribute("Destination"), Some(SSO_URL));
+        let base = &setup.app.state.config.base_url;
+        assert_eq!(
+            root.attribute("AssertionConsumerServiceURL"),
+            Some(format!("{base}/saml/acme/acs").as_str())
+        );
+        // The request is outstanding for this browser: a response answering it signs in.
+        provision(&setup, "mia@corp.example").await;
+        let id = root.attribute("ID").unwrap();
+        let xml = spec(&setup.app, Some(id))
+            .for_name_id("mia@corp.example")
+            .build();
+        let response = post_response(&browser, &xml, "/fleets/7").await;
+        assert_eq!(response.status().as_u16(), 303);
+        assert_eq!(response.headers()["location"], "/fleets/7");
     }
 }

@@ -107,10 +107,9 @@ pub fn validate(
     // An error status usually comes unsigned and without an assertion; saying what the IdP reported is the most
     // useful diagnosis, and refusing is safe whatever the status claims.
     check_status(response)?;
-    check_namespace_declarations(&document)?;
-    check_unique_ids(&document)?;
-    let assertion = the_assertion(&document, response)?;
-    let signatures = locate_signatures(&document, response, assertion)?;
+    let census = census(&document)?;
+    let assertion = the_assertion(&census, response)?;
+    let signatures = locate_signatures(&census, response, assertion)?;
     for (signature, parent) in signatures.iter() {
         signature::check_structure(signature, parent, idp.allow_sha1)?;
     }
@@ -255,35 +254,66 @@ fn check_status(response: Node<'_, '_>) -> Result<(), SamlError> {
     Err(SamlError::new(SamlErrorCode::StatusNotSuccess, diagnosis))
 }
 
+/// What one walk over the document finds: the elements wrapping attacks play with. The walk also refuses
+/// undeclared prefixes and repeated IDs.
+struct Census<'a, 'input> {
+    responses: usize,
+    encrypted_assertion: bool,
+    assertions: Vec<Node<'a, 'input>>,
+    signatures: Vec<Node<'a, 'input>>,
+}
+
+fn census<'a, 'input>(document: &'a Document<'input>) -> Result<Census<'a, 'input>, SamlError> {
+    let mut census = Census {
+        responses: 0,
+        encrypted_assertion: false,
+        assertions: Vec::with_capacity(1),
+        signatures: Vec::with_capacity(2),
+    };
+    // A response holds a handful of IDs: a vector beats hashing.
+    let mut ids: Vec<(&str, Node<'a, 'input>)> = Vec::with_capacity(8);
+    for element in document.descendants().filter(Node::is_element) {
+        check_namespace_declarations(element)?;
+        check_unique_ids(element, &mut ids)?;
+        match (element.tag_name().namespace(), element.tag_name().name()) {
+            (Some(NS_PROTOCOL), "Response") => census.responses += 1,
+            (Some(NS_ASSERTION), "Assertion") => census.assertions.push(element),
+            (Some(NS_ASSERTION), "EncryptedAssertion") => census.encrypted_assertion = true,
+            (Some(NS_DSIG), "Signature") => census.signatures.push(element),
+            _ => {}
+        }
+    }
+    Ok(census)
+}
+
 /// Every ID-like attribute value in the document is unique, so a reference can only resolve to one element, in
 /// libxmlsec as here.
-fn check_unique_ids(document: &Document<'_>) -> Result<(), SamlError> {
-    // A response holds a handful of IDs: a vector beats hashing.
-    let mut seen: Vec<(&str, Node<'_, '_>)> = Vec::with_capacity(8);
-    for element in document.descendants().filter(Node::is_element) {
-        for attribute in element.attributes() {
-            // libxmlsec registers every attribute whose local name is ID, in any namespace.
-            let is_id = match attribute.namespace() {
-                None => matches!(attribute.name(), "ID" | "Id" | "id" | "AssertionID"),
-                Some(NS_XML) => attribute.name() == "id",
-                Some(_) => attribute.name() == "ID",
-            };
-            if !is_id {
-                continue;
-            }
-            if let Some((_, first)) = seen.iter().find(|(value, _)| *value == attribute.value()) {
-                return Err(SamlError::new(
-                    SamlErrorCode::DuplicateId,
-                    format!(
-                        "the ID {:?} is used by both a {} and a {} element",
-                        attribute.value(),
-                        describe(*first),
-                        describe(element)
-                    ),
-                ));
-            }
-            seen.push((attribute.value(), element));
+fn check_unique_ids<'a, 'input>(
+    element: Node<'a, 'input>,
+    seen: &mut Vec<(&'a str, Node<'a, 'input>)>,
+) -> Result<(), SamlError> {
+    for attribute in element.attributes() {
+        // libxmlsec registers every attribute whose local name is ID, in any namespace.
+        let is_id = match attribute.namespace() {
+            None => matches!(attribute.name(), "ID" | "Id" | "id" | "AssertionID"),
+            Some(NS_XML) => attribute.name() == "id",
+            Some(_) => attribute.name() == "ID",
+        };
+        if !is_id {
+            continue;
         }
+        if let Some((_, first)) = seen.iter().find(|(value, _)| *value == attribute.value()) {
+            return Err(SamlError::new(
+                SamlErrorCode::DuplicateId,
+                format!(
+                    "the ID {:?} is used by both a {} and a {} element",
+                    attribute.value(),
+                    describe(*first),
+                    describe(element)
+                ),
+            ));
+        }
+        seen.push((attribute.value(), element));
     }
     Ok(())
 }
@@ -291,32 +321,23 @@ fn check_unique_ids(document: &Document<'_>) -> Result<(), SamlError> {
 /// Exactly one `samlp:Response` (the root) and one `saml:Assertion`, a child of the root. Copies of signed elements
 /// hidden elsewhere (in `Extensions`, in a signature, inside another assertion) are what wrapping attacks need.
 fn the_assertion<'a, 'input>(
-    document: &'a Document<'input>,
+    census: &Census<'a, 'input>,
     response: Node<'a, 'input>,
 ) -> Result<Node<'a, 'input>, SamlError> {
-    let responses = document
-        .descendants()
-        .filter(|n| is(*n, NS_PROTOCOL, "Response"))
-        .count();
+    let responses = census.responses;
     if responses != 1 {
         return Err(SamlError::new(
             SamlErrorCode::SignatureWrapping,
             format!("the document holds {responses} samlp:Response elements; only the root one is allowed"),
         ));
     }
-    if document
-        .descendants()
-        .any(|n| is(n, NS_ASSERTION, "EncryptedAssertion"))
-    {
+    if census.encrypted_assertion {
         return Err(SamlError::new(
             SamlErrorCode::AssertionCount,
             "the response holds an encrypted assertion; configure the identity provider to sign assertions without encrypting them",
         ));
     }
-    let assertions: Vec<_> = document
-        .descendants()
-        .filter(|n| is(*n, NS_ASSERTION, "Assertion"))
-        .collect();
+    let assertions = &census.assertions;
     let [assertion] = assertions.as_slice() else {
         return Err(SamlError::new(
             SamlErrorCode::AssertionCount,
@@ -362,7 +383,7 @@ impl<'a, 'input> Signatures<'a, 'input> {
 }
 
 fn locate_signatures<'a, 'input>(
-    document: &'a Document<'input>,
+    census: &Census<'a, 'input>,
     response: Node<'a, 'input>,
     assertion: Node<'a, 'input>,
 ) -> Result<Signatures<'a, 'input>, SamlError> {
@@ -372,10 +393,7 @@ fn locate_signatures<'a, 'input>(
         response_node: response,
         assertion_node: assertion,
     };
-    for signature in document
-        .descendants()
-        .filter(|n| is(*n, NS_DSIG, "Signature"))
-    {
+    for &signature in &census.signatures {
         let parent = signature.parent();
         let slot = if parent == Some(response) {
             &mut found.response
@@ -496,31 +514,29 @@ fn signed_elements<'a, 'input>(
 
 /// `xmlns:p=""` is not allowed by Namespaces in XML; libxml2 drops such a declaration (keeping the outer binding)
 /// while other readers take it, so the two would see different elements.
-fn check_namespace_declarations(document: &Document<'_>) -> Result<(), SamlError> {
-    for element in document.descendants().filter(Node::is_element) {
-        if let Some(ns) = element
-            .namespaces()
-            .find(|ns| ns.name().is_some() && ns.uri().is_empty())
-        {
-            return Err(SamlError::new(
-                SamlErrorCode::MalformedXml,
-                format!(
-                    "the {} element undeclares the prefix {:?} (xmlns:{}=\"\"), which XML namespaces do not allow",
-                    describe(element),
-                    ns.name().unwrap_or_default(),
-                    ns.name().unwrap_or_default()
-                ),
-            ));
-        }
-        if element.tag_name().namespace() == Some("") {
-            return Err(SamlError::new(
-                SamlErrorCode::MalformedXml,
-                format!(
-                    "the {} element has an empty namespace name",
-                    describe(element)
-                ),
-            ));
-        }
+fn check_namespace_declarations(element: Node<'_, '_>) -> Result<(), SamlError> {
+    if let Some(ns) = element
+        .namespaces()
+        .find(|ns| ns.name().is_some() && ns.uri().is_empty())
+    {
+        return Err(SamlError::new(
+            SamlErrorCode::MalformedXml,
+            format!(
+                "the {} element undeclares the prefix {:?} (xmlns:{}=\"\"), which XML namespaces do not allow",
+                describe(element),
+                ns.name().unwrap_or_default(),
+                ns.name().unwrap_or_default()
+            ),
+        ));
+    }
+    if element.tag_name().namespace() == Some("") {
+        return Err(SamlError::new(
+            SamlErrorCode::MalformedXml,
+            format!(
+                "the {} element has an empty namespace name",
+                describe(element)
+            ),
+        ));
     }
     Ok(())
 }
