@@ -221,16 +221,12 @@ async fn replace_certificates(
     Ok(())
 }
 
-async fn replace_organizations(
+async fn insert_organizations(
     txn: &DatabaseTransaction,
     idp_id: i64,
     organizations: &BTreeMap<i64, Option<i64>>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    idp_organization::Entity::delete_many()
-        .filter(idp_organization::Column::IdentityProviderId.eq(idp_id))
-        .exec(txn)
-        .await?;
     for (organization_id, default_team_id) in organizations {
         idp_organization::ActiveModel {
             identity_provider_id: Set(idp_id),
@@ -244,7 +240,6 @@ async fn replace_organizations(
     Ok(())
 }
 
-/// Registers an identity provider; returns its SSO identifier.
 /// Registers an identity provider for one organization the caller administers (more can be added later); returns
 /// its SSO identifier.
 pub async fn create(
@@ -286,7 +281,7 @@ pub async fn create(
     .await
     .map_err(identifier_taken)?;
     replace_certificates(&txn, idp.id, &resolved.certificates, now).await?;
-    replace_organizations(&txn, idp.id, &organizations, now).await?;
+    insert_organizations(&txn, idp.id, &organizations, now).await?;
     txn.commit().await?;
     tracing::info!(idp = %identifier, user_id, "identity provider registered");
     Ok(identifier)

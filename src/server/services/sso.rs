@@ -333,7 +333,7 @@ async fn linked_account(
         Some(link) => link,
         None => {
             let account = pre_provisioned_account(txn, idp, email.as_deref()).await?;
-            saml_identity::ActiveModel {
+            let link = saml_identity::ActiveModel {
                 identity_provider_id: Set(idp.id),
                 name_id: Set(identity.name_id.clone()),
                 user_id: Set(account.id),
@@ -345,12 +345,7 @@ async fn linked_account(
             .insert(txn)
             .await?;
             tracing::info!(idp = %idp.identifier, user_id = account.id, "SAML identity linked (pre-provisioned)");
-            saml_identity::Entity::find()
-                .filter(saml_identity::Column::IdentityProviderId.eq(idp.id))
-                .filter(saml_identity::Column::NameId.eq(identity.name_id.as_str()))
-                .one(txn)
-                .await?
-                .ok_or_else(|| AcsFailure::App(AppError::new(ErrorCode::Internal)))?
+            link
         }
     };
     let account = user::Entity::find_by_id(link.user_id)
