@@ -31,6 +31,29 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
+/// Opens a session for `user_id` (returns the cookie value), recording how and from where the person signed in.
+pub async fn open_session(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    user_id: i64,
+    auth_method: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    sessions::create(
+        db,
+        NewSession {
+            user_id,
+            auth_method,
+            user_agent: origin.user_agent.clone(),
+            ip_address: Some(origin.ip.clone()),
+        },
+        state.session_lifetimes(),
+        now,
+    )
+    .await
+}
+
 pub struct SignupInput {
     pub name: String,
     pub email: String,
@@ -262,18 +285,7 @@ pub async fn sign_up(
     if let (Some(invitation), true) = (invitation, verified_by_invitation) {
         let organization_id = invitation.organization_id;
         organizations::accept_invitation_in(&txn, invitation, new_user.id, now).await?;
-        let session_token = sessions::create(
-            &txn,
-            NewSession {
-                user_id: new_user.id,
-                auth_method: "password",
-                user_agent: origin.user_agent.clone(),
-                ip_address: Some(origin.ip.clone()),
-            },
-            state.session_lifetimes(),
-            now,
-        )
-        .await?;
+        let session_token = open_session(&txn, state, new_user.id, "password", origin, now).await?;
         txn.commit().await?;
         tracing::info!(
             user_id = new_user.id,
@@ -415,18 +427,7 @@ pub async fn log_in(
     if account.email_verified_at.is_none() {
         return Err(AppError::new(ErrorCode::EmailNotVerified));
     }
-    let token = sessions::create(
-        &state.db,
-        NewSession {
-            user_id: account.id,
-            auth_method: "password",
-            user_agent: origin.user_agent.clone(),
-            ip_address: Some(origin.ip.clone()),
-        },
-        state.session_lifetimes(),
-        now,
-    )
-    .await?;
+    let token = open_session(&state.db, state, account.id, "password", origin, now).await?;
     tracing::info!(user_id = account.id, "logged in");
     Ok(token)
 }

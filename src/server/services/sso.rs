@@ -10,7 +10,6 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::server::auth::sessions::{self, NewSession};
 use crate::server::auth::tokens::{hash_token, random_token};
 use crate::server::db::entities::{
     identity_provider, idp_organization, membership, saml_identity, saml_login_failure,
@@ -23,7 +22,7 @@ use crate::server::saml::core::error::{SamlError, SamlErrorCode};
 use crate::server::saml::core::metadata::SsoBinding;
 use crate::server::saml::core::request::OutgoingRequest;
 use crate::server::saml::core::response::{validate, AcceptedIdentity, Solicitation};
-use crate::server::services::accounts::{find_by_email, normalize_email, Origin};
+use crate::server::services::accounts::{find_by_email, normalize_email, open_session, Origin};
 use crate::server::services::identity_providers::{find_by_identifier, sp_endpoints, trust};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -229,18 +228,7 @@ async fn accept(
     )
     .await?;
     let account = linked_account(&txn, idp, &identity, now).await?;
-    let session_token = sessions::create(
-        &txn,
-        NewSession {
-            user_id: account.id,
-            auth_method: "saml",
-            user_agent: origin.user_agent.clone(),
-            ip_address: Some(origin.ip.clone()),
-        },
-        state.session_lifetimes(),
-        now,
-    )
-    .await?;
+    let session_token = open_session(&txn, state, account.id, "saml", origin, now).await?;
     txn.commit().await?;
     tracing::info!(idp = %idp.identifier, user_id = account.id, "signed in by SSO");
     Ok(SsoSignedIn {
