@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m20261123_000001_foundation;
 mod m20261123_000002_saml;
+mod m20261130_000003_two_factor_api_keys;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_saml::Migration),
+            Box::new(m20261130_000003_two_factor_api_keys::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::shared::error::AppError;
-use crate::shared::models::Visit;
+use crate::shared::models::{EnrolledAtLogin, LoginChallengeView, LoginStep, Visit};
 
 /// Who is signed in, and the CSRF token for this browser's forms.
 #[server(endpoint = "visit")]
@@ -99,16 +99,86 @@ pub async fn log_in(
     email: String,
     password: String,
     next: Option<String>,
-) -> Result<(), AppError> {
+) -> Result<LoginStep, AppError> {
     use crate::api::edge;
     use crate::server::services::accounts;
-    use crate::shared::paths::safe_next;
     edge::run(async move {
         let (state, visitor) = edge::form(csrf_token.as_deref())?;
-        let token = accounts::log_in(&state, &email, password, &visitor.origin).await?;
-        edge::set_session_cookie(&state, &token);
-        edge::redirect(&safe_next(next.as_deref()));
-        Ok(())
+        let progress = accounts::log_in(
+            &state,
+            &email,
+            password,
+            &visitor.origin,
+            visitor.csrf_binding.as_deref(),
+            next.as_deref(),
+        )
+        .await?;
+        Ok(edge::continue_login(&state, progress))
+    })
+    .await
+}
+
+/// The second step of the browser's login: what to ask for.
+#[server(endpoint = "login_challenge")]
+pub async fn login_challenge() -> Result<LoginChallengeView, AppError> {
+    use crate::api::edge;
+    use crate::server::services::login;
+    edge::run(async move {
+        let state = edge::state()?;
+        let visitor = edge::visitor()?;
+        login::challenge_view(&state, visitor.csrf_binding.as_deref()).await
+    })
+    .await
+}
+
+/// Finishes a login with a code from the authenticator app or a recovery code.
+#[server(endpoint = "log_in_second_factor")]
+pub async fn log_in_second_factor(
+    csrf_token: Option<String>,
+    code: String,
+) -> Result<LoginStep, AppError> {
+    use crate::api::edge;
+    use crate::server::services::login;
+    edge::run(async move {
+        let (state, visitor) = edge::form(csrf_token.as_deref())?;
+        let (session_token, next) = login::submit_code(
+            &state,
+            visitor.csrf_binding.as_deref(),
+            &code,
+            &visitor.origin,
+        )
+        .await?;
+        Ok(edge::continue_login(
+            &state,
+            login::Progress::SignedIn {
+                session_token,
+                next,
+            },
+        ))
+    })
+    .await
+}
+
+/// Finishes a login by setting up 2FA (an organization requires it); returns the recovery codes to show once.
+#[server(endpoint = "log_in_enrol")]
+pub async fn log_in_enrol(
+    csrf_token: Option<String>,
+    code: String,
+) -> Result<EnrolledAtLogin, AppError> {
+    use crate::api::edge;
+    use crate::server::services::login;
+    edge::run(async move {
+        let (state, visitor) = edge::form(csrf_token.as_deref())?;
+        let (session_token, enrolled) = login::submit_enrolment(
+            &state,
+            visitor.csrf_binding.as_deref(),
+            &code,
+            &visitor.origin,
+        )
+        .await?;
+        // No redirect: the page shows the recovery codes first, then links on.
+        edge::set_session_cookie(&state, &session_token);
+        Ok(enrolled)
     })
     .await
 }

@@ -121,6 +121,29 @@ pub fn respond_with(err: &AppError) {
     }
 }
 
+/// After a login factor: sets the session cookie and goes on, or goes to the second step's page.
+pub fn continue_login(
+    state: &AppState,
+    progress: crate::server::services::login::Progress,
+) -> crate::shared::models::LoginStep {
+    use crate::server::services::login::Progress;
+    use crate::shared::models::LoginStep;
+    match progress {
+        Progress::SignedIn {
+            session_token,
+            next,
+        } => {
+            set_session_cookie(state, &session_token);
+            redirect(&next);
+            LoginStep::SignedIn { next }
+        }
+        Progress::Waiting(step) => {
+            redirect("/login/two-factor");
+            step
+        }
+    }
+}
+
 /// Sends the browser to `path` after the call (both with and without JavaScript).
 pub fn redirect(path: &str) {
     leptos_actix::redirect(path);

@@ -146,10 +146,11 @@ pub async fn organization_identity_providers(
     organization_id: i64,
 ) -> Result<Vec<IdentityProviderSummary>, AppError> {
     use crate::api::edge;
+    use crate::server::services::actor::Actor;
     use crate::server::services::identity_providers;
     edge::run(async move {
         let (state, me) = edge::reader()?;
-        identity_providers::list_for_organization(&state, me.user.id, organization_id).await
+        identity_providers::list_for_organization(&state, &Actor::Person(me.user.id), organization_id).await
     })
     .await
 }

@@ -10,3 +10,4 @@ pub mod fleets;
 pub mod identity_providers;
 pub mod organizations;
 pub mod preferences;
+pub mod security;

@@ -8,11 +8,12 @@ use crate::shared::models::{Dashboard, InvitationPreview, OrganizationDetail};
 #[server(endpoint = "dashboard")]
 pub async fn load_dashboard() -> Result<Dashboard, AppError> {
     use crate::api::edge;
+    use crate::server::services::actor::Actor;
     use crate::server::services::{fleets, organizations};
     edge::run(async move {
         let (state, me) = edge::reader()?;
         Ok(Dashboard {
-            fleets: fleets::list_for_user(&state, me.user.id).await?,
+            fleets: fleets::list_visible(&state, &Actor::Person(me.user.id)).await?,
             organizations: organizations::list_for_user(&state, me.user.id).await?,
         })
     })
@@ -183,10 +184,11 @@ pub async fn create_team(
     name: String,
 ) -> Result<(), AppError> {
     use crate::api::edge;
+    use crate::server::services::actor::Actor;
     use crate::server::services::teams;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        teams::create(&state, me.user.id, organization_id, &name).await?;
+        teams::create(&state, &Actor::Person(me.user.id), organization_id, &name).await?;
         Ok(())
     })
     .await
@@ -200,10 +202,11 @@ pub async fn rename_team(
     name: String,
 ) -> Result<(), AppError> {
     use crate::api::edge;
+    use crate::server::services::actor::Actor;
     use crate::server::services::teams;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        teams::rename(&state, me.user.id, organization_id, team_id, &name).await
+        teams::rename(&state, &Actor::Person(me.user.id), organization_id, team_id, &name).await
     })
     .await
 }
@@ -215,10 +218,11 @@ pub async fn delete_team(
     team_id: i64,
 ) -> Result<(), AppError> {
     use crate::api::edge;
+    use crate::server::services::actor::Actor;
     use crate::server::services::teams;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        teams::delete(&state, me.user.id, organization_id, team_id).await
+        teams::delete(&state, &Actor::Person(me.user.id), organization_id, team_id).await
     })
     .await
 }
@@ -231,10 +235,11 @@ pub async fn add_team_member(
     user_id: i64,
 ) -> Result<(), AppError> {
     use crate::api::edge;
+    use crate::server::services::actor::Actor;
     use crate::server::services::teams;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        teams::add_member(&state, me.user.id, organization_id, team_id, user_id).await
+        teams::add_member(&state, &Actor::Person(me.user.id), organization_id, team_id, user_id).await
     })
     .await
 }
@@ -247,10 +252,11 @@ pub async fn remove_team_member(
     user_id: i64,
 ) -> Result<(), AppError> {
     use crate::api::edge;
+    use crate::server::services::actor::Actor;
     use crate::server::services::teams;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        teams::remove_member(&state, me.user.id, organization_id, team_id, user_id).await
+        teams::remove_member(&state, &Actor::Person(me.user.id), organization_id, team_id, user_id).await
     })
     .await
 }

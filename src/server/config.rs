@@ -36,6 +36,8 @@ pub struct Config {
     pub rate_limit_per_ip: u32,
     /// Attempts per account (email) per 15 minutes for login and password reset.
     pub rate_limit_per_account: u32,
+    /// Requests per API key per minute on the REST API.
+    pub api_requests_per_key_per_minute: u32,
     /// Honour `X-Forwarded-For` from the proxy in front of the app (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     /// `text` or `json`.
@@ -64,6 +66,7 @@ impl Default for Config {
             session_absolute_hours: 7 * 24,
             rate_limit_per_ip: 50,
             rate_limit_per_account: 10,
+            api_requests_per_key_per_minute: 600,
             trust_forwarded_for: false,
             log_format: LogFormat::Text,
         }
@@ -181,6 +184,10 @@ impl fmt::Debug for Config {
             .field("session_absolute_hours", &self.session_absolute_hours)
             .field("rate_limit_per_ip", &self.rate_limit_per_ip)
             .field("rate_limit_per_account", &self.rate_limit_per_account)
+            .field(
+                "api_requests_per_key_per_minute",
+                &self.api_requests_per_key_per_minute,
+            )
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("log_format", &self.log_format)
             .finish()

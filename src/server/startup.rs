@@ -142,6 +142,7 @@ fn http_server(
             .app_data(web::Data::new(options.clone()))
             .route("/healthz", web::get().to(healthz))
             .configure(crate::server::saml::routes::configure)
+            .configure(crate::server::rest::configure)
             .service(Files::new("/pkg", format!("{site_root}/pkg")))
             .leptos_routes_with_context(
                 routes,

@@ -107,6 +107,8 @@ pub struct TeamMemberView {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OrganizationDetail {
     pub summary: OrganizationSummary,
+    /// Members who log in with a password must use 2FA.
+    pub require_two_factor: bool,
     pub members: Vec<MemberView>,
     pub invitations: Vec<InvitationView>,
     pub teams: Vec<TeamView>,
@@ -269,4 +271,82 @@ pub struct LoginFailureView {
     pub diagnosis: String,
     pub ip_address: Option<String>,
     pub at: DateTime<Utc>,
+}
+
+/// Whether the account has two-factor authentication on, for preferences.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TwoFactorStatus {
+    pub enabled: bool,
+    pub enabled_at: Option<DateTime<Utc>>,
+    pub recovery_codes_left: u64,
+}
+
+/// What an authenticator app needs to add the account: a QR code (`data:` URL of an SVG) and the same secret as text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TwoFactorEnrolment {
+    pub secret: String,
+    pub uri: String,
+    pub qr_code: String,
+}
+
+/// Where a login stands after a factor was accepted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum LoginStep {
+    /// Signed in; go on to this path.
+    SignedIn { next: String },
+    /// Enter a code from the authenticator app (or a recovery code).
+    SecondFactor,
+    /// An organization requires 2FA: set it up now to finish logging in.
+    Enrolment,
+}
+
+/// The second step of a login, as its page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoginChallengeView {
+    pub step: LoginStep,
+    pub email: String,
+    /// During enrolment: the secret to add to the authenticator app.
+    pub enrolment: Option<TwoFactorEnrolment>,
+    /// The organizations that require 2FA, named on the enrolment page.
+    pub required_by: Vec<String>,
+}
+
+/// Finishing enrolment at login: the recovery codes (shown once) and where to go next.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnrolledAtLogin {
+    pub recovery_codes: Vec<String>,
+    pub next: String,
+}
+
+/// An API key as lists show it (never its secret).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: i64,
+    pub name: String,
+    /// The recognisable start of the key, `pc_<public id>`.
+    pub prefix: String,
+    /// For organization keys.
+    pub role: Option<Role>,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_used_ip: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub expired: bool,
+}
+
+/// A key just created: the only time its full value is shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatedApiKey {
+    pub key: ApiKeyView,
+    pub secret: String,
+}
+
+/// The preferences page's API key section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PersonalApiKeys {
+    /// False for accounts that sign in with SSO; the page explains why.
+    pub allowed: bool,
+    pub keys: Vec<ApiKeyView>,
 }

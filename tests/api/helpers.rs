@@ -479,3 +479,87 @@ pub fn token_of(path: &str) -> String {
         None => path.rsplit('/').next().unwrap().to_string(),
     }
 }
+
+/// The TOTP code an authenticator app with `secret` (base32) shows at the app's current time, computed with the
+/// totp-rs crate directly (RFC 6238: SHA-1, 6 digits, 30 s).
+pub fn totp_code(app: &TestApp, secret: &str) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_string())
+        .to_bytes()
+        .expect("base32 secret");
+    let generator = totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        0,
+        30,
+        bytes,
+        None,
+        String::new(),
+    );
+    generator.generate(app.state.now().timestamp() as u64)
+}
+
+/// Moves the app's clock to the start of the next 30-second TOTP step, so a new code is shown.
+pub fn next_totp_step(app: &TestApp) {
+    let now = app.state.now().timestamp();
+    let to_next = 30 - now.rem_euclid(30);
+    app.clock.advance(chrono::Duration::seconds(to_next));
+}
+
+/// A REST API response.
+#[derive(Debug)]
+pub struct ApiReply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl ApiReply {
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        &self.body
+    }
+
+    /// Asserts a refusal with this status and code, as JSON `{code, message}`.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) -> &Value {
+        assert_eq!(self.status, status, "status; body: {}", self.body);
+        assert_eq!(self.body["code"], code, "code; body: {}", self.body);
+        assert!(self.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        &self.body
+    }
+}
+
+impl TestApp {
+    /// Calls the REST API with `key` (as `Authorization: Bearer …`, when given) and an optional JSON body.
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> ApiReply {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = client.request(method, format!("{}{path}", self.address));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        ApiReply {
+            status,
+            headers,
+            body,
+        }
+    }
+}

@@ -12,8 +12,8 @@ use crate::shared::error::{AppError, ErrorCode};
 /// The length of one counting window.
 pub const WINDOW_SECONDS: i64 = 15 * 60;
 
-fn window_start(now: DateTime<Utc>) -> i64 {
-    now.timestamp() - now.timestamp().rem_euclid(WINDOW_SECONDS)
+fn window_start(now: DateTime<Utc>, window_seconds: i64) -> i64 {
+    now.timestamp() - now.timestamp().rem_euclid(window_seconds)
 }
 
 fn refuse(bucket: &str, hits: i64) -> AppError {
@@ -27,11 +27,21 @@ pub async fn record(
     bucket: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
+    record_in_window(db, bucket, WINDOW_SECONDS, now).await
+}
+
+/// Like `record`, with windows of `window_seconds` (the bucket name must be used with one window length only).
+async fn record_in_window(
+    db: &impl ConnectionTrait,
+    bucket: &str,
+    window_seconds: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
     let row = rate_limit::ActiveModel {
         bucket: Set(bucket.to_owned()),
-        window_start: Set(window_start(now)),
+        window_start: Set(window_start(now, window_seconds)),
         hits: Set(1),
-        expires_at: Set(now + Duration::seconds(2 * WINDOW_SECONDS)),
+        expires_at: Set(now + Duration::seconds(2 * window_seconds)),
     };
     let counted = rate_limit::Entity::insert(row)
         .on_conflict(
@@ -61,6 +71,24 @@ pub async fn hit(
     Ok(())
 }
 
+/// Counts one request in `bucket` with windows of `window_seconds` and refuses it when more than `limit` were made
+/// in the current window (the API's per-key limit).
+pub async fn hit_in_window(
+    db: &impl ConnectionTrait,
+    bucket: &str,
+    limit: u32,
+    window_seconds: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let hits = record_in_window(db, bucket, window_seconds, now).await?;
+    if hits > i64::from(limit) {
+        return Err(refuse(bucket, hits).with_message(format!(
+            "Too many requests with this key: at most {limit} per {window_seconds} seconds. Wait and try again."
+        )));
+    }
+    Ok(())
+}
+
 /// Refuses when `limit` attempts were already recorded in the current window, without counting this one.
 pub async fn check(
     db: &impl ConnectionTrait,
@@ -68,7 +96,7 @@ pub async fn check(
     limit: u32,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let hits = rate_limit::Entity::find_by_id((bucket.to_owned(), window_start(now)))
+    let hits = rate_limit::Entity::find_by_id((bucket.to_owned(), window_start(now, WINDOW_SECONDS)))
         .one(db)
         .await?
         .map_or(0, |row| i64::from(row.hits));

@@ -99,11 +99,13 @@ pub fn removal_cookie(name: &'static str, secure: bool) -> Cookie<'static> {
     cookie
 }
 
-fn is_static(path: &str) -> bool {
+fn skips_visitor(path: &str) -> bool {
     path.starts_with("/pkg/")
         || path == "/favicon.ico"
         || path == "/healthz"
         || path.starts_with("/assets/")
+        // The REST API authenticates by key, never by cookie.
+        || path.starts_with("/api/v1/")
 }
 
 async fn resolve(req: &HttpRequest, state: &AppState) -> Result<Visitor, AppError> {
@@ -156,7 +158,7 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
-    if is_static(req.path()) {
+    if skips_visitor(req.path()) {
         return next.call(req).await;
     }
     let Some(state) = req

@@ -17,9 +17,11 @@ use crate::server::auth::tokens::random_token;
 use crate::server::auth::visitor::{session_cookie, Visitor, PRE_LOGIN_COOKIE};
 use crate::server::services::accounts::Origin;
 use crate::server::services::identity_providers::{self, check_identifier};
-use crate::server::services::sso::{self, AcsFailure, SsoRedirect};
+use crate::server::services::login::Progress;
+use crate::server::services::sso::{self, AcsFailure, SsoRedirect, SsoSignedIn};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, ErrorCode};
+use crate::server::html::{escape, html_page, html_page_with_head, origin_of};
 use crate::shared::paths::encode_query_value;
 
 /// The HTTP-level cap on the ACS form; the validator caps `SAMLResponse` itself before decoding it.
@@ -170,17 +172,29 @@ async fn acs(
     )
     .await
     {
-        Ok(signed_in) => {
+        Ok(SsoSignedIn {
+            progress:
+                Progress::SignedIn {
+                    session_token,
+                    next,
+                },
+            ..
+        }) => {
             let cookie = session_cookie(
-                &signed_in.session_token,
+                &session_token,
                 state.config.secure_cookies(),
                 state.config.session_absolute_hours,
             );
             HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, signed_in.return_to))
+                .insert_header((header::LOCATION, next))
                 .cookie(cookie)
                 .finish()
         }
+        // Two-factor authentication is on: the code is asked for now that the identity provider vouched.
+        Ok(SsoSignedIn {
+            progress: Progress::Waiting(_),
+            ..
+        }) => see_other("/login/two-factor"),
         Err(AcsFailure::Refused(refusal)) => {
             let err = AppError::new(ErrorCode::SsoLoginFailed).with_message(refusal.message());
             error_page(403, &err, Some(refusal.code.as_str()), &identifier)
@@ -201,70 +215,6 @@ async fn metadata(state: web::Data<AppState>, identifier: web::Path<String>) -> 
         .content_type("text/plain; charset=utf-8")
         .body(e.message),
     }
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// The origin (`scheme://host:port`) a form may be posted to, for the page's `form-action`.
-fn origin_of(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url).ok()?;
-    Some(parsed.origin().ascii_serialization())
-}
-
-fn html_page(
-    status: u16,
-    title: &str,
-    body: &str,
-    nonce: Option<&str>,
-    form_action: Option<&str>,
-) -> HttpResponse {
-    html_page_with_head(status, title, "", body, nonce, form_action)
-}
-
-fn html_page_with_head(
-    status: u16,
-    title: &str,
-    head: &str,
-    body: &str,
-    nonce: Option<&str>,
-    form_action: Option<&str>,
-) -> HttpResponse {
-    let script_src = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
-    let form_action = form_action.map(|o| format!(" {o}")).unwrap_or_default();
-    let policy = format!(
-        "default-src 'self'; script-src 'self'{script_src}; style-src 'self'; img-src 'self' data:; \
-         frame-ancestors 'none'; base-uri 'self'; form-action 'self'{form_action}; object-src 'none'"
-    );
-    let page = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width, initial-scale=1\">{head}<title>{title} · Portcullis</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/portcullis.css\"></head><body>\
-         <header class=\"site-header\"><div class=\"container header-inner\"><a class=\"brand\" href=\"/\">\
-         <span class=\"brand-mark\" aria-hidden=\"true\">▥</span> Portcullis</a></div></header>\
-         <main class=\"container narrow\">{body}</main></body></html>",
-        title = escape(title)
-    );
-    HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(status)
-            .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
-    )
-    .insert_header((header::CONTENT_SECURITY_POLICY, policy))
-    .insert_header((header::CACHE_CONTROL, "no-store"))
-    .content_type("text/html; charset=utf-8")
-    .body(page)
 }
 
 /// A form that posts itself (script with this page's nonce); without JavaScript, the person presses the button.

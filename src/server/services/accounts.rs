@@ -14,7 +14,8 @@ use crate::server::auth::{password, rate_limit};
 use crate::server::db::entities::{email_token, invitation, user};
 use crate::server::db::{begin_write, is_unique_violation};
 use crate::server::mail::Email;
-use crate::server::services::organizations;
+use crate::server::services::{login, organizations};
+use crate::shared::paths::safe_next;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{CurrentUser, SessionView};
@@ -377,7 +378,7 @@ pub async fn resend_verification(
 /// How many more failed logins an account may see from all addresses together than from one address.
 const ACCOUNT_WIDE_FAILURE_FACTOR: u32 = 10;
 
-/// Checks email and password and opens a session; returns the session cookie value.
+/// Checks email and password; then the login state machine decides: a session, or a second step.
 ///
 /// Limits: every attempt counts against the address; failed attempts count against the account from that address
 /// (`rate_limit_per_account`) and, ten times higher, against the account from everywhere. Counting failures per
@@ -387,7 +388,9 @@ pub async fn log_in(
     raw_email: &str,
     password_input: String,
     origin: &Origin,
-) -> AppResult<String> {
+    browser_binding: Option<&str>,
+    next: Option<&str>,
+) -> AppResult<login::Progress> {
     let now = state.now();
     let limits = &state.config;
     rate_limit::hit(
@@ -427,9 +430,19 @@ pub async fn log_in(
     if account.email_verified_at.is_none() {
         return Err(AppError::new(ErrorCode::EmailNotVerified));
     }
-    let token = open_session(&state.db, state, account.id, "password", origin, now).await?;
-    tracing::info!(user_id = account.id, "logged in");
-    Ok(token)
+    tracing::info!(user_id = account.id, "password accepted");
+    login::after_first_factor(
+        &state.db,
+        state,
+        login::FirstFactor {
+            account: &account,
+            auth_method: "password",
+            next: safe_next(next),
+            origin,
+            browser_binding,
+        },
+    )
+    .await
 }
 
 /// Emails a single-use reset link valid for an hour if the address has an account; answers the same either way.

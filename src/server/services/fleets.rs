@@ -8,7 +8,8 @@ use sea_orm::{
 
 use crate::server::db::conflict_on_unique;
 use crate::server::db::entities::{device, fleet, membership, organization, user};
-use crate::server::services::organizations::{standing, Standing};
+use crate::server::services::actor::Actor;
+use crate::server::services::organizations::Standing;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{DeviceDetail, DeviceView, FleetDetail, FleetOwner, FleetSummary};
@@ -51,14 +52,14 @@ struct Access {
     can_manage: bool,
 }
 
-async fn access(db: &impl ConnectionTrait, user_id: i64, fleet_id: i64) -> AppResult<Access> {
+async fn access(db: &impl ConnectionTrait, actor: &Actor, fleet_id: i64) -> AppResult<Access> {
     let not_found = || AppError::new(ErrorCode::FleetNotFound);
     let found = fleet::Entity::find_by_id(fleet_id)
         .one(db)
         .await?
         .ok_or_else(not_found)?;
     match (found.owner_user_id, found.owner_organization_id) {
-        (Some(owner_id), _) if owner_id == user_id => {
+        (Some(owner_id), _) if actor.person() == Some(owner_id) => {
             let owner = user::Entity::find_by_id(owner_id)
                 .one(db)
                 .await?
@@ -73,7 +74,8 @@ async fn access(db: &impl ConnectionTrait, user_id: i64, fleet_id: i64) -> AppRe
             })
         }
         (None, Some(organization_id)) => {
-            let standing = standing(db, user_id, organization_id)
+            let standing = actor
+                .standing(db, organization_id)
                 .await
                 .map_err(|_| not_found())?;
             Ok(Access {
@@ -127,15 +129,16 @@ fn fleet_name_taken(err: sea_orm::DbErr) -> AppError {
 
 pub async fn create(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     raw_name: &str,
     owner: NewFleetOwner,
 ) -> AppResult<i64> {
     let name = check_name(raw_name, "fleet")?;
     let (owner_user_id, owner_organization_id) = match owner {
-        NewFleetOwner::Me => (Some(user_id), None),
+        NewFleetOwner::Me => (Some(actor.require_person("own a personal fleet")?), None),
         NewFleetOwner::Organization(organization_id) => {
-            standing(&state.db, user_id, organization_id)
+            actor
+                .standing(&state.db, organization_id)
                 .await?
                 .require_manager()?;
             (None, Some(organization_id))
@@ -154,25 +157,31 @@ pub async fn create(
     Ok(created.id)
 }
 
-/// Every fleet the person can see: their own, then their organizations'.
-pub async fn list_for_user(state: &AppState, user_id: i64) -> AppResult<Vec<FleetSummary>> {
-    let memberships = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user_id))
-        .all(&state.db)
-        .await?;
-    let org_ids: Vec<i64> = memberships.iter().map(|m| m.organization_id).collect();
-    let rows = fleet::Entity::find()
-        .filter(
+/// Every fleet the actor can see: a person's own and their organizations'; an organization key's organization's.
+pub async fn list_visible(state: &AppState, actor: &Actor) -> AppResult<Vec<FleetSummary>> {
+    let visible = match *actor {
+        Actor::Person(user_id) => {
+            let memberships = membership::Entity::find()
+                .filter(membership::Column::UserId.eq(user_id))
+                .all(&state.db)
+                .await?;
+            let org_ids: Vec<i64> = memberships.iter().map(|m| m.organization_id).collect();
             Condition::any()
                 .add(fleet::Column::OwnerUserId.eq(user_id))
-                .add(fleet::Column::OwnerOrganizationId.is_in(org_ids)),
-        )
+                .add(fleet::Column::OwnerOrganizationId.is_in(org_ids))
+        }
+        Actor::OrganizationKey {
+            organization_id, ..
+        } => Condition::all().add(fleet::Column::OwnerOrganizationId.eq(organization_id)),
+    };
+    let rows = fleet::Entity::find()
+        .filter(visible)
         .order_by_asc(fleet::Column::Name)
         .all(&state.db)
         .await?;
     let mut fleets = Vec::with_capacity(rows.len());
     for row in rows {
-        let found = access(&state.db, user_id, row.id).await?;
+        let found = access(&state.db, actor, row.id).await?;
         fleets.push(summary(&state.db, &found).await?);
     }
     Ok(fleets)
@@ -215,8 +224,8 @@ fn device_view(d: device::Model) -> DeviceView {
     }
 }
 
-pub async fn detail(state: &AppState, user_id: i64, fleet_id: i64) -> AppResult<FleetDetail> {
-    let found = access(&state.db, user_id, fleet_id).await?;
+pub async fn detail(state: &AppState, actor: &Actor, fleet_id: i64) -> AppResult<FleetDetail> {
+    let found = access(&state.db, actor, fleet_id).await?;
     let devices = device::Entity::find()
         .filter(device::Column::FleetId.eq(fleet_id))
         .order_by_asc(device::Column::Name)
@@ -233,11 +242,11 @@ pub async fn detail(state: &AppState, user_id: i64, fleet_id: i64) -> AppResult<
 
 pub async fn rename(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     fleet_id: i64,
     raw_name: &str,
 ) -> AppResult<()> {
-    let found = access(&state.db, user_id, fleet_id).await?;
+    let found = access(&state.db, actor, fleet_id).await?;
     require_manage(&found)?;
     let name = check_name(raw_name, "fleet")?;
     let mut active = found.fleet.into_active_model();
@@ -247,8 +256,8 @@ pub async fn rename(
 }
 
 /// Deletes the fleet with its devices (cascade).
-pub async fn delete(state: &AppState, user_id: i64, fleet_id: i64) -> AppResult<()> {
-    let found = access(&state.db, user_id, fleet_id).await?;
+pub async fn delete(state: &AppState, actor: &Actor, fleet_id: i64) -> AppResult<()> {
+    let found = access(&state.db, actor, fleet_id).await?;
     require_manage(&found)?;
     fleet::Entity::delete_by_id(fleet_id)
         .exec(&state.db)
@@ -258,12 +267,12 @@ pub async fn delete(state: &AppState, user_id: i64, fleet_id: i64) -> AppResult<
 
 pub async fn add_device(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     fleet_id: i64,
     raw_name: &str,
     raw_uuid: &str,
 ) -> AppResult<i64> {
-    let found = access(&state.db, user_id, fleet_id).await?;
+    let found = access(&state.db, actor, fleet_id).await?;
     require_manage(&found)?;
     let name = check_name(raw_name, "device")?;
     let uuid = if raw_uuid.trim().is_empty() {
@@ -305,14 +314,14 @@ async fn device_in(
 /// A device by id, with the fleet it is in, if the person can see that fleet.
 pub async fn device_detail(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     device_id: i64,
 ) -> AppResult<DeviceDetail> {
     let found = device::Entity::find_by_id(device_id)
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::DeviceNotFound))?;
-    let fleet_access = access(&state.db, user_id, found.fleet_id)
+    let fleet_access = access(&state.db, actor, found.fleet_id)
         .await
         .map_err(|_| AppError::new(ErrorCode::DeviceNotFound))?;
     Ok(DeviceDetail {
@@ -323,12 +332,12 @@ pub async fn device_detail(
 
 pub async fn rename_device(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     device_id: i64,
     raw_name: &str,
 ) -> AppResult<()> {
-    let detail = device_detail(state, user_id, device_id).await?;
-    let found = access(&state.db, user_id, detail.fleet.id).await?;
+    let detail = device_detail(state, actor, device_id).await?;
+    let found = access(&state.db, actor, detail.fleet.id).await?;
     require_manage(&found)?;
     let name = check_name(raw_name, "device")?;
     let mut active = device_in(&state.db, detail.fleet.id, device_id)
@@ -339,9 +348,9 @@ pub async fn rename_device(
     Ok(())
 }
 
-pub async fn delete_device(state: &AppState, user_id: i64, device_id: i64) -> AppResult<i64> {
-    let detail = device_detail(state, user_id, device_id).await?;
-    let found = access(&state.db, user_id, detail.fleet.id).await?;
+pub async fn delete_device(state: &AppState, actor: &Actor, device_id: i64) -> AppResult<i64> {
+    let detail = device_detail(state, actor, device_id).await?;
+    let found = access(&state.db, actor, detail.fleet.id).await?;
     require_manage(&found)?;
     device::Entity::delete_by_id(device_id)
         .exec(&state.db)

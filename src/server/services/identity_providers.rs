@@ -24,6 +24,7 @@ use crate::server::saml::core::config::{IdpTrust, NameIdFormat, SpEndpoints};
 use crate::server::saml::core::metadata::{
     check_sso_url, parse_idp_metadata, usable_certificates, SsoBinding,
 };
+use crate::server::services::actor::Actor;
 use crate::server::services::organizations::standing;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -621,11 +622,12 @@ async fn recent_failures(
 /// The identity providers of an organization, for its members' SSO tab (admins only).
 pub async fn list_for_organization(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     organization_id: i64,
 ) -> AppResult<Vec<IdentityProviderSummary>> {
     let db = &state.db;
-    standing(db, user_id, organization_id)
+    actor
+        .standing(db, organization_id)
         .await?
         .require_manager()?;
     let links = idp_organization::Entity::find()

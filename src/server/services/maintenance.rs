@@ -1,12 +1,12 @@
-//! Periodic clean-up of rows nobody will read again: expired sessions, rate-limit windows, expired links, and the
-//! SAML requests, replay-cache entries and login failures past their time.
+//! Periodic clean-up of rows nobody will read again: expired sessions, rate-limit windows, expired links, login
+//! challenges, and the SAML requests, replay-cache entries and login failures past their time.
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::time::Duration;
 
 use crate::server::auth::{rate_limit, sessions};
 use crate::server::db::entities::email_token;
-use crate::server::services::sso;
+use crate::server::services::{login, sso};
 use crate::server::state::AppState;
 use crate::shared::error::AppResult;
 
@@ -21,6 +21,7 @@ pub async fn purge_expired(state: &AppState) -> AppResult<()> {
         .await?
         .rows_affected;
     sso::purge_expired(&state.db, now).await?;
+    login::purge_expired(state).await?;
     tracing::debug!(ended_sessions, windows, links, "purged expired rows");
     Ok(())
 }

@@ -2,9 +2,13 @@
 //! view models or `AppError`s.
 
 pub mod accounts;
+pub mod actor;
+pub mod api_keys;
 pub mod fleets;
 pub mod identity_providers;
+pub mod login;
 pub mod maintenance;
 pub mod organizations;
 pub mod sso;
 pub mod teams;
+pub mod two_factor;

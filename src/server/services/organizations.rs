@@ -153,6 +153,7 @@ pub async fn create(
     let org = organization::ActiveModel {
         name: Set(name),
         handle: Set(handle),
+        require_two_factor: Set(false),
         created_at: Set(now),
         ..Default::default()
     }
@@ -194,6 +195,22 @@ pub async fn rename(
     let mut active = standing.organization.into_active_model();
     active.name = Set(name);
     active.update(&state.db).await?;
+    Ok(())
+}
+
+/// Owners only: require 2FA of members who log in with a password.
+pub async fn set_require_two_factor(
+    state: &AppState,
+    user_id: i64,
+    organization_id: i64,
+    required: bool,
+) -> AppResult<()> {
+    let standing = standing(&state.db, user_id, organization_id).await?;
+    standing.require_owner()?;
+    let mut active = standing.organization.into_active_model();
+    active.require_two_factor = Set(required);
+    active.update(&state.db).await?;
+    tracing::info!(organization_id, user_id, required, "2FA requirement changed");
     Ok(())
 }
 
@@ -279,7 +296,11 @@ pub async fn detail(
     let teams = teams::list(&state.db, organization_id).await?;
     let fleets = fleets::for_organization(&state.db, &standing).await?;
     let identity_providers = if standing.role.can_manage() {
-        identity_providers::list_for_organization(state, user_id, organization_id).await?
+        identity_providers::list_for_organization(
+            state,
+            &crate::server::services::actor::Actor::Person(user_id),
+            organization_id,
+        ).await?
     } else {
         Vec::new()
     };
@@ -291,6 +312,7 @@ pub async fn detail(
             my_role: standing.role,
             member_count: members.len() as u64,
         },
+        require_two_factor: standing.organization.require_two_factor,
         members,
         invitations,
         teams,

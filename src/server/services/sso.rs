@@ -22,7 +22,8 @@ use crate::server::saml::core::error::{SamlError, SamlErrorCode};
 use crate::server::saml::core::metadata::SsoBinding;
 use crate::server::saml::core::request::OutgoingRequest;
 use crate::server::saml::core::response::{validate, AcceptedIdentity, Solicitation};
-use crate::server::services::accounts::{find_by_email, normalize_email, open_session, Origin};
+use crate::server::services::accounts::{find_by_email, normalize_email, Origin};
+use crate::server::services::login;
 use crate::server::services::identity_providers::{find_by_identifier, sp_endpoints, trust};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -147,8 +148,8 @@ impl From<sea_orm::DbErr> for AcsFailure {
 /// A completed login.
 #[derive(Debug)]
 pub struct SsoSignedIn {
-    pub session_token: String,
-    pub return_to: String,
+    /// A session, or the second factor still to come.
+    pub progress: login::Progress,
     pub user_id: i64,
 }
 
@@ -228,12 +229,22 @@ async fn accept(
     )
     .await?;
     let account = linked_account(&txn, idp, &identity, now).await?;
-    let session_token = open_session(&txn, state, account.id, "saml", origin, now).await?;
+    let progress = login::after_first_factor(
+        &txn,
+        state,
+        login::FirstFactor {
+            account: &account,
+            auth_method: "saml",
+            next: return_to,
+            origin,
+            browser_binding,
+        },
+    )
+    .await?;
     txn.commit().await?;
-    tracing::info!(idp = %idp.identifier, user_id = account.id, "signed in by SSO");
+    tracing::info!(idp = %idp.identifier, user_id = account.id, "identity accepted by SSO");
     Ok(SsoSignedIn {
-        session_token,
-        return_to,
+        progress,
         user_id: account.id,
     })
 }

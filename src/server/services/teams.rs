@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::server::db::conflict_on_unique;
 use crate::server::db::entities::{membership, team, team_member, user};
-use crate::server::services::organizations::standing;
+use crate::server::services::actor::Actor;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{TeamMemberView, TeamView};
@@ -86,11 +86,12 @@ async fn team_in(
 /// A team of the organization, for an admin or owner of that organization.
 async fn managed_team(
     state: &AppState,
-    actor_id: i64,
+    actor: &Actor,
     organization_id: i64,
     team_id: i64,
 ) -> AppResult<team::Model> {
-    standing(&state.db, actor_id, organization_id)
+    actor
+        .standing(&state.db, organization_id)
         .await?
         .require_manager()?;
     team_in(&state.db, organization_id, team_id).await
@@ -98,11 +99,12 @@ async fn managed_team(
 
 pub async fn create(
     state: &AppState,
-    actor_id: i64,
+    actor: &Actor,
     organization_id: i64,
     raw_name: &str,
 ) -> AppResult<i64> {
-    standing(&state.db, actor_id, organization_id)
+    actor
+        .standing(&state.db, organization_id)
         .await?
         .require_manager()?;
     let name = check_team_name(raw_name)?;
@@ -120,12 +122,12 @@ pub async fn create(
 
 pub async fn rename(
     state: &AppState,
-    actor_id: i64,
+    actor: &Actor,
     organization_id: i64,
     team_id: i64,
     raw_name: &str,
 ) -> AppResult<()> {
-    let found = managed_team(state, actor_id, organization_id, team_id).await?;
+    let found = managed_team(state, actor, organization_id, team_id).await?;
     let name = check_team_name(raw_name)?;
     let mut active = found.into_active_model();
     active.name = Set(name);
@@ -135,23 +137,23 @@ pub async fn rename(
 
 pub async fn delete(
     state: &AppState,
-    actor_id: i64,
+    actor: &Actor,
     organization_id: i64,
     team_id: i64,
 ) -> AppResult<()> {
-    let found = managed_team(state, actor_id, organization_id, team_id).await?;
+    let found = managed_team(state, actor, organization_id, team_id).await?;
     team::Entity::delete_by_id(found.id).exec(&state.db).await?;
     Ok(())
 }
 
 pub async fn add_member(
     state: &AppState,
-    actor_id: i64,
+    actor: &Actor,
     organization_id: i64,
     team_id: i64,
     user_id: i64,
 ) -> AppResult<()> {
-    let found = managed_team(state, actor_id, organization_id, team_id).await?;
+    let found = managed_team(state, actor, organization_id, team_id).await?;
     if membership::Entity::find_by_id((organization_id, user_id))
         .one(&state.db)
         .await?
@@ -177,12 +179,12 @@ pub async fn add_member(
 
 pub async fn remove_member(
     state: &AppState,
-    actor_id: i64,
+    actor: &Actor,
     organization_id: i64,
     team_id: i64,
     user_id: i64,
 ) -> AppResult<()> {
-    let found = managed_team(state, actor_id, organization_id, team_id).await?;
+    let found = managed_team(state, actor, organization_id, team_id).await?;
     let result = team_member::Entity::delete_by_id((found.id, user_id))
         .exec(&state.db)
         .await?;

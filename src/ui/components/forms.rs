@@ -1,5 +1,5 @@
-//! Form building blocks: a labelled field with its own error, the form-level error banner, a success notice, and
-//! helpers that read a server action's outcome.
+//! Form building blocks: a labelled field with its own error, the form-level error banner, a success notice, a
+//! read-only value with a copy button, and helpers that read a server action's outcome.
 
 use leptos::prelude::*;
 
@@ -152,5 +152,33 @@ pub fn Saved(#[prop(into)] when: Signal<bool>, message: &'static str) -> impl In
     move || {
         when.get()
             .then(|| view! { <p class="alert alert-success" role="status">{message}</p> })
+    }
+}
+
+/// A read-only value with a button that copies it.
+#[component]
+pub fn CopyField(id: &'static str, label: &'static str, value: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let to_copy = value.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            // The clipboard may refuse (permissions); the value stays selectable in the field.
+            let _ = window.navigator().clipboard().write_text(&to_copy);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &to_copy;
+        copied.set(true);
+    };
+    view! {
+        <div class="field copy-field">
+            <label for=id>{label}</label>
+            <div class="copy-row">
+                <input id=id type="text" readonly=true value=value class="mono"/>
+                <button type="button" class="button button-small" on:click=copy aria-label=format!("Copy {label}")>
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </div>
+        </div>
     }
 }

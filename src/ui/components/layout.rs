@@ -54,7 +54,7 @@ pub fn Header() -> impl IntoView {
 pub fn Footer() -> impl IntoView {
     view! {
         <footer class="site-footer">
-            <div class="container">"Portcullis · cloud dashboard with enterprise single sign-on"</div>
+            <div class="container">"Portcullis · cloud dashboard with enterprise single sign-on · "<a href="/api/docs" rel="external">"API reference"</a></div>
         </footer>
     }
 }

@@ -16,7 +16,7 @@ use crate::api::identity_providers::{
 use crate::api::organizations::{load_dashboard, organization};
 use crate::shared::format_time;
 use crate::shared::models::{IdentityProviderDetail, IdpOrganizationView, TeamView};
-use crate::ui::components::forms::{failure, succeeded, Field, FormError, Saved};
+use crate::ui::components::forms::{failure, succeeded, CopyField, Field, FormError, Saved};
 use crate::ui::components::layout::{id_param, LoadError};
 use crate::ui::components::visit::{CsrfField, RequireUser};
 
@@ -398,34 +398,6 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
                 .into_any()
             }}
         </section>
-    }
-}
-
-/// A read-only value with a button that copies it.
-#[component]
-fn CopyField(id: &'static str, label: &'static str, value: String) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let to_copy = value.clone();
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(window) = web_sys::window() {
-            // The clipboard may refuse (permissions); the value stays selectable in the field.
-            let _ = window.navigator().clipboard().write_text(&to_copy);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &to_copy;
-        copied.set(true);
-    };
-    view! {
-        <div class="field copy-field">
-            <label for=id>{label}</label>
-            <div class="copy-row">
-                <input id=id type="text" readonly=true value=value class="mono"/>
-                <button type="button" class="button button-small" on:click=copy aria-label=format!("Copy {label}")>
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
-                </button>
-            </div>
-        </div>
     }
 }
 

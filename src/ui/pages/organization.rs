@@ -1,4 +1,5 @@
-//! An organization: members and their roles, invitations, teams, the organization's fleets, and settings.
+//! An organization: members and their roles, invitations, teams, the organization's fleets, single sign-on,
+//! security (2FA requirement, organization API keys) and settings.
 //! Admins and owners see the management forms; members see the lists.
 
 use leptos::form::ActionForm;
@@ -7,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::fleets::CreateFleet;
+use crate::api::security::SetRequireTwoFactor;
 use crate::api::organizations::{
     organization, AddTeamMember, ChangeMemberRole, CreateTeam, DeleteTeam, InviteMember,
     RemoveMember, RemoveTeamMember, RenameOrganization, RenameTeam, RevokeInvitation,
@@ -20,6 +22,7 @@ use crate::ui::components::forms::{
 };
 use crate::ui::components::layout::{id_param, LoadError};
 use crate::ui::components::visit::{current_user, use_visit, CsrfField, RequireUser};
+use crate::ui::pages::organization_security::SecuritySection;
 
 #[component]
 pub fn OrganizationPage() -> impl IntoView {
@@ -45,6 +48,7 @@ struct Actions {
     add_team_member: ServerAction<AddTeamMember>,
     remove_team_member: ServerAction<RemoveTeamMember>,
     create_fleet: ServerAction<CreateFleet>,
+    set_requirement: ServerAction<SetRequireTwoFactor>,
 }
 
 impl Actions {
@@ -61,10 +65,11 @@ impl Actions {
             add_team_member: ServerAction::new(),
             remove_team_member: ServerAction::new(),
             create_fleet: ServerAction::new(),
+            set_requirement: ServerAction::new(),
         }
     }
 
-    fn versions(&self) -> [usize; 11] {
+    fn versions(&self) -> [usize; 12] {
         [
             self.rename.version().get(),
             self.invite.version().get(),
@@ -77,6 +82,7 @@ impl Actions {
             self.add_team_member.version().get(),
             self.remove_team_member.version().get(),
             self.create_fleet.version().get(),
+            self.set_requirement.version().get(),
         ]
     }
 }
@@ -123,6 +129,7 @@ fn Organization(detail: OrganizationDetail, me: i64, actions: Actions) -> impl I
                 <a href="#teams">"Teams"</a>
                 <a href="#fleets">"Fleets"</a>
                 {manager.then(|| view! { <a href="#sso">"Single sign-on"</a> })}
+                {manager.then(|| view! { <a href="#security">"Security"</a> })}
                 {manager.then(|| view! { <a href="#settings">"Settings"</a> })}
             </nav>
         </header>
@@ -163,6 +170,9 @@ fn Organization(detail: OrganizationDetail, me: i64, actions: Actions) -> impl I
             })}
         </section>
         {manager.then(|| view! { <SsoSection organization_id=id providers=detail.identity_providers.clone()/> })}
+        {manager.then(|| view! {
+            <SecuritySection organization_id=id my_role=summary.my_role require_two_factor=detail.require_two_factor set_requirement=actions.set_requirement/>
+        })}
         {manager.then(|| {
             let error = failure(actions.rename.value());
             view! {

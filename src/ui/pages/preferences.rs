@@ -1,5 +1,5 @@
-//! Preferences: profile (name), password, and the signed-in devices list where sessions are revoked.
-//! Later: two-factor authentication, API keys and Enterprise SSO.
+//! Preferences: profile (name), password, two-factor authentication, API keys, and the signed-in devices list where
+//! sessions are revoked.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -11,6 +11,7 @@ use crate::shared::user_agent::describe;
 use crate::ui::components::forms::{failure, succeeded, Field, FormError, Saved};
 use crate::ui::components::layout::LoadError;
 use crate::ui::components::visit::{current_user, use_visit, CsrfField, RequireUser};
+use crate::ui::pages::preferences_security::{PersonalKeysSection, TwoFactorSection};
 
 #[component]
 pub fn PreferencesPage() -> impl IntoView {
@@ -20,6 +21,8 @@ pub fn PreferencesPage() -> impl IntoView {
             <h1>"Preferences"</h1>
             <Profile/>
             <Password/>
+            <TwoFactorSection/>
+            <PersonalKeysSection/>
             <Sessions/>
         </RequireUser>
     }

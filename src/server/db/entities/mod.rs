@@ -1,5 +1,6 @@
 //! sea-orm entities, one module per table (schema in `migrations/`).
 
+pub mod api_key;
 pub mod device;
 pub mod email_token;
 pub mod fleet;
@@ -7,9 +8,11 @@ pub mod identity_provider;
 pub mod idp_certificate;
 pub mod idp_organization;
 pub mod invitation;
+pub mod login_challenge;
 pub mod membership;
 pub mod organization;
 pub mod rate_limit;
+pub mod recovery_code;
 pub mod saml_identity;
 pub mod saml_login_failure;
 pub mod saml_replay;
@@ -18,4 +21,5 @@ pub mod server_secret;
 pub mod session;
 pub mod team;
 pub mod team_member;
+pub mod two_factor_secret;
 pub mod user;

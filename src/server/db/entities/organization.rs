@@ -1,4 +1,4 @@
-//! An organization: a display name and a unique URL handle.
+//! An organization: a display name, a unique URL handle, and its security settings.
 
 use sea_orm::entity::prelude::*;
 
@@ -10,6 +10,8 @@ pub struct Model {
     pub name: String,
     #[sea_orm(unique)]
     pub handle: String,
+    /// Members who log in with a password must use two-factor authentication (enrolling at their next login).
+    pub require_two_factor: bool,
     pub created_at: DateTimeUtc,
 }
 

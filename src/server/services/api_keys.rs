@@ -1,0 +1,458 @@
+//! API keys. A key is `pc_<public id>_<secret>`: the public id finds the row, only the SHA-256 of the secret is
+//! stored, and the whole key is shown once. Personal keys belong to password accounts and act with the person's
+//! current rights; accounts that sign in with SSO cannot have them. Organization keys are created by the
+//! organization's admins with a role no stronger than their own, and act only inside that organization. Every use
+//! is checked again: revoked, expired, the account or organization gone, and counted against the key's rate limit.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::{Rng, RngCore};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use std::collections::HashMap;
+use subtle::ConstantTimeEq;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
+use crate::server::auth::rate_limit;
+use crate::server::auth::tokens::hash_token;
+use crate::server::db::entities::{api_key, organization, user};
+use crate::server::services::accounts::find_user;
+use crate::server::services::actor::Actor;
+use crate::server::services::organizations::standing;
+use crate::server::state::AppState;
+use crate::shared::error::{AppError, AppResult, ErrorCode};
+use crate::shared::models::{ApiKeyView, CreatedApiKey, PersonalApiKeys, Role};
+
+pub const KEY_PREFIX: &str = "pc_";
+const PUBLIC_ID_LENGTH: usize = 12;
+const PUBLIC_ID_ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstvwxyz0123456789";
+/// A key's last use is written at most this often, so busy keys do not write on every request.
+const LAST_USE_RESOLUTION_SECONDS: i64 = 60;
+const MAX_EXPIRY_DAYS: i64 = 3650;
+
+/// A key split into its parts.
+struct ParsedKey<'a> {
+    public_id: &'a str,
+    secret: &'a str,
+}
+
+fn parse(raw: &str) -> AppResult<ParsedKey<'_>> {
+    let malformed = || AppError::new(ErrorCode::ApiKeyMalformed);
+    let rest = raw.trim().strip_prefix(KEY_PREFIX).ok_or_else(malformed)?;
+    let (public_id, secret) = rest.split_once('_').ok_or_else(malformed)?;
+    let public_ok = public_id.len() == PUBLIC_ID_LENGTH
+        && public_id.bytes().all(|b| PUBLIC_ID_ALPHABET.contains(&b));
+    let secret_ok = secret.len() == 43
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !public_ok || !secret_ok {
+        return Err(malformed());
+    }
+    Ok(ParsedKey { public_id, secret })
+}
+
+/// A new key: (public id, the full key to show once, the hash to store).
+fn generate() -> (String, String, String) {
+    let mut rng = rand::rngs::OsRng;
+    let public_id: String = (0..PUBLIC_ID_LENGTH)
+        .map(|_| char::from(PUBLIC_ID_ALPHABET[rng.gen_range(0..PUBLIC_ID_ALPHABET.len())]))
+        .collect();
+    let mut secret_bytes = [0u8; 32];
+    rng.fill_bytes(&mut secret_bytes);
+    let secret = URL_SAFE_NO_PAD.encode(secret_bytes);
+    let full = format!("{KEY_PREFIX}{public_id}_{secret}");
+    (public_id, full, hash_token(&secret))
+}
+
+fn check_name(raw: &str) -> AppResult<String> {
+    let name = raw.trim().to_string();
+    let length = name.chars().count();
+    if length == 0 || length > 80 || name.chars().any(char::is_control) {
+        return Err(AppError::new(ErrorCode::ApiKeyNameInvalid).on_field("name"));
+    }
+    Ok(name)
+}
+
+/// The expiry chosen as a number of days from now; empty or `never` for a key that does not expire.
+pub fn parse_expiry(raw: Option<&str>, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
+    let invalid = || AppError::new(ErrorCode::ApiKeyExpiryInvalid).on_field("expires_in_days");
+    match raw.map(str::trim).filter(|r| !r.is_empty() && *r != "never") {
+        None => Ok(None),
+        Some(days) => {
+            let days: i64 = days.parse().map_err(|_| invalid())?;
+            if !(1..=MAX_EXPIRY_DAYS).contains(&days) {
+                return Err(invalid());
+            }
+            Ok(Some(now + Duration::days(days)))
+        }
+    }
+}
+
+fn view(key: api_key::Model, creators: &HashMap<i64, String>, now: DateTime<Utc>) -> ApiKeyView {
+    ApiKeyView {
+        id: key.id,
+        prefix: format!("{KEY_PREFIX}{}", key.public_id),
+        role: key.role.as_deref().and_then(Role::parse),
+        created_by: key.created_by.and_then(|id| creators.get(&id).cloned()),
+        expired: key.expires_at.is_some_and(|at| at <= now),
+        name: key.name,
+        created_at: key.created_at,
+        expires_at: key.expires_at,
+        last_used_at: key.last_used_at,
+        last_used_ip: key.last_used_ip,
+        revoked_at: key.revoked_at,
+    }
+}
+
+async fn views(
+    db: &impl ConnectionTrait,
+    keys: Vec<api_key::Model>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ApiKeyView>> {
+    let creator_ids: Vec<i64> = keys.iter().filter_map(|k| k.created_by).collect();
+    let creators: HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(creator_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    Ok(keys.into_iter().map(|k| view(k, &creators, now)).collect())
+}
+
+/// Whether an account may hold personal keys: only accounts that log in with a password.
+fn personal_keys_allowed(account: &user::Model) -> bool {
+    account.password_hash.is_some()
+}
+
+pub async fn list_personal(state: &AppState, user_id: i64) -> AppResult<PersonalApiKeys> {
+    let account = find_user(&state.db, user_id).await?;
+    let keys = api_key::Entity::find()
+        .filter(api_key::Column::UserId.eq(user_id))
+        .order_by_desc(api_key::Column::CreatedAt)
+        .order_by_desc(api_key::Column::Id)
+        .all(&state.db)
+        .await?;
+    Ok(PersonalApiKeys {
+        allowed: personal_keys_allowed(&account),
+        keys: views(&state.db, keys, state.now()).await?,
+    })
+}
+
+struct NewKey {
+    name: String,
+    user_id: Option<i64>,
+    organization_id: Option<i64>,
+    role: Option<Role>,
+    created_by: i64,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+async fn insert(state: &AppState, new: NewKey) -> AppResult<CreatedApiKey> {
+    let (public_id, secret, secret_hash) = generate();
+    let now = state.now();
+    let key = api_key::ActiveModel {
+        public_id: Set(public_id),
+        secret_hash: Set(secret_hash),
+        name: Set(new.name),
+        user_id: Set(new.user_id),
+        organization_id: Set(new.organization_id),
+        role: Set(new.role.map(|r| r.as_str().to_owned())),
+        created_by: Set(Some(new.created_by)),
+        created_at: Set(now),
+        expires_at: Set(new.expires_at),
+        last_used_at: Set(None),
+        last_used_ip: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    tracing::info!(key_id = key.id, organization_id = ?key.organization_id, "API key created");
+    let key = views(&state.db, vec![key], now)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::new(ErrorCode::Internal))?;
+    Ok(CreatedApiKey { key, secret })
+}
+
+pub async fn create_personal(
+    state: &AppState,
+    user_id: i64,
+    raw_name: &str,
+    expires_in_days: Option<&str>,
+) -> AppResult<CreatedApiKey> {
+    let account = find_user(&state.db, user_id).await?;
+    if !personal_keys_allowed(&account) {
+        return Err(AppError::new(ErrorCode::PersonalKeysUnavailable));
+    }
+    let name = check_name(raw_name)?;
+    let expires_at = parse_expiry(expires_in_days, state.now())?;
+    insert(
+        state,
+        NewKey {
+            name,
+            user_id: Some(user_id),
+            organization_id: None,
+            role: None,
+            created_by: user_id,
+            expires_at,
+        },
+    )
+    .await
+}
+
+/// Revokes a key at once (the row stays, so lists show when it was revoked).
+async fn revoke(db: &impl ConnectionTrait, key: &api_key::Model, now: DateTime<Utc>) -> AppResult<()> {
+    api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(api_key::Column::Id.eq(key.id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    tracing::info!(key_id = key.id, "API key revoked");
+    Ok(())
+}
+
+pub async fn revoke_personal(state: &AppState, user_id: i64, key_id: i64) -> AppResult<()> {
+    let key = api_key::Entity::find_by_id(key_id)
+        .filter(api_key::Column::UserId.eq(user_id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::ApiKeyNotFound))?;
+    revoke(&state.db, &key, state.now()).await
+}
+
+pub async fn list_for_organization(
+    state: &AppState,
+    user_id: i64,
+    organization_id: i64,
+) -> AppResult<Vec<ApiKeyView>> {
+    standing(&state.db, user_id, organization_id)
+        .await?
+        .require_manager()?;
+    let keys = api_key::Entity::find()
+        .filter(api_key::Column::OrganizationId.eq(organization_id))
+        .order_by_desc(api_key::Column::CreatedAt)
+        .order_by_desc(api_key::Column::Id)
+        .all(&state.db)
+        .await?;
+    views(&state.db, keys, state.now()).await
+}
+
+/// An organization key, created by one of its admins or owners (SSO accounts included); its role is at most the
+/// creator's own.
+pub async fn create_for_organization(
+    state: &AppState,
+    user_id: i64,
+    organization_id: i64,
+    raw_name: &str,
+    raw_role: &str,
+    expires_in_days: Option<&str>,
+) -> AppResult<CreatedApiKey> {
+    let mine = standing(&state.db, user_id, organization_id).await?;
+    mine.require_manager()?;
+    let role = Role::parse(raw_role)
+        .ok_or_else(|| AppError::new(ErrorCode::RoleInvalid).on_field("role"))?;
+    if role > mine.role {
+        return Err(AppError::new(ErrorCode::PermissionDenied)
+            .with_message("Only owners can create a key with the owner role.")
+            .on_field("role"));
+    }
+    let name = check_name(raw_name)?;
+    let expires_at = parse_expiry(expires_in_days, state.now())?;
+    insert(
+        state,
+        NewKey {
+            name,
+            user_id: None,
+            organization_id: Some(organization_id),
+            role: Some(role),
+            created_by: user_id,
+            expires_at,
+        },
+    )
+    .await
+}
+
+pub async fn revoke_for_organization(
+    state: &AppState,
+    user_id: i64,
+    organization_id: i64,
+    key_id: i64,
+) -> AppResult<()> {
+    let mine = standing(&state.db, user_id, organization_id).await?;
+    mine.require_manager()?;
+    let key = api_key::Entity::find_by_id(key_id)
+        .filter(api_key::Column::OrganizationId.eq(organization_id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::ApiKeyNotFound))?;
+    if key.role.as_deref().and_then(Role::parse).unwrap_or(Role::Owner) > mine.role {
+        return Err(AppError::new(ErrorCode::PermissionDenied)
+            .with_message("Only owners can revoke a key with the owner role."));
+    }
+    revoke(&state.db, &key, state.now()).await
+}
+
+/// A caller of the REST API, established from its key.
+#[derive(Clone, Debug)]
+pub struct KeyCaller {
+    pub actor: Actor,
+    pub key: api_key::Model,
+    /// The person, for a personal key.
+    pub person: Option<user::Model>,
+    /// The organization, for an organization key.
+    pub organization: Option<organization::Model>,
+}
+
+/// Authenticates an `Authorization` header value (`Bearer pc_…`) and counts the request against the key's limit.
+pub async fn authenticate(
+    state: &AppState,
+    authorization: Option<&str>,
+    ip: &str,
+) -> AppResult<KeyCaller> {
+    let raw = authorization.ok_or_else(|| AppError::new(ErrorCode::ApiKeyMissing))?;
+    let token = raw
+        .strip_prefix("Bearer ")
+        .or_else(|| raw.strip_prefix("bearer "))
+        .ok_or_else(|| {
+            AppError::new(ErrorCode::ApiKeyMissing)
+                .with_message("Send the key as a bearer token: Authorization: Bearer pc_…")
+        })?;
+    let parsed = parse(token)?;
+    let now = state.now();
+    let invalid = || AppError::new(ErrorCode::ApiKeyInvalid);
+    let key = api_key::Entity::find()
+        .filter(api_key::Column::PublicId.eq(parsed.public_id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(invalid)?;
+    let presented = hash_token(parsed.secret);
+    if !bool::from(presented.as_bytes().ct_eq(key.secret_hash.as_bytes())) {
+        return Err(invalid());
+    }
+    if key.revoked_at.is_some() {
+        return Err(AppError::new(ErrorCode::ApiKeyRevoked));
+    }
+    if key.expires_at.is_some_and(|at| at <= now) {
+        return Err(AppError::new(ErrorCode::ApiKeyExpired));
+    }
+    let caller = match (key.user_id, key.organization_id) {
+        (Some(user_id), _) => {
+            let person = user::Entity::find_by_id(user_id)
+                .one(&state.db)
+                .await?
+                .ok_or_else(invalid)?;
+            if !personal_keys_allowed(&person) {
+                return Err(AppError::new(ErrorCode::ApiKeyRevoked).with_message(
+                    "This personal key belongs to an account that now signs in with single sign-on; personal keys \
+                     no longer work for it.",
+                ));
+            }
+            KeyCaller {
+                actor: Actor::Person(user_id),
+                key,
+                person: Some(person),
+                organization: None,
+            }
+        }
+        (None, Some(organization_id)) => {
+            let organization = organization::Entity::find_by_id(organization_id)
+                .one(&state.db)
+                .await?
+                .ok_or_else(invalid)?;
+            let role = key.role.as_deref().and_then(Role::parse).ok_or_else(invalid)?;
+            KeyCaller {
+                actor: Actor::OrganizationKey {
+                    organization_id,
+                    role,
+                },
+                key,
+                person: None,
+                organization: Some(organization),
+            }
+        }
+        (None, None) => return Err(invalid()),
+    };
+    rate_limit::hit_in_window(
+        &state.db,
+        &format!("api:key:{}", caller.key.id),
+        state.config.api_requests_per_key_per_minute,
+        60,
+        now,
+    )
+    .await?;
+    let stale = caller
+        .key
+        .last_used_at
+        .is_none_or(|at| (now - at).num_seconds() >= LAST_USE_RESOLUTION_SECONDS)
+        || caller.key.last_used_ip.as_deref() != Some(ip);
+    if stale {
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::LastUsedAt, Expr::value(Some(now)))
+            .col_expr(api_key::Column::LastUsedIp, Expr::value(Some(ip.to_owned())))
+            .filter(api_key::Column::Id.eq(caller.key.id))
+            .exec(&state.db)
+            .await?;
+    }
+    Ok(caller)
+}
+
+/// Deletes every personal key of an account (when it converts to SSO); returns the names of the deleted keys.
+pub async fn delete_personal_keys(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<String>> {
+    let keys = api_key::Entity::find()
+        .filter(api_key::Column::UserId.eq(user_id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .all(db)
+        .await?;
+    api_key::Entity::delete_many()
+        .filter(api_key::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(keys.into_iter().map(|k| k.name).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_parse_and_others_do_not() {
+        let (public_id, full, hash) = generate();
+        let parsed = parse(&full).unwrap();
+        assert_eq!(parsed.public_id, public_id);
+        assert_eq!(hash_token(parsed.secret), hash);
+        assert!(full.starts_with("pc_"));
+        for bad in [
+            "",
+            "pc_",
+            "pk_abcdefghjkmn_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "pc_abcdefghjkmn",
+            "pc_short_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "pc_abcdefghjkmn_tooshort",
+            "pc_ABCDEFGHJKMN_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ] {
+            assert_eq!(parse(bad).err().map(|e| e.code), Some(ErrorCode::ApiKeyMalformed), "{bad}");
+        }
+    }
+
+    #[test]
+    fn expiry_is_a_number_of_days_or_never() {
+        let now = Utc::now();
+        assert_eq!(parse_expiry(None, now).unwrap(), None);
+        assert_eq!(parse_expiry(Some("never"), now).unwrap(), None);
+        assert_eq!(parse_expiry(Some("30"), now).unwrap(), Some(now + Duration::days(30)));
+        for bad in ["0", "-1", "3651", "soon"] {
+            assert_eq!(
+                parse_expiry(Some(bad), now).unwrap_err().code,
+                ErrorCode::ApiKeyExpiryInvalid
+            );
+        }
+    }
+}

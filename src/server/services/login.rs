@@ -1,0 +1,304 @@
+//! The login state machine. A login passes its first factor (password, or an SSO response), then, depending on the
+//! account, goes straight to a session, or waits in a challenge bound to the browser for a second factor (a TOTP or
+//! recovery code), or, when one of the person's organizations requires 2FA for password logins and the account has
+//! none, for enrolment. A challenge lives ten minutes and allows five wrong codes; then the login starts over.
+//!
+//!     first factor ──▶ 2FA on? ──yes──▶ [code] ──valid code──▶ session
+//!                        │ no
+//!                        ▼
+//!            password and an organization requires 2FA? ──yes──▶ [enrol] ──valid code──▶ session (+ recovery codes)
+//!                        │ no
+//!                        ▼
+//!                     session
+
+use chrono::Duration;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder,
+};
+
+use crate::server::auth::tokens::{hash_token, random_token};
+use crate::server::auth::totp;
+use crate::server::db::begin_write;
+use crate::server::db::entities::{login_challenge, membership, organization, user};
+use crate::server::services::accounts::{find_user, open_session, Origin};
+use crate::server::services::two_factor;
+use crate::server::state::AppState;
+use crate::shared::error::{AppError, AppResult, ErrorCode};
+use crate::shared::models::{EnrolledAtLogin, LoginChallengeView, LoginStep};
+
+const CHALLENGE_MINUTES: i64 = 10;
+const MAX_WRONG_CODES: i32 = 5;
+
+/// The waiting states of a challenge, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Waiting {
+    Code,
+    Enrolment,
+}
+
+impl Waiting {
+    fn as_str(self) -> &'static str {
+        match self {
+            Waiting::Code => "code",
+            Waiting::Enrolment => "enrol",
+        }
+    }
+
+    fn of(challenge: &login_challenge::Model) -> Waiting {
+        if challenge.step == Waiting::Enrolment.as_str() {
+            Waiting::Enrolment
+        } else {
+            Waiting::Code
+        }
+    }
+
+    fn step(self) -> LoginStep {
+        match self {
+            Waiting::Code => LoginStep::SecondFactor,
+            Waiting::Enrolment => LoginStep::Enrolment,
+        }
+    }
+}
+
+/// A first factor that was just accepted.
+pub struct FirstFactor<'a> {
+    pub account: &'a user::Model,
+    /// `password` or `saml`.
+    pub auth_method: &'a str,
+    pub next: String,
+    pub origin: &'a Origin,
+    /// The browser's cookie (pre-login or session) the second step must come from.
+    pub browser_binding: Option<&'a str>,
+}
+
+/// What follows a factor.
+#[derive(Debug)]
+pub enum Progress {
+    SignedIn { session_token: String, next: String },
+    /// A challenge was opened; the browser goes to `/login/two-factor`.
+    Waiting(LoginStep),
+}
+
+/// The organizations of the account that require 2FA for password logins.
+async fn organizations_requiring_two_factor(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> AppResult<Vec<organization::Model>> {
+    let ids: Vec<i64> = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.organization_id)
+        .collect();
+    Ok(organization::Entity::find()
+        .filter(organization::Column::Id.is_in(ids))
+        .filter(organization::Column::RequireTwoFactor.eq(true))
+        .order_by_asc(organization::Column::Name)
+        .all(db)
+        .await?)
+}
+
+/// Decides what follows an accepted first factor, writing through `db` (the caller's transaction at the ACS).
+pub async fn after_first_factor(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    passed: FirstFactor<'_>,
+) -> AppResult<Progress> {
+    let account = passed.account;
+    let waiting = if two_factor::is_enabled(db, account.id).await? {
+        Some(Waiting::Code)
+    } else if passed.auth_method == "password"
+        && !organizations_requiring_two_factor(db, account.id).await?.is_empty()
+    {
+        Some(Waiting::Enrolment)
+    } else {
+        None
+    };
+    let Some(waiting) = waiting else {
+        let now = state.now();
+        let session_token =
+            open_session(db, state, account.id, passed.auth_method, passed.origin, now).await?;
+        return Ok(Progress::SignedIn {
+            session_token,
+            next: passed.next,
+        });
+    };
+    let binding = passed
+        .browser_binding
+        .map(hash_token)
+        .ok_or_else(|| AppError::new(ErrorCode::LoginChallengeExpired))?;
+    let now = state.now();
+    // One login at a time per browser.
+    login_challenge::Entity::delete_many()
+        .filter(login_challenge::Column::BrowserBinding.eq(binding.as_str()))
+        .exec(db)
+        .await?;
+    login_challenge::ActiveModel {
+        id: Set(random_token()),
+        browser_binding: Set(binding),
+        user_id: Set(account.id),
+        auth_method: Set(passed.auth_method.to_owned()),
+        step: Set(waiting.as_str().to_owned()),
+        pending_secret: Set((waiting == Waiting::Enrolment).then(totp::generate_secret)),
+        return_to: Set(Some(passed.next)),
+        attempts: Set(0),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::minutes(CHALLENGE_MINUTES)),
+    }
+    .insert(db)
+    .await?;
+    tracing::info!(user_id = account.id, step = waiting.as_str(), "login waits for the second factor");
+    Ok(Progress::Waiting(waiting.step()))
+}
+
+/// The browser's open challenge.
+async fn open_challenge(
+    state: &AppState,
+    browser_binding: Option<&str>,
+) -> AppResult<login_challenge::Model> {
+    let expired = || AppError::new(ErrorCode::LoginChallengeExpired);
+    let binding = browser_binding.map(hash_token).ok_or_else(expired)?;
+    login_challenge::Entity::find()
+        .filter(login_challenge::Column::BrowserBinding.eq(binding))
+        .filter(login_challenge::Column::ExpiresAt.gt(state.now()))
+        .one(&state.db)
+        .await?
+        .ok_or_else(expired)
+}
+
+/// What the second-step page shows.
+pub async fn challenge_view(
+    state: &AppState,
+    browser_binding: Option<&str>,
+) -> AppResult<LoginChallengeView> {
+    let challenge = open_challenge(state, browser_binding).await?;
+    let account = find_user(&state.db, challenge.user_id).await?;
+    let waiting = Waiting::of(&challenge);
+    let (enrolment, required_by) = match (waiting, &challenge.pending_secret) {
+        (Waiting::Enrolment, Some(secret)) => (
+            Some(two_factor::enrolment_view(secret, &account.email)?),
+            organizations_requiring_two_factor(&state.db, account.id)
+                .await?
+                .into_iter()
+                .map(|o| o.name)
+                .collect(),
+        ),
+        _ => (None, Vec::new()),
+    };
+    Ok(LoginChallengeView {
+        step: waiting.step(),
+        email: account.email,
+        enrolment,
+        required_by,
+    })
+}
+
+/// Counts a code attempt on the challenge (outside any transaction, so wrong codes count); after too many, the
+/// challenge is gone and the login starts over.
+async fn count_wrong_code_budget(state: &AppState, challenge: &login_challenge::Model) -> AppResult<()> {
+    let counted = login_challenge::Entity::update_many()
+        .col_expr(
+            login_challenge::Column::Attempts,
+            Expr::col(login_challenge::Column::Attempts).add(1),
+        )
+        .filter(login_challenge::Column::Id.eq(challenge.id.as_str()))
+        .filter(login_challenge::Column::Attempts.lt(MAX_WRONG_CODES))
+        .exec(&state.db)
+        .await?;
+    if counted.rows_affected != 1 {
+        login_challenge::Entity::delete_by_id(challenge.id.clone())
+            .exec(&state.db)
+            .await?;
+        return Err(AppError::new(ErrorCode::LoginChallengeExpired)
+            .with_message("Too many wrong codes. Log in again."));
+    }
+    two_factor::count_attempt(state, challenge.user_id).await
+}
+
+/// Ends the challenge (it must still exist: a concurrent submission that finished first wins) and opens the session.
+async fn finish(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    challenge: &login_challenge::Model,
+    origin: &Origin,
+) -> AppResult<(String, String)> {
+    let removed = login_challenge::Entity::delete_by_id(challenge.id.clone())
+        .exec(db)
+        .await?;
+    if removed.rows_affected != 1 {
+        return Err(AppError::new(ErrorCode::LoginChallengeExpired));
+    }
+    let session_token = open_session(
+        db,
+        state,
+        challenge.user_id,
+        &challenge.auth_method,
+        origin,
+        state.now(),
+    )
+    .await?;
+    let next = crate::shared::paths::safe_next(challenge.return_to.as_deref());
+    Ok((session_token, next))
+}
+
+/// The second factor of a login: a TOTP code or a recovery code. Returns the session cookie and where to go.
+pub async fn submit_code(
+    state: &AppState,
+    browser_binding: Option<&str>,
+    code: &str,
+    origin: &Origin,
+) -> AppResult<(String, String)> {
+    let challenge = open_challenge(state, browser_binding).await?;
+    if Waiting::of(&challenge) != Waiting::Code {
+        return Err(AppError::new(ErrorCode::TwoFactorNotEnabled)
+            .with_message("Set up two-factor authentication to finish logging in."));
+    }
+    count_wrong_code_budget(state, &challenge).await?;
+    let txn = begin_write(&state.db).await?;
+    let used = two_factor::verify(&txn, challenge.user_id, code, state.now()).await?;
+    let signed_in = finish(&txn, state, &challenge, origin).await?;
+    txn.commit().await?;
+    tracing::info!(user_id = challenge.user_id, factor = ?used, "logged in with a second factor");
+    Ok(signed_in)
+}
+
+/// Enrolment at login (an organization requires 2FA): the code proves the app has the secret; 2FA is turned on,
+/// the session opens, and the recovery codes are shown once.
+pub async fn submit_enrolment(
+    state: &AppState,
+    browser_binding: Option<&str>,
+    code: &str,
+    origin: &Origin,
+) -> AppResult<(String, EnrolledAtLogin)> {
+    let challenge = open_challenge(state, browser_binding).await?;
+    let secret = match (Waiting::of(&challenge), &challenge.pending_secret) {
+        (Waiting::Enrolment, Some(secret)) => secret.clone(),
+        _ => return Err(AppError::new(ErrorCode::TwoFactorNotEnrolling)),
+    };
+    count_wrong_code_budget(state, &challenge).await?;
+    let now = state.now();
+    let txn = begin_write(&state.db).await?;
+    let recovery_codes = two_factor::activate(&txn, challenge.user_id, &secret, code, now).await?;
+    let (session_token, next) = finish(&txn, state, &challenge, origin).await?;
+    txn.commit().await?;
+    tracing::info!(user_id = challenge.user_id, "enrolled in 2FA at login");
+    Ok((
+        session_token,
+        EnrolledAtLogin {
+            recovery_codes,
+            next,
+        },
+    ))
+}
+
+/// Deletes challenges past their expiry.
+pub async fn purge_expired(state: &AppState) -> AppResult<u64> {
+    Ok(login_challenge::Entity::delete_many()
+        .filter(login_challenge::Column::ExpiresAt.lte(state.now()))
+        .exec(&state.db)
+        .await?
+        .rows_affected)
+}
