@@ -45,8 +45,9 @@ export function sql(statement: string): string {
   return execFileSync('sqlite3', [databasePath, statement], { encoding: 'utf8' });
 }
 
-export async function snap(page: Page, name: string) {
-  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+/** Saves a screenshot of the whole page, or of what the window shows when `fullPage` is false (very long pages). */
+export async function snap(page: Page, name: string, fullPage = true) {
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage });
 }
 
 /** Waits until the WebAssembly app has hydrated the page, so clicks go through the client-side app. */

@@ -150,7 +150,12 @@ pub async fn organization_identity_providers(
     use crate::server::services::identity_providers;
     edge::run(async move {
         let (state, me) = edge::reader()?;
-        identity_providers::list_for_organization(&state, &Actor::Person(me.user.id), organization_id).await
+        identity_providers::list_for_organization(
+            &state,
+            &Actor::Person(me.user.id),
+            organization_id,
+        )
+        .await
     })
     .await
 }

@@ -206,7 +206,14 @@ pub async fn rename_team(
     use crate::server::services::teams;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        teams::rename(&state, &Actor::Person(me.user.id), organization_id, team_id, &name).await
+        teams::rename(
+            &state,
+            &Actor::Person(me.user.id),
+            organization_id,
+            team_id,
+            &name,
+        )
+        .await
     })
     .await
 }
@@ -239,7 +246,14 @@ pub async fn add_team_member(
     use crate::server::services::teams;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        teams::add_member(&state, &Actor::Person(me.user.id), organization_id, team_id, user_id).await
+        teams::add_member(
+            &state,
+            &Actor::Person(me.user.id),
+            organization_id,
+            team_id,
+            user_id,
+        )
+        .await
     })
     .await
 }
@@ -256,7 +270,14 @@ pub async fn remove_team_member(
     use crate::server::services::teams;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        teams::remove_member(&state, &Actor::Person(me.user.id), organization_id, team_id, user_id).await
+        teams::remove_member(
+            &state,
+            &Actor::Person(me.user.id),
+            organization_id,
+            team_id,
+            user_id,
+        )
+        .await
     })
     .await
 }

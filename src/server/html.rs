@@ -4,6 +4,7 @@
 use actix_web::http::header;
 use actix_web::HttpResponse;
 
+/// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -25,6 +26,7 @@ pub fn origin_of(url: &str) -> Option<String> {
     Some(parsed.origin().ascii_serialization())
 }
 
+/// A page in the narrow column (hand-offs, errors).
 pub fn html_page(
     status: u16,
     title: &str,
@@ -35,6 +37,7 @@ pub fn html_page(
     html_page_with_head(status, title, "", body, nonce, form_action)
 }
 
+/// A page in the narrow column with extra `<head>` markup (a meta refresh).
 pub fn html_page_with_head(
     status: u16,
     title: &str,
@@ -42,6 +45,31 @@ pub fn html_page_with_head(
     body: &str,
     nonce: Option<&str>,
     form_action: Option<&str>,
+) -> HttpResponse {
+    page(
+        status,
+        title,
+        head,
+        body,
+        nonce,
+        form_action,
+        "container narrow",
+    )
+}
+
+/// A reference page across the full content width, without scripts or forms to other origins.
+pub fn wide_page(title: &str, body: &str) -> HttpResponse {
+    page(200, title, "", body, None, None, "container wide")
+}
+
+fn page(
+    status: u16,
+    title: &str,
+    head: &str,
+    body: &str,
+    nonce: Option<&str>,
+    form_action: Option<&str>,
+    main_class: &str,
 ) -> HttpResponse {
     let script_src = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
     let form_action = form_action.map(|o| format!(" {o}")).unwrap_or_default();
@@ -55,7 +83,7 @@ pub fn html_page_with_head(
          <link rel=\"stylesheet\" href=\"/pkg/portcullis.css\"></head><body>\
          <header class=\"site-header\"><div class=\"container header-inner\"><a class=\"brand\" href=\"/\">\
          <span class=\"brand-mark\" aria-hidden=\"true\">▥</span> Portcullis</a></div></header>\
-         <main class=\"container narrow\">{body}</main></body></html>",
+         <main class=\"{main_class}\">{body}</main></body></html>",
         title = escape(title)
     );
     HttpResponse::build(

@@ -115,6 +115,8 @@ pub struct OrganizationDetail {
     pub fleets: Vec<FleetSummary>,
     /// The organization's identity providers; only admins and owners see them (empty for members).
     pub identity_providers: Vec<IdentityProviderSummary>,
+    /// The organization's API keys; only admins and owners see them (empty for members).
+    pub api_keys: Vec<ApiKeyView>,
 }
 
 /// An invitation as its recipient sees it before accepting.
@@ -349,4 +351,16 @@ pub struct PersonalApiKeys {
     /// False for accounts that sign in with SSO; the page explains why.
     pub allowed: bool,
     pub keys: Vec<ApiKeyView>,
+}
+
+/// An account linked to a SAML identity of an identity provider, for its administrators.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SamlAccountView {
+    /// The NameID the identity provider asserts for the person.
+    pub remote_id: String,
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+    pub linked_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
 }

@@ -472,6 +472,36 @@ impl Browser {
     }
 }
 
+/// `owner` invites `member` (signed in as `email`) to the organization with `role`, and `member` accepts.
+pub async fn join_organization(
+    app: &TestApp,
+    owner: &Browser,
+    member: &Browser,
+    organization_id: i64,
+    email: &str,
+    role: &str,
+) {
+    owner
+        .call(
+            "invite_member",
+            &[
+                ("organization_id", &organization_id.to_string()),
+                ("email", email),
+                ("role", role),
+            ],
+        )
+        .await
+        .assert_ok();
+    let mail = app.mail.wait_for(email, "Join ").await;
+    member
+        .call(
+            "accept_invitation",
+            &[("token", &token_of(&mail.link_path()))],
+        )
+        .await
+        .assert_ok();
+}
+
 /// Token from a link path such as `/reset-password?token=…` or `/invitations/…`.
 pub fn token_of(path: &str) -> String {
     match path.split_once("token=") {

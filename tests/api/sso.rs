@@ -934,3 +934,185 @@ async fn an_identity_provider_with_only_http_post_gets_an_auto_posted_request() 
         assert_eq!(response.headers()["location"], "/fleets/7");
     }
 }
+
+/// Signs `browser` in by SSO as `email` (a fresh assertion ID each time); returns the ACS's answer.
+async fn sso_login(
+    setup: &Setup,
+    browser: &Browser,
+    email: &str,
+    assertion_id: &str,
+) -> reqwest::Response {
+    let (request_id, _) = start_login(browser, None).await;
+    let mut response = spec(&setup.app, Some(&request_id)).for_name_id(email);
+    response.assertion_id = assertion_id.into();
+    post_response(browser, &response.build(), "").await
+}
+
+/// An organization with the identity provider, and Mia (pre-provisioned) signed in through it.
+async fn mia_signed_in_by_sso(
+    backend: &crate::helpers::Backend,
+    assertion_id: &str,
+) -> (Setup, Browser) {
+    let setup = setup(backend).await;
+    register(&setup, IDENTIFIER, &metadata(), &[])
+        .await
+        .assert_ok();
+    provision(&setup, "mia@corp.example").await;
+    let mia = setup.app.browser();
+    let response = sso_login(&setup, &mia, "mia@corp.example", assertion_id).await;
+    assert_eq!(response.status().as_u16(), 303);
+    (setup, mia)
+}
+
+#[tokio::test]
+async fn an_sso_account_uses_2fa_after_the_idp_and_has_no_personal_keys() {
+    use crate::helpers::{next_totp_step, totp_code};
+    for backend in backends() {
+        let (setup, mia) = mia_signed_in_by_sso(&backend, "_assert-2fa-1").await;
+
+        // No personal keys for an account that signs in with SSO, and the page says why.
+        let keys = mia.call_raw("personal_api_keys", &[]).await.body;
+        assert_eq!(keys["allowed"], false);
+        mia.call(
+            "create_personal_api_key",
+            &[("name", "mine"), ("expires_in_days", "30")],
+        )
+        .await
+        .assert_error(403, "api_key.personal_keys_unavailable");
+
+        // 2FA can be turned on; then, after the identity provider, the code is asked for.
+        let started = mia.call("begin_two_factor", &[]).await;
+        started.assert_ok();
+        let secret = started.body["secret"].as_str().unwrap().to_string();
+        mia.call(
+            "confirm_two_factor",
+            &[("code", &totp_code(&setup.app, &secret))],
+        )
+        .await
+        .assert_ok();
+        let browser = setup.app.browser();
+        let response = sso_login(&setup, &browser, "mia@corp.example", "_assert-2fa-2").await;
+        assert_eq!(response.status().as_u16(), 303);
+        assert_eq!(response.headers()["location"], "/login/two-factor");
+        assert_eq!(browser.signed_in_email().await, None);
+        next_totp_step(&setup.app);
+        let done = browser
+            .call(
+                "log_in_second_factor",
+                &[("code", &totp_code(&setup.app, &secret))],
+            )
+            .await;
+        done.assert_ok();
+        assert_eq!(
+            browser.signed_in_email().await.as_deref(),
+            Some("mia@corp.example")
+        );
+        let sessions = browser.call_raw("sessions", &[]).await.body;
+        assert!(sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["current"] == true && s["auth_method"] == "saml"));
+
+        // Turning 2FA off without a password takes a fresh SSO login (10 minutes) and a code.
+        setup.app.clock.advance(chrono::Duration::minutes(11));
+        next_totp_step(&setup.app);
+        browser
+            .call(
+                "disable_two_factor",
+                &[("code", &totp_code(&setup.app, &secret))],
+            )
+            .await
+            .assert_error(403, "two_factor.fresh_sso_login_required");
+        let fresh = setup.app.browser();
+        sso_login(&setup, &fresh, "mia@corp.example", "_assert-2fa-3").await;
+        next_totp_step(&setup.app);
+        fresh
+            .call(
+                "log_in_second_factor",
+                &[("code", &totp_code(&setup.app, &secret))],
+            )
+            .await
+            .assert_ok();
+        next_totp_step(&setup.app);
+        fresh
+            .call(
+                "disable_two_factor",
+                &[("code", &totp_code(&setup.app, &secret))],
+            )
+            .await
+            .assert_ok();
+        assert_eq!(
+            fresh.call_raw("two_factor_status", &[]).await.body["enabled"],
+            false
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_api_lists_an_identity_providers_saml_accounts_for_its_admins() {
+    for backend in backends() {
+        let (setup, _mia) = mia_signed_in_by_sso(&backend, "_assert-api-1").await;
+
+        let key_for = |role: &'static str| {
+            let admin = &setup.admin;
+            let org = setup.organization_id.to_string();
+            async move {
+                let created = admin
+                    .call(
+                        "create_organization_api_key",
+                        &[
+                            ("organization_id", org.as_str()),
+                            ("name", role),
+                            ("role", role),
+                        ],
+                    )
+                    .await;
+                created.assert_ok();
+                created.body["secret"].as_str().unwrap().to_string()
+            }
+        };
+        let admin_key = key_for("admin").await;
+        let member_key = key_for("member").await;
+        let path = format!("/api/v1/identity-providers/{IDENTIFIER}/saml-accounts");
+        let listed = setup.app.api("GET", &path, Some(&admin_key), None).await;
+        let body = listed.assert_status(200);
+        assert_eq!(body["pagination"]["total"], 1);
+        assert_eq!(body["data"][0]["remote_id"], "mia@corp.example");
+        assert_eq!(body["data"][0]["email"], "mia@corp.example");
+        assert!(body["data"][0]["last_login_at"].is_string());
+        // A member's key, and the key of another organization, do not see the provider at all.
+        setup
+            .app
+            .api("GET", &path, Some(&member_key), None)
+            .await
+            .assert_error(404, "idp.not_found");
+        let other = setup
+            .admin
+            .call("create_organization", &[("name", "Elsewhere")])
+            .await
+            .body
+            .as_i64()
+            .unwrap();
+        let foreign = setup
+            .admin
+            .call(
+                "create_organization_api_key",
+                &[
+                    ("organization_id", &other.to_string()),
+                    ("name", "x"),
+                    ("role", "owner"),
+                ],
+            )
+            .await
+            .body["secret"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        setup
+            .app
+            .api("GET", &path, Some(&foreign), None)
+            .await
+            .assert_error(404, "idp.not_found");
+    }
+}

@@ -96,10 +96,11 @@ pub async fn check(
     limit: u32,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let hits = rate_limit::Entity::find_by_id((bucket.to_owned(), window_start(now, WINDOW_SECONDS)))
-        .one(db)
-        .await?
-        .map_or(0, |row| i64::from(row.hits));
+    let hits =
+        rate_limit::Entity::find_by_id((bucket.to_owned(), window_start(now, WINDOW_SECONDS)))
+            .one(db)
+            .await?
+            .map_or(0, |row| i64::from(row.hits));
     if hits >= i64::from(limit) {
         return Err(refuse(bucket, hits));
     }

@@ -137,7 +137,11 @@ mod tests {
             (1_234_567_890, "89005924"),
             (2_000_000_000, "69279037"),
         ] {
-            assert_eq!(code_at(RFC_SECRET, time).unwrap(), &eight_digits[2..], "at {time}");
+            assert_eq!(
+                code_at(RFC_SECRET, time).unwrap(),
+                &eight_digits[2..],
+                "at {time}"
+            );
         }
     }
 
@@ -164,7 +168,10 @@ mod tests {
         assert_ne!(a, generate_secret());
         assert_eq!(a.len(), 32);
         let uri = provisioning_uri(&a, "ada@example.com").unwrap();
-        assert!(uri.starts_with("otpauth://totp/Portcullis:ada%40example.com?secret="), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/Portcullis:ada%40example.com?secret="),
+            "{uri}"
+        );
         assert!(uri.contains("issuer=Portcullis"));
         let qr = qr_code_data_url(&uri).unwrap();
         let svg = STANDARD
@@ -181,8 +188,15 @@ mod tests {
         let codes = generate_recovery_codes();
         assert_eq!(codes.len(), RECOVERY_CODE_COUNT);
         assert_eq!(codes[0].len(), 11);
-        assert_eq!(as_recovery_code(&codes[0].to_uppercase().replace('-', " ")), Some(codes[0].clone()));
+        assert_eq!(
+            as_recovery_code(&codes[0].to_uppercase().replace('-', " ")),
+            Some(codes[0].clone())
+        );
         assert_eq!(as_recovery_code("abcde-fghi"), None);
-        assert_eq!(as_recovery_code("abcde-fghio"), None, "'o' is not in the alphabet");
+        assert_eq!(
+            as_recovery_code("abcde-fghio"),
+            None,
+            "'o' is not in the alphabet"
+        );
     }
 }

@@ -147,8 +147,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .limit(64 * 1024)
                         .error_handler(|err, _| invalid_request("JSON body", err)),
                 )
-                .app_data(web::PathConfig::default().error_handler(|err, _| invalid_request("path", err)))
-                .app_data(web::QueryConfig::default().error_handler(|err, _| invalid_request("query", err)))
+                .app_data(
+                    web::PathConfig::default().error_handler(|err, _| invalid_request("path", err)),
+                )
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|err, _| invalid_request("query", err)),
+                )
                 .route("/openapi.json", web::get().to(openapi::document))
                 .configure(resources::configure)
                 .default_service(web::to(unknown_endpoint)),
@@ -173,7 +178,10 @@ mod tests {
         assert_eq!((data, info.next_page), (vec![5], None));
         let (data, _) = paginate(items.clone(), &query(Some(9), Some(2))).unwrap();
         assert!(data.is_empty());
-        assert_eq!(paginate(items.clone(), &query(None, None)).unwrap().0.len(), 5);
+        assert_eq!(
+            paginate(items.clone(), &query(None, None)).unwrap().0.len(),
+            5
+        );
         for (page, per_page, field) in [(0, 10, "page"), (1, 0, "per_page"), (1, 101, "per_page")] {
             let err = paginate(items.clone(), &query(Some(page), Some(per_page))).unwrap_err();
             assert_eq!(err.0.field.as_deref(), Some(field));

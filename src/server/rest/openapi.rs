@@ -9,7 +9,7 @@ use utoipa::openapi::{InfoBuilder, OpenApi as Document, RefOr};
 use utoipa::OpenApi;
 
 use super::resources::Endpoints;
-use crate::server::html::{escape, html_page};
+use crate::server::html::{escape, wide_page};
 
 /// The whole document: the endpoints, bearer-key security on every one of them, and the API's description.
 pub struct ApiDoc;
@@ -38,7 +38,10 @@ impl ApiDoc {
                     .build(),
             ),
         );
-        doc.security = Some(vec![SecurityRequirement::new("api_key", Vec::<String>::new())]);
+        doc.security = Some(vec![SecurityRequirement::new(
+            "api_key",
+            Vec::<String>::new(),
+        )]);
         doc
     }
 }
@@ -86,7 +89,8 @@ fn describe_operation(out: &mut String, method: &str, path: &str, op: &Operation
     if let Some(body) = &op.request_body {
         for (media, content) in &body.content {
             if let Some(RefOr::Ref(reference)) = &content.schema {
-                let _ = write!(
+                let _ =
+                    write!(
                     out,
                     "<p>Request body ({}): <a href=\"#schema-{name}\"><code>{name}</code></a></p>",
                     escape(media),
@@ -102,15 +106,12 @@ fn describe_operation(out: &mut String, method: &str, path: &str, op: &Operation
         .iter()
         .map(|(status, response)| {
             let schema = match response {
-                RefOr::T(r) => r
-                    .content
-                    .values()
-                    .find_map(|c| match &c.schema {
-                        Some(RefOr::Ref(reference)) => {
-                            reference.ref_location.rsplit('/').next().map(str::to_owned)
-                        }
-                        _ => None,
-                    }),
+                RefOr::T(r) => r.content.values().find_map(|c| match &c.schema {
+                    Some(RefOr::Ref(reference)) => {
+                        reference.ref_location.rsplit('/').next().map(str::to_owned)
+                    }
+                    _ => None,
+                }),
                 RefOr::Ref(_) => None,
             };
             match schema {
@@ -133,7 +134,11 @@ pub async fn docs_page() -> HttpResponse {
         "<h1>Portcullis API</h1><p><a class=\"button\" href=\"/api/v1/openapi.json\">OpenAPI document (JSON)</a></p>",
     );
     if let Some(text) = &doc.info.description {
-        let _ = write!(body, "<section class=\"card\"><p>{}</p></section>", escape(text));
+        let _ = write!(
+            body,
+            "<section class=\"card\"><p>{}</p></section>",
+            escape(text)
+        );
     }
     for (path, item) in &doc.paths.paths {
         for (method, op) in [
@@ -160,7 +165,7 @@ pub async fn docs_page() -> HttpResponse {
             );
         }
     }
-    html_page(200, "API reference", &body, None, None)
+    wide_page("API reference", &body)
 }
 
 #[cfg(test)]
@@ -170,7 +175,10 @@ mod tests {
     #[test]
     fn the_document_lists_every_endpoint_with_bearer_security() {
         let doc = serde_json::to_value(ApiDoc::document()).unwrap();
-        assert_eq!(doc["components"]["securitySchemes"]["api_key"]["scheme"], "bearer");
+        assert_eq!(
+            doc["components"]["securitySchemes"]["api_key"]["scheme"],
+            "bearer"
+        );
         let paths = doc["paths"].as_object().unwrap();
         for path in [
             "/api/v1/me",

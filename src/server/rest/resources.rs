@@ -6,8 +6,8 @@ use actix_web::{web, HttpResponse};
 use super::schema::{
     Created, DeviceOut, DevicePage, ErrorBody, FleetOut, FleetPage, IdentityProviderOut,
     IdentityProviderPage, KeyOut, Me, MemberOut, MemberPage, NewDevice, NewFleet, NewTeam,
-    OrganizationOut, OrganizationPage, OrganizationRef, PageQuery, PersonOut, Rename, TeamOut,
-    TeamPage,
+    OrganizationOut, OrganizationPage, OrganizationRef, PageQuery, PersonOut, Rename,
+    SamlAccountOut, SamlAccountPage, TeamOut, TeamPage,
 };
 use super::{paginate, ApiResult, Caller};
 use crate::server::services::actor::Actor;
@@ -23,11 +23,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/organizations/{id}/members", web::get().to(list_members))
         .route("/organizations/{id}/teams", web::get().to(list_teams))
         .route("/organizations/{id}/teams", web::post().to(create_team))
-        .route("/organizations/{id}/teams/{team_id}", web::patch().to(rename_team))
-        .route("/organizations/{id}/teams/{team_id}", web::delete().to(delete_team))
+        .route(
+            "/organizations/{id}/teams/{team_id}",
+            web::patch().to(rename_team),
+        )
+        .route(
+            "/organizations/{id}/teams/{team_id}",
+            web::delete().to(delete_team),
+        )
         .route(
             "/organizations/{id}/identity-providers",
             web::get().to(list_identity_providers),
+        )
+        .route(
+            "/identity-providers/{identifier}/saml-accounts",
+            web::get().to(list_saml_accounts),
         )
         .route("/fleets", web::get().to(list_fleets))
         .route("/fleets", web::post().to(create_fleet))
@@ -95,7 +105,9 @@ async fn organization_out(
     organization_id: i64,
 ) -> ApiResult<OrganizationOut> {
     let standing = actor.standing(&state.db, organization_id).await?;
-    let member_count = organizations::members(&state.db, organization_id).await?.len() as u64;
+    let member_count = organizations::members(&state.db, organization_id)
+        .await?
+        .len() as u64;
     Ok(OrganizationOut {
         id: standing.organization.id,
         name: standing.organization.name.clone(),
@@ -208,7 +220,14 @@ async fn rename_team(
     body: web::Json<Rename>,
 ) -> ApiResult<HttpResponse> {
     let (organization_id, team_id) = path.into_inner();
-    teams::rename(&state, &actor(&caller), organization_id, team_id, &body.name).await?;
+    teams::rename(
+        &state,
+        &actor(&caller),
+        organization_id,
+        team_id,
+        &body.name,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -242,6 +261,24 @@ async fn list_identity_providers(
     let (list, pagination) = paginate(list, &query)?;
     Ok(HttpResponse::Ok().json(IdentityProviderPage {
         data: list.into_iter().map(IdentityProviderOut::from).collect(),
+        pagination,
+    }))
+}
+
+/// The accounts linked through an identity provider (admins of one of its organizations, or a key with that role).
+#[utoipa::path(get, path = "/api/v1/identity-providers/{identifier}/saml-accounts", tag = "identity providers",
+    params(("identifier" = String, Path, description = "The identity provider's SSO identifier"), PageQuery),
+    responses((status = 200, body = SamlAccountPage), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_saml_accounts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let list = identity_providers::saml_accounts(&state, &actor(&caller), &path).await?;
+    let (list, pagination) = paginate(list, &query)?;
+    Ok(HttpResponse::Ok().json(SamlAccountPage {
+        data: list.into_iter().map(SamlAccountOut::from).collect(),
         pagination,
     }))
 }
@@ -404,6 +441,7 @@ async fn delete_device(
     rename_team,
     delete_team,
     list_identity_providers,
+    list_saml_accounts,
     list_fleets,
     create_fleet,
     get_fleet,

@@ -7,7 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::shared::error::AppError;
 use crate::shared::models::{
-    DeviceView, FleetOwner, FleetSummary, IdentityProviderSummary, MemberView, TeamView,
+    DeviceView, FleetOwner, FleetSummary, IdentityProviderSummary, MemberView, SamlAccountView,
+    TeamView,
 };
 
 /// Every failure: a stable code (never renamed), a message for people, and the input field it concerns.
@@ -68,6 +69,7 @@ page_of!(TeamPage, TeamOut);
 page_of!(FleetPage, FleetOut);
 page_of!(DevicePage, DeviceOut);
 page_of!(IdentityProviderPage, IdentityProviderOut);
+page_of!(SamlAccountPage, SamlAccountOut);
 
 /// The caller: a person (through a personal key) or an organization key.
 #[derive(Serialize, ToSchema)]
@@ -261,6 +263,31 @@ impl From<IdentityProviderSummary> for IdentityProviderOut {
             entity_id: i.entity_id,
             linked_accounts: i.linked_accounts,
             certificate_expires_at: i.certificate_expires_at,
+        }
+    }
+}
+
+/// An account that signs in through an identity provider, keyed on the provider's NameID.
+#[derive(Serialize, ToSchema)]
+pub struct SamlAccountOut {
+    /// The NameID the identity provider asserts (`remote_id` in balena's terms).
+    pub remote_id: String,
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+    pub linked_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl From<SamlAccountView> for SamlAccountOut {
+    fn from(a: SamlAccountView) -> Self {
+        Self {
+            remote_id: a.remote_id,
+            user_id: a.user_id,
+            name: a.name,
+            email: a.email,
+            linked_at: a.linked_at,
+            last_login_at: a.last_login_at,
         }
     }
 }

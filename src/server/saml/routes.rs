@@ -15,13 +15,13 @@ use serde::Deserialize;
 use crate::server::auth::sessions;
 use crate::server::auth::tokens::random_token;
 use crate::server::auth::visitor::{session_cookie, Visitor, PRE_LOGIN_COOKIE};
+use crate::server::html::{escape, html_page, html_page_with_head, origin_of};
 use crate::server::services::accounts::Origin;
 use crate::server::services::identity_providers::{self, check_identifier};
 use crate::server::services::login::Progress;
 use crate::server::services::sso::{self, AcsFailure, SsoRedirect, SsoSignedIn};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, ErrorCode};
-use crate::server::html::{escape, html_page, html_page_with_head, origin_of};
 use crate::shared::paths::encode_query_value;
 
 /// The HTTP-level cap on the ACS form; the validator caps `SAMLResponse` itself before decoding it.

@@ -15,10 +15,10 @@ use crate::server::db::entities::{email_token, invitation, user};
 use crate::server::db::{begin_write, is_unique_violation};
 use crate::server::mail::Email;
 use crate::server::services::{login, organizations};
-use crate::shared::paths::safe_next;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{CurrentUser, SessionView};
+use crate::shared::paths::safe_next;
 
 const VERIFY_PURPOSE: &str = "verify_email";
 const RESET_PURPOSE: &str = "reset_password";

@@ -25,7 +25,11 @@ impl Actor {
     }
 
     /// The actor's standing in an organization; an organization it cannot see does not exist for it.
-    pub async fn standing(&self, db: &impl ConnectionTrait, organization_id: i64) -> AppResult<Standing> {
+    pub async fn standing(
+        &self,
+        db: &impl ConnectionTrait,
+        organization_id: i64,
+    ) -> AppResult<Standing> {
         match *self {
             Actor::Person(user_id) => standing(db, user_id, organization_id).await,
             Actor::OrganizationKey {

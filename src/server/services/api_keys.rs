@@ -81,7 +81,10 @@ fn check_name(raw: &str) -> AppResult<String> {
 /// The expiry chosen as a number of days from now; empty or `never` for a key that does not expire.
 pub fn parse_expiry(raw: Option<&str>, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
     let invalid = || AppError::new(ErrorCode::ApiKeyExpiryInvalid).on_field("expires_in_days");
-    match raw.map(str::trim).filter(|r| !r.is_empty() && *r != "never") {
+    match raw
+        .map(str::trim)
+        .filter(|r| !r.is_empty() && *r != "never")
+    {
         None => Ok(None),
         Some(days) => {
             let days: i64 = days.parse().map_err(|_| invalid())?;
@@ -208,7 +211,11 @@ pub async fn create_personal(
 }
 
 /// Revokes a key at once (the row stays, so lists show when it was revoked).
-async fn revoke(db: &impl ConnectionTrait, key: &api_key::Model, now: DateTime<Utc>) -> AppResult<()> {
+async fn revoke(
+    db: &impl ConnectionTrait,
+    key: &api_key::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     api_key::Entity::update_many()
         .col_expr(api_key::Column::RevokedAt, Expr::value(Some(now)))
         .filter(api_key::Column::Id.eq(key.id))
@@ -293,7 +300,13 @@ pub async fn revoke_for_organization(
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::ApiKeyNotFound))?;
-    if key.role.as_deref().and_then(Role::parse).unwrap_or(Role::Owner) > mine.role {
+    if key
+        .role
+        .as_deref()
+        .and_then(Role::parse)
+        .unwrap_or(Role::Owner)
+        > mine.role
+    {
         return Err(AppError::new(ErrorCode::PermissionDenied)
             .with_message("Only owners can revoke a key with the owner role."));
     }
@@ -367,7 +380,11 @@ pub async fn authenticate(
                 .one(&state.db)
                 .await?
                 .ok_or_else(invalid)?;
-            let role = key.role.as_deref().and_then(Role::parse).ok_or_else(invalid)?;
+            let role = key
+                .role
+                .as_deref()
+                .and_then(Role::parse)
+                .ok_or_else(invalid)?;
             KeyCaller {
                 actor: Actor::OrganizationKey {
                     organization_id,
@@ -396,7 +413,10 @@ pub async fn authenticate(
     if stale {
         api_key::Entity::update_many()
             .col_expr(api_key::Column::LastUsedAt, Expr::value(Some(now)))
-            .col_expr(api_key::Column::LastUsedIp, Expr::value(Some(ip.to_owned())))
+            .col_expr(
+                api_key::Column::LastUsedIp,
+                Expr::value(Some(ip.to_owned())),
+            )
             .filter(api_key::Column::Id.eq(caller.key.id))
             .exec(&state.db)
             .await?;
@@ -405,7 +425,10 @@ pub async fn authenticate(
 }
 
 /// Deletes every personal key of an account (when it converts to SSO); returns the names of the deleted keys.
-pub async fn delete_personal_keys(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<String>> {
+pub async fn delete_personal_keys(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> AppResult<Vec<String>> {
     let keys = api_key::Entity::find()
         .filter(api_key::Column::UserId.eq(user_id))
         .filter(api_key::Column::RevokedAt.is_null())
@@ -438,7 +461,11 @@ mod tests {
             "pc_abcdefghjkmn_tooshort",
             "pc_ABCDEFGHJKMN_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
         ] {
-            assert_eq!(parse(bad).err().map(|e| e.code), Some(ErrorCode::ApiKeyMalformed), "{bad}");
+            assert_eq!(
+                parse(bad).err().map(|e| e.code),
+                Some(ErrorCode::ApiKeyMalformed),
+                "{bad}"
+            );
         }
     }
 
@@ -447,7 +474,10 @@ mod tests {
         let now = Utc::now();
         assert_eq!(parse_expiry(None, now).unwrap(), None);
         assert_eq!(parse_expiry(Some("never"), now).unwrap(), None);
-        assert_eq!(parse_expiry(Some("30"), now).unwrap(), Some(now + Duration::days(30)));
+        assert_eq!(
+            parse_expiry(Some("30"), now).unwrap(),
+            Some(now + Duration::days(30))
+        );
         for bad in ["0", "-1", "3651", "soon"] {
             assert_eq!(
                 parse_expiry(Some(bad), now).unwrap_err().code,

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::server::db::entities::{
     identity_provider, idp_certificate, idp_organization, membership, organization, saml_identity,
-    saml_login_failure, team,
+    saml_login_failure, team, user,
 };
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::saml::core::certificate::Certificate;
@@ -30,7 +30,7 @@ use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{
     CertificateView, IdentityProviderDetail, IdentityProviderSummary, IdpOrganizationView,
-    LoginFailureView, Role, ServiceProviderInfo,
+    LoginFailureView, Role, SamlAccountView, ServiceProviderInfo,
 };
 
 const MAX_CLOCK_SKEW_SECONDS: i64 = 600;
@@ -296,7 +296,7 @@ pub async fn update_settings(
     settings: IdpSettings,
 ) -> AppResult<String> {
     let now = state.now();
-    let (idp, _) = administered(&state.db, user_id, identifier).await?;
+    let (idp, _) = administered(&state.db, &Actor::Person(user_id), identifier).await?;
     let new_identifier = check_identifier(&settings.identifier)?;
     let name = check_name(&settings.name)?;
     let clock_skew = check_clock_skew(settings.clock_skew_seconds)?;
@@ -329,7 +329,7 @@ pub async fn replace_source(
     source: IdpSource,
 ) -> AppResult<()> {
     let now = state.now();
-    let (idp, _) = administered(&state.db, user_id, identifier).await?;
+    let (idp, _) = administered(&state.db, &Actor::Person(user_id), identifier).await?;
     let resolved = resolve_source(source, now)?;
     let current = NameIdFormat::from_key(&idp.name_id_format).unwrap_or(NameIdFormat::EmailAddress);
     check_name_id_format(current.key(), &resolved.offered_formats)?;
@@ -372,7 +372,7 @@ pub async fn set_organization(
     default_team_id: Option<i64>,
 ) -> AppResult<()> {
     let now = state.now();
-    let (idp, links) = administered(&state.db, user_id, identifier).await?;
+    let (idp, links) = administered(&state.db, &Actor::Person(user_id), identifier).await?;
     check_organizations(
         &state.db,
         user_id,
@@ -406,7 +406,7 @@ pub async fn remove_organization(
     organization_id: i64,
 ) -> AppResult<()> {
     let now = state.now();
-    let (idp, links) = administered(&state.db, user_id, identifier).await?;
+    let (idp, links) = administered(&state.db, &Actor::Person(user_id), identifier).await?;
     if !links.iter().any(|l| l.organization_id == organization_id) {
         return Err(AppError::new(ErrorCode::OrganizationNotFound));
     }
@@ -451,13 +451,13 @@ pub async fn organization_links(
 /// The provider, if the caller administers at least one of its organizations; otherwise it does not exist for them.
 async fn administered(
     db: &impl ConnectionTrait,
-    user_id: i64,
+    actor: &Actor,
     identifier: &str,
 ) -> AppResult<(identity_provider::Model, Vec<idp_organization::Model>)> {
     let idp = find_by_identifier(db, identifier).await?;
     let links = organization_links(db, idp.id).await?;
     for link in &links {
-        if let Ok(standing) = standing(db, user_id, link.organization_id).await {
+        if let Ok(standing) = actor.standing(db, link.organization_id).await {
             if standing.role.can_manage() {
                 return Ok((idp, links));
             }
@@ -544,7 +544,7 @@ pub async fn detail(
     identifier: &str,
 ) -> AppResult<IdentityProviderDetail> {
     let db = &state.db;
-    let (idp, links) = administered(db, user_id, identifier).await?;
+    let (idp, links) = administered(db, &Actor::Person(user_id), identifier).await?;
     let now = state.now();
     let mut organizations = Vec::with_capacity(links.len());
     for link in &links {
@@ -663,6 +663,41 @@ pub async fn list_for_organization(
         });
     }
     Ok(summaries)
+}
+
+/// The accounts linked to SAML identities of the provider, for administrators of one of its organizations.
+pub async fn saml_accounts(
+    state: &AppState,
+    actor: &Actor,
+    identifier: &str,
+) -> AppResult<Vec<SamlAccountView>> {
+    let db = &state.db;
+    let (idp, _) = administered(db, actor, identifier).await?;
+    let identities = saml_identity::Entity::find()
+        .filter(saml_identity::Column::IdentityProviderId.eq(idp.id))
+        .order_by_asc(saml_identity::Column::Id)
+        .all(db)
+        .await?;
+    let users: HashMap<i64, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(identities.iter().map(|i| i.user_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    Ok(identities
+        .into_iter()
+        .filter_map(|identity| {
+            users.get(&identity.user_id).map(|account| SamlAccountView {
+                remote_id: identity.name_id,
+                user_id: account.id,
+                name: account.name.clone(),
+                email: account.email.clone(),
+                linked_at: identity.created_at,
+                last_login_at: identity.last_login_at,
+            })
+        })
+        .collect())
 }
 
 /// Serves `GET /saml/{identifier}/metadata`.

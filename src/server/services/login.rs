@@ -3,6 +3,7 @@
 //! recovery code), or, when one of the person's organizations requires 2FA for password logins and the account has
 //! none, for enrolment. A challenge lives ten minutes and allows five wrong codes; then the login starts over.
 //!
+//! ```text
 //!     first factor ──▶ 2FA on? ──yes──▶ [code] ──valid code──▶ session
 //!                        │ no
 //!                        ▼
@@ -10,6 +11,7 @@
 //!                        │ no
 //!                        ▼
 //!                     session
+//! ```
 
 use chrono::Duration;
 use sea_orm::sea_query::Expr;
@@ -76,7 +78,10 @@ pub struct FirstFactor<'a> {
 /// What follows a factor.
 #[derive(Debug)]
 pub enum Progress {
-    SignedIn { session_token: String, next: String },
+    SignedIn {
+        session_token: String,
+        next: String,
+    },
     /// A challenge was opened; the browser goes to `/login/two-factor`.
     Waiting(LoginStep),
 }
@@ -111,7 +116,9 @@ pub async fn after_first_factor(
     let waiting = if two_factor::is_enabled(db, account.id).await? {
         Some(Waiting::Code)
     } else if passed.auth_method == "password"
-        && !organizations_requiring_two_factor(db, account.id).await?.is_empty()
+        && !organizations_requiring_two_factor(db, account.id)
+            .await?
+            .is_empty()
     {
         Some(Waiting::Enrolment)
     } else {
@@ -119,8 +126,15 @@ pub async fn after_first_factor(
     };
     let Some(waiting) = waiting else {
         let now = state.now();
-        let session_token =
-            open_session(db, state, account.id, passed.auth_method, passed.origin, now).await?;
+        let session_token = open_session(
+            db,
+            state,
+            account.id,
+            passed.auth_method,
+            passed.origin,
+            now,
+        )
+        .await?;
         return Ok(Progress::SignedIn {
             session_token,
             next: passed.next,
@@ -150,7 +164,11 @@ pub async fn after_first_factor(
     }
     .insert(db)
     .await?;
-    tracing::info!(user_id = account.id, step = waiting.as_str(), "login waits for the second factor");
+    tracing::info!(
+        user_id = account.id,
+        step = waiting.as_str(),
+        "login waits for the second factor"
+    );
     Ok(Progress::Waiting(waiting.step()))
 }
 
@@ -198,7 +216,10 @@ pub async fn challenge_view(
 
 /// Counts a code attempt on the challenge (outside any transaction, so wrong codes count); after too many, the
 /// challenge is gone and the login starts over.
-async fn count_wrong_code_budget(state: &AppState, challenge: &login_challenge::Model) -> AppResult<()> {
+async fn count_wrong_code_budget(
+    state: &AppState,
+    challenge: &login_challenge::Model,
+) -> AppResult<()> {
     let counted = login_challenge::Entity::update_many()
         .col_expr(
             login_challenge::Column::Attempts,

@@ -15,7 +15,7 @@ use crate::server::db::entities::{invitation, membership, organization, team, te
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::mail::Email;
 use crate::server::services::accounts::normalize_email;
-use crate::server::services::{fleets, identity_providers, teams};
+use crate::server::services::{api_keys, fleets, identity_providers, teams};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{
@@ -210,7 +210,12 @@ pub async fn set_require_two_factor(
     let mut active = standing.organization.into_active_model();
     active.require_two_factor = Set(required);
     active.update(&state.db).await?;
-    tracing::info!(organization_id, user_id, required, "2FA requirement changed");
+    tracing::info!(
+        organization_id,
+        user_id,
+        required,
+        "2FA requirement changed"
+    );
     Ok(())
 }
 
@@ -295,12 +300,18 @@ pub async fn detail(
     };
     let teams = teams::list(&state.db, organization_id).await?;
     let fleets = fleets::for_organization(&state.db, &standing).await?;
+    let api_keys = if standing.role.can_manage() {
+        api_keys::list_for_organization(state, user_id, organization_id).await?
+    } else {
+        Vec::new()
+    };
     let identity_providers = if standing.role.can_manage() {
         identity_providers::list_for_organization(
             state,
             &crate::server::services::actor::Actor::Person(user_id),
             organization_id,
-        ).await?
+        )
+        .await?
     } else {
         Vec::new()
     };
@@ -318,6 +329,7 @@ pub async fn detail(
         teams,
         fleets,
         identity_providers,
+        api_keys,
     })
 }
 

@@ -66,13 +66,18 @@ pub fn enrolment_view(secret: &str, account_email: &str) -> AppResult<TwoFactorE
 }
 
 /// Starts (or restarts) enrolment from preferences: a new unconfirmed secret replaces any earlier unconfirmed one.
-pub async fn begin_enrolment(state: &AppState, account: &user::Model) -> AppResult<TwoFactorEnrolment> {
+pub async fn begin_enrolment(
+    state: &AppState,
+    account: &user::Model,
+) -> AppResult<TwoFactorEnrolment> {
     if is_enabled(&state.db, account.id).await? {
         return Err(AppError::new(ErrorCode::TwoFactorAlreadyEnabled));
     }
     let secret = totp::generate_secret();
     let txn = begin_write(&state.db).await?;
-    two_factor_secret::Entity::delete_by_id(account.id).exec(&txn).await?;
+    two_factor_secret::Entity::delete_by_id(account.id)
+        .exec(&txn)
+        .await?;
     two_factor_secret::ActiveModel {
         user_id: Set(account.id),
         secret: Set(secret.clone()),
@@ -221,7 +226,9 @@ pub async fn activate(
         .ok_or_else(|| AppError::new(ErrorCode::TwoFactorCodeInvalid).on_field("code"))?;
     let step = totp::matching_step(secret, &code, unix_seconds(now))?
         .ok_or_else(|| AppError::new(ErrorCode::TwoFactorCodeInvalid).on_field("code"))?;
-    two_factor_secret::Entity::delete_by_id(user_id).exec(db).await?;
+    two_factor_secret::Entity::delete_by_id(user_id)
+        .exec(db)
+        .await?;
     two_factor_secret::ActiveModel {
         user_id: Set(user_id),
         secret: Set(secret.to_owned()),
@@ -247,7 +254,11 @@ fn two_factor_email(state: &AppState, to: &str, what: &str) -> Email {
 }
 
 /// Confirms enrolment started from preferences; returns the recovery codes.
-pub async fn confirm_enrolment(state: &AppState, account: &user::Model, code: &str) -> AppResult<Vec<String>> {
+pub async fn confirm_enrolment(
+    state: &AppState,
+    account: &user::Model,
+    code: &str,
+) -> AppResult<Vec<String>> {
     count_attempt(state, account.id).await?;
     let now = state.now();
     let txn = begin_write(&state.db).await?;
@@ -321,7 +332,9 @@ pub async fn disable(
     count_attempt(state, account.id).await?;
     let txn = begin_write(&state.db).await?;
     verify(&txn, account.id, code, now).await?;
-    two_factor_secret::Entity::delete_by_id(account.id).exec(&txn).await?;
+    two_factor_secret::Entity::delete_by_id(account.id)
+        .exec(&txn)
+        .await?;
     recovery_code::Entity::delete_many()
         .filter(recovery_code::Column::UserId.eq(account.id))
         .exec(&txn)

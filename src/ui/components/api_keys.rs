@@ -16,7 +16,7 @@ use crate::ui::components::visit::CsrfField;
 #[component]
 pub fn ExpirySelect(id: &'static str) -> impl IntoView {
     view! {
-        <div class="field">
+        <div class="field field-compact">
             <label for=id>"Expires"</label>
             <select id=id name="expires_in_days">
                 <option value="30">"In 30 days"</option>
@@ -46,13 +46,14 @@ pub fn NewKeySecret(
     }
 }
 
-fn key_state(key: &ApiKeyView) -> (&'static str, String) {
+/// The key's state badge, and when it was revoked.
+fn key_state(key: &ApiKeyView) -> (&'static str, &'static str, Option<String>) {
     if let Some(at) = key.revoked_at {
-        ("badge badge-muted", format!("Revoked {}", format_time(&at)))
+        ("badge badge-muted", "Revoked", Some(format_time(&at)))
     } else if key.expired {
-        ("badge badge-warning", "Expired".to_string())
+        ("badge badge-warning", "Expired", None)
     } else {
-        ("badge badge-ok", "Active".to_string())
+        ("badge badge-ok", "Active", None)
     }
 }
 
@@ -109,7 +110,7 @@ pub fn ApiKeyTable(keys: Vec<ApiKeyView>, revoker: Revoker) -> impl IntoView {
             </thead>
             <tbody>
                 {keys.into_iter().map(|key| {
-                    let (badge, state) = key_state(&key);
+                    let (badge, state, revoked_at) = key_state(&key);
                     let live = key.revoked_at.is_none();
                     let last_used = match (&key.last_used_at, &key.last_used_ip) {
                         (Some(at), Some(ip)) => format!("{} from {ip}", format_time(at)),
@@ -128,7 +129,7 @@ pub fn ApiKeyTable(keys: Vec<ApiKeyView>, revoker: Revoker) -> impl IntoView {
                             <td>{created}</td>
                             <td>{key.expires_at.map(|t| format_time(&t)).unwrap_or_else(|| "Never".into())}</td>
                             <td>{last_used}</td>
-                            <td><span class=badge>{state}</span></td>
+                            <td class="key-state"><span class=badge>{state}</span>{revoked_at.map(|at| view! { <span class="hint">{at}</span> })}</td>
                             <td>
                                 {live.then(|| view! { <RevokeButton revoker key_id=key.id name=key.name.clone()/> })}
                             </td>

@@ -25,7 +25,7 @@ pub fn EnrolmentInstructions(enrolment: TwoFactorEnrolment) -> impl IntoView {
 /// Ten single-use codes for when the authenticator app is lost. Shown once.
 #[component]
 pub fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
-    let all = codes.join("\n");
+    let all = codes.join(" ");
     view! {
         <div class="alert alert-warning recovery" role="status">
             <p><strong>"Save your recovery codes now."</strong>

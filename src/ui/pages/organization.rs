@@ -8,10 +8,12 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::fleets::CreateFleet;
-use crate::api::security::SetRequireTwoFactor;
 use crate::api::organizations::{
     organization, AddTeamMember, ChangeMemberRole, CreateTeam, DeleteTeam, InviteMember,
     RemoveMember, RemoveTeamMember, RenameOrganization, RenameTeam, RevokeInvitation,
+};
+use crate::api::security::{
+    CreateOrganizationApiKey, RevokeOrganizationApiKey, SetRequireTwoFactor,
 };
 use crate::shared::format_time;
 use crate::shared::models::{
@@ -49,6 +51,8 @@ struct Actions {
     remove_team_member: ServerAction<RemoveTeamMember>,
     create_fleet: ServerAction<CreateFleet>,
     set_requirement: ServerAction<SetRequireTwoFactor>,
+    create_key: ServerAction<CreateOrganizationApiKey>,
+    revoke_key: ServerAction<RevokeOrganizationApiKey>,
 }
 
 impl Actions {
@@ -66,10 +70,12 @@ impl Actions {
             remove_team_member: ServerAction::new(),
             create_fleet: ServerAction::new(),
             set_requirement: ServerAction::new(),
+            create_key: ServerAction::new(),
+            revoke_key: ServerAction::new(),
         }
     }
 
-    fn versions(&self) -> [usize; 12] {
+    fn versions(&self) -> [usize; 14] {
         [
             self.rename.version().get(),
             self.invite.version().get(),
@@ -83,6 +89,8 @@ impl Actions {
             self.remove_team_member.version().get(),
             self.create_fleet.version().get(),
             self.set_requirement.version().get(),
+            self.create_key.version().get(),
+            self.revoke_key.version().get(),
         ]
     }
 }
@@ -169,10 +177,19 @@ fn Organization(detail: OrganizationDetail, me: i64, actions: Actions) -> impl I
                 }
             })}
         </section>
-        {manager.then(|| view! { <SsoSection organization_id=id providers=detail.identity_providers.clone()/> })}
+        {manager.then(|| view! { <SsoSection organization_id=id providers=detail.identity_providers.clone()/> }.into_any())}
         {manager.then(|| view! {
-            <SecuritySection organization_id=id my_role=summary.my_role require_two_factor=detail.require_two_factor set_requirement=actions.set_requirement/>
-        })}
+            <SecuritySection
+                organization_id=id
+                my_role=summary.my_role
+                require_two_factor=detail.require_two_factor
+                keys=detail.api_keys.clone()
+                set_requirement=actions.set_requirement
+                create=actions.create_key
+                revoke=actions.revoke_key
+            />
+        }
+        .into_any())}
         {manager.then(|| {
             let error = failure(actions.rename.value());
             view! {

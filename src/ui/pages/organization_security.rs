@@ -5,12 +5,13 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::api::security::{
-    organization_api_keys, CreateOrganizationApiKey, RevokeOrganizationApiKey, SetRequireTwoFactor,
+    CreateOrganizationApiKey, RevokeOrganizationApiKey, SetRequireTwoFactor,
 };
-use crate::shared::models::Role;
+use crate::shared::models::{ApiKeyView, Role};
 use crate::ui::components::api_keys::{ApiKeyTable, ExpirySelect, NewKeySecret, Revoker};
-use crate::ui::components::forms::{failure, reset_on_success, succeeded, Field, FormError, RoleSelect, Saved};
-use crate::ui::components::layout::LoadError;
+use crate::ui::components::forms::{
+    failure, reset_on_success, succeeded, Field, FormError, RoleSelect, Saved,
+};
 use crate::ui::components::visit::CsrfField;
 
 #[component]
@@ -18,16 +19,13 @@ pub fn SecuritySection(
     organization_id: i64,
     my_role: Role,
     require_two_factor: bool,
-    /// Reloads the organization after the setting changes.
+    keys: Vec<ApiKeyView>,
+    // The page's actions: the organization (with its keys) reloads after each of them.
     set_requirement: ServerAction<SetRequireTwoFactor>,
+    create: ServerAction<CreateOrganizationApiKey>,
+    revoke: ServerAction<RevokeOrganizationApiKey>,
 ) -> impl IntoView {
     let requirement_error = failure(set_requirement.value());
-    let create = ServerAction::<CreateOrganizationApiKey>::new();
-    let revoke = ServerAction::<RevokeOrganizationApiKey>::new();
-    let keys = Resource::new(
-        move || (organization_id, create.version().get(), revoke.version().get()),
-        |(id, _, _)| organization_api_keys(id),
-    );
     let create_error = failure(create.value());
     let revoke_error = failure(revoke.value());
     let form = NodeRef::new();
@@ -72,20 +70,13 @@ pub fn SecuritySection(
                 <CsrfField/>
                 <input type="hidden" name="organization_id" value=organization_id.to_string()/>
                 <Field label="Key name" name="name" id_prefix="org-key" placeholder="CI pipeline" required=true error=create_error/>
-                <div class="field">
+                <div class="field field-compact">
                     <RoleSelect selected="member" id="org-key-role" label="Role"/>
                 </div>
                 <ExpirySelect id="org-key-expiry"/>
                 <button type="submit" class="button button-primary">"Create key"</button>
             </ActionForm>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match keys.await {
-                        Ok(list) => view! { <ApiKeyTable keys=list revoker=Revoker::Organization(revoke, organization_id)/> }.into_any(),
-                        Err(error) => view! { <LoadError error/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <ApiKeyTable keys revoker=Revoker::Organization(revoke, organization_id)/>
         </section>
     }
 }

@@ -42,7 +42,13 @@ pub fn TwoFactorSection() -> impl IntoView {
     let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
     let disable = ServerAction::<DisableTwoFactor>::new();
     let status = Resource::new(
-        move || (confirm.version().get(), disable.version().get(), regenerate.version().get()),
+        move || {
+            (
+                confirm.version().get(),
+                disable.version().get(),
+                regenerate.version().get(),
+            )
+        },
         |_| load_two_factor_status(),
     );
     let ctx = use_visit();

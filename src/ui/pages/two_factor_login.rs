@@ -47,7 +47,11 @@ fn EnterCode(challenge: LoginChallengeView) -> impl IntoView {
     let action = ServerAction::<LogInSecondFactor>::new();
     use_visit().refresh_after(action.value());
     let error = failure(action.value());
-    let expired = move || error.get().is_some_and(|e| e.code == ErrorCode::LoginChallengeExpired);
+    let expired = move || {
+        error
+            .get()
+            .is_some_and(|e| e.code == ErrorCode::LoginChallengeExpired)
+    };
     view! {
         <section class="card auth-card">
             <h1>"Two-factor authentication"</h1>
