@@ -1114,5 +1114,47 @@ async fn the_api_lists_an_identity_providers_saml_accounts_for_its_admins() {
             .api("GET", &path, Some(&foreign), None)
             .await
             .assert_error(404, "idp.not_found");
+
+        // Shared with a second organization, the provider shows each organization only its own people.
+        setup
+            .admin
+            .call(
+                "set_identity_provider_organization",
+                &[
+                    ("identifier", IDENTIFIER),
+                    ("organization_id", &other.to_string()),
+                ],
+            )
+            .await
+            .assert_ok();
+        setup
+            .admin
+            .call(
+                "add_provisioned_member",
+                &[
+                    ("organization_id", &other.to_string()),
+                    ("email", "zed@corp.example"),
+                    ("name", "Zed Else"),
+                    ("role", "member"),
+                ],
+            )
+            .await
+            .assert_ok();
+        let zed = setup.app.browser();
+        let response = sso_login(&setup, &zed, "zed@corp.example", "_assert-api-2").await;
+        assert_eq!(response.status().as_u16(), 303);
+        let remote_ids = |reply: &crate::helpers::ApiReply| -> Vec<String> {
+            reply.body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["remote_id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let elsewhere = setup.app.api("GET", &path, Some(&foreign), None).await;
+        elsewhere.assert_status(200);
+        assert_eq!(remote_ids(&elsewhere), vec!["zed@corp.example"]);
+        let acme = setup.app.api("GET", &path, Some(&admin_key), None).await;
+        assert_eq!(remote_ids(&acme), vec!["mia@corp.example"]);
     }
 }

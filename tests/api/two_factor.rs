@@ -393,3 +393,91 @@ async fn an_organization_requiring_2fa_makes_members_enrol_at_their_next_login()
         password_step(&app, "bob@example.com").await;
     }
 }
+
+#[tokio::test]
+async fn a_waiting_login_cannot_replace_2fa_turned_on_since_and_dies_with_a_password_reset() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let owner = app.signed_in_user("Olga", "olga@example.com").await;
+        let org = owner
+            .call("create_organization", &[("name", "Acme")])
+            .await
+            .body
+            .as_i64()
+            .unwrap();
+        let bob = app.signed_in_user("Bob", "bob@example.com").await;
+        join_organization(&app, &owner, &bob, org, "bob@example.com", "member").await;
+        owner
+            .call(
+                "set_require_two_factor",
+                &[("organization_id", &org.to_string()), ("required", "on")],
+            )
+            .await
+            .assert_ok();
+
+        // A login (say, with a stolen password) waits for enrolment; meanwhile Bob turns 2FA on himself.
+        let waiting = app.browser();
+        waiting
+            .log_in("bob@example.com", PASSWORD)
+            .await
+            .assert_ok();
+        let challenge = waiting.call_raw("login_challenge", &[]).await.body;
+        let intruder_secret = challenge["enrolment"]["secret"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (secret, _) = enrol(&app, &bob).await;
+        waiting
+            .call(
+                "log_in_enrol",
+                &[("code", &totp_code(&app, &intruder_secret))],
+            )
+            .await
+            .assert_error(409, "two_factor.already_enabled");
+        assert_eq!(waiting.signed_in_email().await, None);
+        // Bob's own secret still works; the intruder's does not.
+        next_totp_step(&app);
+        let next = password_step(&app, "bob@example.com").await;
+        let foreign = totp_code(&app, &intruder_secret);
+        if foreign != totp_code(&app, &secret) {
+            next.call("log_in_second_factor", &second_factor(&foreign))
+                .await
+                .assert_error(422, "two_factor.code_invalid");
+        }
+        next.call(
+            "log_in_second_factor",
+            &second_factor(&totp_code(&app, &secret)),
+        )
+        .await
+        .assert_ok();
+
+        // A login that passed the old password is over once the password is reset.
+        let old_password_login = password_step(&app, "bob@example.com").await;
+        let resetting = app.browser();
+        resetting
+            .call("request_password_reset", &[("email", "bob@example.com")])
+            .await
+            .assert_ok();
+        let mail = app.mail.wait_for("bob@example.com", "Reset your").await;
+        let new_password = "copper-lantern-harbor-9";
+        resetting
+            .call(
+                "reset_password",
+                &[
+                    ("token", &crate::helpers::token_of(&mail.link_path())),
+                    ("password", new_password),
+                    ("confirm_password", new_password),
+                ],
+            )
+            .await
+            .assert_ok();
+        next_totp_step(&app);
+        old_password_login
+            .call(
+                "log_in_second_factor",
+                &second_factor(&totp_code(&app, &secret)),
+            )
+            .await
+            .assert_error(410, "two_factor.login_expired");
+    }
+}

@@ -17,7 +17,8 @@ pub const WINDOW_STEPS: u64 = 1;
 /// 160 bits, the length RFC 4226 recommends.
 const SECRET_BYTES: usize = 20;
 pub const RECOVERY_CODE_COUNT: usize = 10;
-/// Unambiguous characters (no 0/o, 1/l/i, u): 5 bits each; a code is 10 of them (50 bits), shown as `xxxxx-xxxxx`.
+/// 32 characters without i, l, o and u (which people confuse with 1, 1, 0 and v; typed, they are read as those):
+/// 5 bits each; a code is 10 of them (50 bits), shown as `xxxxx-xxxxx`.
 const RECOVERY_ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstvwxyz0123456789";
 const ISSUER: &str = "Portcullis";
 
@@ -115,8 +116,13 @@ pub fn as_recovery_code(raw: &str) -> Option<String> {
     let code: String = raw
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect::<String>()
-        .to_ascii_lowercase();
+        .map(|c| match c.to_ascii_lowercase() {
+            'i' | 'l' => '1',
+            'o' => '0',
+            'u' => 'v',
+            other => other,
+        })
+        .collect();
     (code.len() == 10 && code.bytes().all(|b| RECOVERY_ALPHABET.contains(&b)))
         .then(|| format!("{}-{}", &code[..5], &code[5..]))
 }
@@ -194,9 +200,10 @@ mod tests {
         );
         assert_eq!(as_recovery_code("abcde-fghi"), None);
         assert_eq!(
-            as_recovery_code("abcde-fghio"),
-            None,
-            "'o' is not in the alphabet"
+            as_recovery_code("abcde-fghjO").as_deref(),
+            Some("abcde-fghj0"),
+            "an O is read as a zero"
         );
+        assert_eq!(as_recovery_code("abcde-fgh!0"), None);
     }
 }

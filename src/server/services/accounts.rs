@@ -431,8 +431,9 @@ pub async fn log_in(
         return Err(AppError::new(ErrorCode::EmailNotVerified));
     }
     tracing::info!(user_id = account.id, "password accepted");
-    login::after_first_factor(
-        &state.db,
+    let txn = begin_write(&state.db).await?;
+    let progress = login::after_first_factor(
+        &txn,
         state,
         login::FirstFactor {
             account: &account,
@@ -442,7 +443,9 @@ pub async fn log_in(
             browser_binding,
         },
     )
-    .await
+    .await?;
+    txn.commit().await?;
+    Ok(progress)
 }
 
 /// Emails a single-use reset link valid for an hour if the address has an account; answers the same either way.
@@ -547,6 +550,7 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: String)
         .exec(&txn)
         .await?;
     sessions::revoke_all_except(&txn, found.user_id, None).await?;
+    login::abandon_waiting_logins(&txn, found.user_id).await?;
     txn.commit().await?;
     state
         .mailer
@@ -598,6 +602,7 @@ pub async fn change_password(
     active.updated_at = Set(state.now());
     active.update(&txn).await?;
     sessions::revoke_all_except(&txn, user_id, Some(current_session_id)).await?;
+    login::abandon_waiting_logins(&txn, user_id).await?;
     txn.commit().await?;
     state
         .mailer

@@ -1,7 +1,9 @@
 //! API keys. A key is `pc_<public id>_<secret>`: the public id finds the row, only the SHA-256 of the secret is
 //! stored, and the whole key is shown once. Personal keys belong to password accounts and act with the person's
 //! current rights; accounts that sign in with SSO cannot have them. Organization keys are created by the
-//! organization's admins with a role no stronger than their own, and act only inside that organization. Every use
+//! organization's admins with a role no stronger than their own, and act only inside that organization; they belong
+//! to the organization, not to their creator, so they keep working when the creator leaves (the break-glass key
+//! must). Every use
 //! is checked again: revoked, expired, the account or organization gone, and counted against the key's rate limit.
 
 use chrono::{DateTime, Duration, Utc};
@@ -422,23 +424,6 @@ pub async fn authenticate(
             .await?;
     }
     Ok(caller)
-}
-
-/// Deletes every personal key of an account (when it converts to SSO); returns the names of the deleted keys.
-pub async fn delete_personal_keys(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-) -> AppResult<Vec<String>> {
-    let keys = api_key::Entity::find()
-        .filter(api_key::Column::UserId.eq(user_id))
-        .filter(api_key::Column::RevokedAt.is_null())
-        .all(db)
-        .await?;
-    api_key::Entity::delete_many()
-        .filter(api_key::Column::UserId.eq(user_id))
-        .exec(db)
-        .await?;
-    Ok(keys.into_iter().map(|k| k.name).collect())
 }
 
 #[cfg(test)]

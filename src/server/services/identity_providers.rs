@@ -665,16 +665,33 @@ pub async fn list_for_organization(
     Ok(summaries)
 }
 
-/// The accounts linked to SAML identities of the provider, for administrators of one of its organizations.
+/// The accounts linked to SAML identities of the provider that are members of an organization the caller
+/// administers (a provider shared by several organizations shows each only its own people).
 pub async fn saml_accounts(
     state: &AppState,
     actor: &Actor,
     identifier: &str,
 ) -> AppResult<Vec<SamlAccountView>> {
     let db = &state.db;
-    let (idp, _) = administered(db, actor, identifier).await?;
+    let (idp, links) = administered(db, actor, identifier).await?;
+    let mut managed = Vec::with_capacity(links.len());
+    for link in &links {
+        if let Ok(standing) = actor.standing(db, link.organization_id).await {
+            if standing.role.can_manage() {
+                managed.push(link.organization_id);
+            }
+        }
+    }
+    let members: Vec<i64> = membership::Entity::find()
+        .filter(membership::Column::OrganizationId.is_in(managed))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
     let identities = saml_identity::Entity::find()
         .filter(saml_identity::Column::IdentityProviderId.eq(idp.id))
+        .filter(saml_identity::Column::UserId.is_in(members))
         .order_by_asc(saml_identity::Column::Id)
         .all(db)
         .await?;

@@ -302,6 +302,7 @@ pub async fn submit_enrolment(
     count_wrong_code_budget(state, &challenge).await?;
     let now = state.now();
     let txn = begin_write(&state.db).await?;
+    // `activate` refuses when 2FA was turned on meanwhile (from preferences): this login then needs a code.
     let recovery_codes = two_factor::activate(&txn, challenge.user_id, &secret, code, now).await?;
     let (session_token, next) = finish(&txn, state, &challenge, origin).await?;
     txn.commit().await?;
@@ -313,6 +314,16 @@ pub async fn submit_enrolment(
             next,
         },
     ))
+}
+
+/// Ends the account's logins waiting for a second factor (after a password change or reset: they passed the old
+/// password).
+pub async fn abandon_waiting_logins(db: &impl ConnectionTrait, user_id: i64) -> AppResult<u64> {
+    Ok(login_challenge::Entity::delete_many()
+        .filter(login_challenge::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// Deletes challenges past their expiry.

@@ -13,8 +13,8 @@ use sea_orm::{
 use crate::server::auth::tokens::hash_token;
 use crate::server::auth::visitor::SignedIn;
 use crate::server::auth::{password, rate_limit, totp};
-use crate::server::db::begin_write;
 use crate::server::db::entities::{recovery_code, two_factor_secret, user};
+use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::mail::Email;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -70,14 +70,13 @@ pub async fn begin_enrolment(
     state: &AppState,
     account: &user::Model,
 ) -> AppResult<TwoFactorEnrolment> {
-    if is_enabled(&state.db, account.id).await? {
-        return Err(AppError::new(ErrorCode::TwoFactorAlreadyEnabled));
-    }
     let secret = totp::generate_secret();
     let txn = begin_write(&state.db).await?;
-    two_factor_secret::Entity::delete_by_id(account.id)
-        .exec(&txn)
-        .await?;
+    // Checked inside the transaction: a confirmation in another tab must not be undone by a new start.
+    if is_enabled(&txn, account.id).await? {
+        return Err(AppError::new(ErrorCode::TwoFactorAlreadyEnabled));
+    }
+    delete_unconfirmed(&txn, account.id).await?;
     two_factor_secret::ActiveModel {
         user_id: Set(account.id),
         secret: Set(secret.clone()),
@@ -89,6 +88,16 @@ pub async fn begin_enrolment(
     .await?;
     txn.commit().await?;
     enrolment_view(&secret, &account.email)
+}
+
+/// Removes an enrolment that was started but not confirmed.
+async fn delete_unconfirmed(db: &impl ConnectionTrait, user_id: i64) -> AppResult<()> {
+    two_factor_secret::Entity::delete_many()
+        .filter(two_factor_secret::Column::UserId.eq(user_id))
+        .filter(two_factor_secret::Column::ConfirmedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// The unix time of `now`, for TOTP.
@@ -226,9 +235,11 @@ pub async fn activate(
         .ok_or_else(|| AppError::new(ErrorCode::TwoFactorCodeInvalid).on_field("code"))?;
     let step = totp::matching_step(secret, &code, unix_seconds(now))?
         .ok_or_else(|| AppError::new(ErrorCode::TwoFactorCodeInvalid).on_field("code"))?;
-    two_factor_secret::Entity::delete_by_id(user_id)
-        .exec(db)
-        .await?;
+    // Never replaces 2FA that is on: a second enrolment (another tab, an old login) must not swap the secret.
+    if is_enabled(db, user_id).await? {
+        return Err(AppError::new(ErrorCode::TwoFactorAlreadyEnabled));
+    }
+    delete_unconfirmed(db, user_id).await?;
     two_factor_secret::ActiveModel {
         user_id: Set(user_id),
         secret: Set(secret.to_owned()),
@@ -237,7 +248,11 @@ pub async fn activate(
         created_at: Set(now),
     }
     .insert(db)
-    .await?;
+    .await
+    .map_err(|err| {
+        // A concurrent enrolment on PostgreSQL got there first.
+        conflict_on_unique(err, || AppError::new(ErrorCode::TwoFactorAlreadyEnabled))
+    })?;
     replace_recovery_codes(db, user_id, now).await
 }
 
