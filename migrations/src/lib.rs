@@ -6,6 +6,7 @@ mod columns;
 mod m20261123_000001_foundation;
 mod m20261123_000002_saml;
 mod m20261130_000003_two_factor_api_keys;
+mod m20261130_000004_domains;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_saml::Migration),
             Box::new(m20261130_000003_two_factor_api_keys::Migration),
+            Box::new(m20261130_000004_domains::Migration),
         ]
     }
 }

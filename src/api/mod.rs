@@ -6,6 +6,7 @@
 pub mod edge;
 
 pub mod accounts;
+pub mod domains;
 pub mod fleets;
 pub mod identity_providers;
 pub mod organizations;

@@ -36,6 +36,8 @@ pub struct Config {
     pub rate_limit_per_ip: u32,
     /// Attempts per account (email) per 15 minutes for login and password reset.
     pub rate_limit_per_account: u32,
+    /// The DNS server domain verification asks (`host:port`); the system's resolver when unset.
+    pub dns_nameserver: Option<SocketAddr>,
     /// Requests per API key per minute on the REST API.
     pub api_requests_per_key_per_minute: u32,
     /// Honour `X-Forwarded-For` from the proxy in front of the app (only behind a trusted proxy).
@@ -66,6 +68,7 @@ impl Default for Config {
             session_absolute_hours: 7 * 24,
             rate_limit_per_ip: 50,
             rate_limit_per_account: 10,
+            dns_nameserver: None,
             api_requests_per_key_per_minute: 600,
             trust_forwarded_for: false,
             log_format: LogFormat::Text,
@@ -184,6 +187,7 @@ impl fmt::Debug for Config {
             .field("session_absolute_hours", &self.session_absolute_hours)
             .field("rate_limit_per_ip", &self.rate_limit_per_ip)
             .field("rate_limit_per_account", &self.rate_limit_per_account)
+            .field("dns_nameserver", &self.dns_nameserver)
             .field(
                 "api_requests_per_key_per_minute",
                 &self.api_requests_per_key_per_minute,

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod dns;
 pub mod html;
 pub mod mail;
 pub mod rest;

@@ -116,6 +116,12 @@ error_codes! {
     ApiKeyNameInvalid => ("api_key.name_invalid", 422, "Name the key with 1 to 80 characters, so you recognise it later."),
     ApiKeyExpiryInvalid => ("api_key.expiry_invalid", 422, "Choose an expiry date in the future, or none."),
     PersonalKeysUnavailable => ("api_key.personal_keys_unavailable", 403, "Accounts that sign in with single sign-on cannot have personal API keys: your company controls your access, and a personal key would outlive it. Ask an organization admin for an organization API key."),
+    DomainInvalid => ("domain.invalid", 422, "Enter a domain name like example.com (letters, digits and dashes, at least two labels)."),
+    DomainAlreadyClaimed => ("domain.already_claimed", 409, "This organization has already claimed this domain."),
+    DomainVerifiedElsewhere => ("domain.verified_elsewhere", 409, "Another organization has already verified this domain. A verified domain belongs to one organization only."),
+    DomainNotFound => ("domain.not_found", 404, "This domain is not claimed by the organization."),
+    DomainNotVerified => ("domain.not_verified", 422, "The DNS record was not found."),
+    DnsLookupFailed => ("domain.dns_lookup_failed", 503, "The DNS lookup failed. Try again in a few minutes."),
     NotFound => ("not_found", 404, "Not found."),
     Internal => ("internal", 500, "Something went wrong on our side. Try again in a moment."),
 }

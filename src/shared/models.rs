@@ -117,6 +117,8 @@ pub struct OrganizationDetail {
     pub identity_providers: Vec<IdentityProviderSummary>,
     /// The organization's API keys; only admins and owners see them (empty for members).
     pub api_keys: Vec<ApiKeyView>,
+    /// The organization's claimed email domains; only admins and owners see them (empty for members).
+    pub domains: Vec<DomainView>,
 }
 
 /// An invitation as its recipient sees it before accepting.
@@ -363,4 +365,17 @@ pub struct SamlAccountView {
     pub email: String,
     pub linked_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+}
+
+/// A claimed domain, as its organization's administrators see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DomainView {
+    pub id: i64,
+    pub domain: String,
+    /// The TXT record to create: its name and value.
+    pub record_name: String,
+    pub record_value: String,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub last_checked_at: Option<DateTime<Utc>>,
+    pub last_check_result: Option<String>,
 }

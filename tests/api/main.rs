@@ -3,6 +3,8 @@
 
 mod accounts;
 mod cli;
+mod dns_server;
+mod domains;
 mod fleets;
 mod helpers;
 mod organizations;

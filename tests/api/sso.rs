@@ -1158,3 +1158,139 @@ async fn the_api_lists_an_identity_providers_saml_accounts_for_its_admins() {
         assert_eq!(remote_ids(&acme), vec!["mia@corp.example"]);
     }
 }
+
+#[tokio::test]
+async fn each_sso_login_joins_the_providers_organizations_and_default_teams_and_takes_nothing_away()
+{
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
+        provision(&setup, "mia@corp.example").await;
+        let acme = setup.organization_id.to_string();
+        let labs = setup
+            .admin
+            .call("create_organization", &[("name", "Acme Labs")])
+            .await
+            .body
+            .as_i64()
+            .unwrap()
+            .to_string();
+        setup
+            .admin
+            .call(
+                "create_team",
+                &[("organization_id", &labs), ("name", "Researchers")],
+            )
+            .await
+            .assert_ok();
+        let labs_detail = setup
+            .admin
+            .call_raw("organization", &[("organization_id", &labs)])
+            .await
+            .body;
+        let team_id = labs_detail["teams"][0]["id"].to_string();
+        setup
+            .admin
+            .call(
+                "set_identity_provider_organization",
+                &[
+                    ("identifier", IDENTIFIER),
+                    ("organization_id", &labs),
+                    ("default_team_id", &team_id),
+                ],
+            )
+            .await
+            .assert_ok();
+
+        let mia = setup.app.browser();
+        let response = sso_login(&setup, &mia, "mia@corp.example", "_assert-join-1").await;
+        assert_eq!(response.status().as_u16(), 303);
+        let member_of = |detail: &Value| {
+            detail["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["email"] == "mia@corp.example")
+        };
+        let labs_detail = setup
+            .admin
+            .call_raw("organization", &[("organization_id", &labs)])
+            .await
+            .body;
+        assert!(member_of(&labs_detail), "joined the second organization");
+        let role = labs_detail["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == "mia@corp.example")
+            .unwrap()["role"]
+            .clone();
+        assert_eq!(role, "member");
+        let team = &labs_detail["teams"][0]["members"];
+        assert!(
+            team.as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["email"] == "mia@corp.example"),
+            "joined the default team"
+        );
+
+        // Promoted by hand in Acme; Labs unlinked from the provider: the next login keeps both.
+        let acme_detail = setup
+            .admin
+            .call_raw("organization", &[("organization_id", &acme)])
+            .await
+            .body;
+        let mia_id = acme_detail["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == "mia@corp.example")
+            .unwrap()["user_id"]
+            .to_string();
+        setup
+            .admin
+            .call(
+                "change_member_role",
+                &[
+                    ("organization_id", &acme),
+                    ("user_id", &mia_id),
+                    ("role", "admin"),
+                ],
+            )
+            .await
+            .assert_ok();
+        setup
+            .admin
+            .call(
+                "remove_identity_provider_organization",
+                &[("identifier", IDENTIFIER), ("organization_id", &labs)],
+            )
+            .await
+            .assert_ok();
+        let again = setup.app.browser();
+        let response = sso_login(&setup, &again, "mia@corp.example", "_assert-join-2").await;
+        assert_eq!(response.status().as_u16(), 303);
+        let labs_detail = setup
+            .admin
+            .call_raw("organization", &[("organization_id", &labs)])
+            .await
+            .body;
+        assert!(member_of(&labs_detail), "access given earlier stays");
+        let acme_detail = setup
+            .admin
+            .call_raw("organization", &[("organization_id", &acme)])
+            .await
+            .body;
+        let role = acme_detail["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == "mia@corp.example")
+            .unwrap()["role"]
+            .clone();
+        assert_eq!(role, "admin", "a role given by hand is kept");
+    }
+}

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod actor;
 pub mod api_keys;
+pub mod domains;
 pub mod fleets;
 pub mod identity_providers;
 pub mod login;

@@ -15,7 +15,7 @@ use crate::server::db::entities::{invitation, membership, organization, team, te
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::mail::Email;
 use crate::server::services::accounts::normalize_email;
-use crate::server::services::{api_keys, fleets, identity_providers, teams};
+use crate::server::services::{api_keys, domains, fleets, identity_providers, teams};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{
@@ -300,10 +300,13 @@ pub async fn detail(
     };
     let teams = teams::list(&state.db, organization_id).await?;
     let fleets = fleets::for_organization(&state.db, &standing).await?;
-    let api_keys = if standing.role.can_manage() {
-        api_keys::list_for_organization(state, user_id, organization_id).await?
+    let (api_keys, domains) = if standing.role.can_manage() {
+        (
+            api_keys::list_for_organization(state, user_id, organization_id).await?,
+            domains::list(&state.db, organization_id).await?,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let identity_providers = if standing.role.can_manage() {
         identity_providers::list_for_organization(
@@ -330,6 +333,7 @@ pub async fn detail(
         fleets,
         identity_providers,
         api_keys,
+        domains,
     })
 }
 

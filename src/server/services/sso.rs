@@ -1,7 +1,8 @@
 //! SP-initiated SAML login and the ACS. Starting a login stores the AuthnRequest ID bound to this browser (the hash
 //! of its pre-login or session cookie). At the ACS the pure validator decides; then, in one transaction, the matched
 //! request is consumed, the assertion ID enters the replay cache (both shared by every app instance), the SAML
-//! identity is resolved (linked, or linked now by the pre-provisioned policy) and a session opens. Refusals are
+//! identity is resolved (linked, or linked now by the pre-provisioned policy), the person joins the provider's
+//! organizations and default teams, and the login goes on (a session, or the second factor). Refusals are
 //! recorded with their diagnosis for the provider's administrators; the person sees only the short message.
 
 use chrono::{DateTime, Duration, Utc};
@@ -13,7 +14,7 @@ use sea_orm::{
 use crate::server::auth::tokens::{hash_token, random_token};
 use crate::server::db::entities::{
     identity_provider, idp_organization, membership, saml_identity, saml_login_failure,
-    saml_replay, saml_request, user,
+    saml_replay, saml_request, team_member, user,
 };
 use crate::server::db::{begin_write, is_unique_violation};
 use crate::server::saml::core::config::{NameIdFormat, NAME_ID_EMAIL};
@@ -23,10 +24,11 @@ use crate::server::saml::core::metadata::SsoBinding;
 use crate::server::saml::core::request::OutgoingRequest;
 use crate::server::saml::core::response::{validate, AcceptedIdentity, Solicitation};
 use crate::server::services::accounts::{find_by_email, normalize_email, Origin};
-use crate::server::services::identity_providers::{find_by_identifier, sp_endpoints, trust};
+use crate::server::services::identity_providers::{self, find_by_identifier, sp_endpoints, trust};
 use crate::server::services::login;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
+use crate::shared::models::Role;
 use crate::shared::paths::safe_next;
 
 /// How long the person may take at the identity provider.
@@ -229,6 +231,7 @@ async fn accept(
     )
     .await?;
     let account = linked_account(&txn, idp, &identity, now).await?;
+    join_provider_organizations(&txn, idp, account.id, now).await?;
     let progress = login::after_first_factor(
         &txn,
         state,
@@ -297,6 +300,38 @@ async fn remember_assertion(
         ))),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Adds the person to the provider's organizations (as a member) and their default teams where missing, at every
+/// SSO login. Nothing is taken away: access given earlier stays when an organization or default team is unlinked
+/// from the provider later, and a role given by an administrator is kept.
+async fn join_provider_organizations(
+    txn: &DatabaseTransaction,
+    idp: &identity_provider::Model,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    for link in identity_providers::organization_links(txn, idp.id).await? {
+        membership::Entity::insert(membership::ActiveModel {
+            organization_id: Set(link.organization_id),
+            user_id: Set(user_id),
+            role: Set(Role::Member.as_str().to_owned()),
+            created_at: Set(now),
+        })
+        .on_conflict_do_nothing()
+        .exec(txn)
+        .await?;
+        if let Some(team_id) = link.default_team_id {
+            team_member::Entity::insert(team_member::ActiveModel {
+                team_id: Set(team_id),
+                user_id: Set(user_id),
+            })
+            .on_conflict_do_nothing()
+            .exec(txn)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The email the identity provider asserted: the NameID in emailAddress format, else an email attribute.

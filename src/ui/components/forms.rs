@@ -157,7 +157,7 @@ pub fn Saved(#[prop(into)] when: Signal<bool>, message: &'static str) -> impl In
 
 /// A read-only value with a button that copies it.
 #[component]
-pub fn CopyField(id: &'static str, label: &'static str, value: String) -> impl IntoView {
+pub fn CopyField(#[prop(into)] id: String, label: &'static str, value: String) -> impl IntoView {
     let copied = RwSignal::new(false);
     let to_copy = value.clone();
     let copy = move |_| {
@@ -172,7 +172,7 @@ pub fn CopyField(id: &'static str, label: &'static str, value: String) -> impl I
     };
     view! {
         <div class="field copy-field">
-            <label for=id>{label}</label>
+            <label for=id.clone()>{label}</label>
             <div class="copy-row">
                 <input id=id type="text" readonly=true value=value class="mono"/>
                 <button type="button" class="button button-small" on:click=copy aria-label=format!("Copy {label}")>

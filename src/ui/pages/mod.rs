@@ -8,6 +8,7 @@ pub mod invitation;
 pub mod landing;
 pub mod login;
 pub mod organization;
+pub mod organization_domains;
 pub mod organization_security;
 pub mod password_reset;
 pub mod preferences;

@@ -1,5 +1,5 @@
 //! An organization: members and their roles, invitations, teams, the organization's fleets, single sign-on,
-//! security (2FA requirement, organization API keys) and settings.
+//! claimed domains, security (2FA requirement, organization API keys) and settings.
 //! Admins and owners see the management forms; members see the lists.
 
 use leptos::form::ActionForm;
@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::api::domains::{ClaimDomain, RemoveDomain, VerifyDomain};
 use crate::api::fleets::CreateFleet;
 use crate::api::organizations::{
     organization, AddTeamMember, ChangeMemberRole, CreateTeam, DeleteTeam, InviteMember,
@@ -24,6 +25,7 @@ use crate::ui::components::forms::{
 };
 use crate::ui::components::layout::{id_param, LoadError};
 use crate::ui::components::visit::{current_user, use_visit, CsrfField, RequireUser};
+use crate::ui::pages::organization_domains::DomainsSection;
 use crate::ui::pages::organization_security::SecuritySection;
 
 #[component]
@@ -53,6 +55,9 @@ struct Actions {
     set_requirement: ServerAction<SetRequireTwoFactor>,
     create_key: ServerAction<CreateOrganizationApiKey>,
     revoke_key: ServerAction<RevokeOrganizationApiKey>,
+    claim_domain: ServerAction<ClaimDomain>,
+    verify_domain: ServerAction<VerifyDomain>,
+    remove_domain: ServerAction<RemoveDomain>,
 }
 
 impl Actions {
@@ -72,10 +77,13 @@ impl Actions {
             set_requirement: ServerAction::new(),
             create_key: ServerAction::new(),
             revoke_key: ServerAction::new(),
+            claim_domain: ServerAction::new(),
+            verify_domain: ServerAction::new(),
+            remove_domain: ServerAction::new(),
         }
     }
 
-    fn versions(&self) -> [usize; 14] {
+    fn versions(&self) -> [usize; 17] {
         [
             self.rename.version().get(),
             self.invite.version().get(),
@@ -91,6 +99,9 @@ impl Actions {
             self.set_requirement.version().get(),
             self.create_key.version().get(),
             self.revoke_key.version().get(),
+            self.claim_domain.version().get(),
+            self.verify_domain.version().get(),
+            self.remove_domain.version().get(),
         ]
     }
 }
@@ -137,6 +148,7 @@ fn Organization(detail: OrganizationDetail, me: i64, actions: Actions) -> impl I
                 <a href="#teams">"Teams"</a>
                 <a href="#fleets">"Fleets"</a>
                 {manager.then(|| view! { <a href="#sso">"Single sign-on"</a> })}
+                {manager.then(|| view! { <a href="#domains">"Domains"</a> })}
                 {manager.then(|| view! { <a href="#security">"Security"</a> })}
                 {manager.then(|| view! { <a href="#settings">"Settings"</a> })}
             </nav>
@@ -178,6 +190,17 @@ fn Organization(detail: OrganizationDetail, me: i64, actions: Actions) -> impl I
             })}
         </section>
         {manager.then(|| view! { <SsoSection organization_id=id providers=detail.identity_providers.clone()/> }.into_any())}
+                {manager.then(|| view! {
+            <DomainsSection
+                organization_id=id
+                owner=summary.my_role == Role::Owner
+                domains=detail.domains.clone()
+                claim=actions.claim_domain
+                verify=actions.verify_domain
+                remove=actions.remove_domain
+            />
+        }
+        .into_any())}
         {manager.then(|| view! {
             <SecuritySection
                 organization_id=id

@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod device;
+pub mod domain;
 pub mod email_token;
 pub mod fleet;
 pub mod identity_provider;
