@@ -979,6 +979,42 @@ async fn an_sso_account_uses_2fa_after_the_idp_and_has_no_personal_keys() {
         )
         .await
         .assert_error(403, "api_key.personal_keys_unavailable");
+        // As an organization admin, the same SSO account creates organization keys for automation.
+        let org = setup.organization_id.to_string();
+        let detail = setup
+            .admin
+            .call_raw("organization", &[("organization_id", &org)])
+            .await
+            .body;
+        let mia_id = detail["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == "mia@corp.example")
+            .unwrap()["user_id"]
+            .to_string();
+        setup
+            .admin
+            .call(
+                "change_member_role",
+                &[
+                    ("organization_id", &org),
+                    ("user_id", &mia_id),
+                    ("role", "admin"),
+                ],
+            )
+            .await
+            .assert_ok();
+        let created = mia
+            .call(
+                "create_organization_api_key",
+                &[("organization_id", &org), ("name", "CI"), ("role", "admin")],
+            )
+            .await;
+        created.assert_ok();
+        let key = created.body["secret"].as_str().unwrap();
+        let me = setup.app.api("GET", "/api/v1/me", Some(key), None).await;
+        assert_eq!(me.assert_status(200)["role"], "admin");
 
         // 2FA can be turned on; then, after the identity provider, the code is asked for.
         let started = mia.call("begin_two_factor", &[]).await;
@@ -1151,9 +1187,37 @@ async fn the_api_lists_an_identity_providers_saml_accounts_for_its_admins() {
                 .map(|a| a["remote_id"].as_str().unwrap().to_string())
                 .collect()
         };
+        // Mia signed in before Elsewhere was linked, so she is not one of its people; Zed joined both at login.
         let elsewhere = setup.app.api("GET", &path, Some(&foreign), None).await;
         elsewhere.assert_status(200);
         assert_eq!(remote_ids(&elsewhere), vec!["zed@corp.example"]);
+        let acme = setup.app.api("GET", &path, Some(&admin_key), None).await;
+        assert_eq!(
+            remote_ids(&acme),
+            vec!["mia@corp.example", "zed@corp.example"]
+        );
+        // Removed from Acme, Zed is no longer shown to Acme.
+        let org = setup.organization_id.to_string();
+        let detail = setup
+            .admin
+            .call_raw("organization", &[("organization_id", &org)])
+            .await
+            .body;
+        let zed_id = detail["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == "zed@corp.example")
+            .unwrap()["user_id"]
+            .to_string();
+        setup
+            .admin
+            .call(
+                "remove_member",
+                &[("organization_id", &org), ("user_id", &zed_id)],
+            )
+            .await
+            .assert_ok();
         let acme = setup.app.api("GET", &path, Some(&admin_key), None).await;
         assert_eq!(remote_ids(&acme), vec!["mia@corp.example"]);
     }
