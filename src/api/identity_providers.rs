@@ -220,6 +220,23 @@ pub async fn replace_identity_provider_source(
     .await
 }
 
+/// Deletes the identity provider (no SAML account may be linked); back to the dashboard.
+#[server(endpoint = "delete_identity_provider")]
+pub async fn delete_identity_provider(
+    csrf_token: Option<String>,
+    identifier: String,
+) -> Result<(), AppError> {
+    use crate::api::edge;
+    use crate::server::services::identity_providers;
+    edge::run(async move {
+        let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
+        identity_providers::delete(&state, me.user.id, &identifier).await?;
+        edge::redirect("/dashboard");
+        Ok(())
+    })
+    .await
+}
+
 #[server(endpoint = "set_identity_provider_organization")]
 pub async fn set_identity_provider_organization(
     csrf_token: Option<String>,

@@ -95,6 +95,7 @@ error_codes! {
     IdpNotFound => ("idp.not_found", 404, "There is no identity provider with this SSO identifier."),
     IdpNeedsOrganization => ("idp.organization_required", 422, "Choose at least one organization you administer."),
     ClockSkewInvalid => ("idp.clock_skew_invalid", 422, "Enter a clock skew between 0 and 600 seconds."),
+        IdpHasAccounts => ("idp.has_accounts", 409, "SAML accounts are still linked to this identity provider. Delete them first."),
     NameIdFormatLocked => ("idp.name_id_format_locked", 409, "The NameID format cannot change after people have signed in with this identity provider: their accounts are keyed on it."),
     SsoLoginFailed => ("sso.login_failed", 401, "Single sign-on failed."),
     SsoNoAccount => ("sso.no_account", 403, "Your identity provider signed you in, but there is no Portcullis account for you in this organization. Ask an administrator to add you."),

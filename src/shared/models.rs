@@ -262,6 +262,8 @@ pub struct IdentityProviderDetail {
     pub organizations: Vec<IdpOrganizationView>,
     pub service_provider: ServiceProviderInfo,
     pub linked_accounts: u64,
+    /// The linked accounts the viewer's organizations include.
+    pub saml_accounts: Vec<SamlAccountView>,
     /// The latest refused logins, newest first, with the diagnosis only administrators see.
     pub recent_failures: Vec<LoginFailureView>,
     pub created_at: DateTime<Utc>,

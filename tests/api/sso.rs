@@ -1358,3 +1358,76 @@ async fn each_sso_login_joins_the_providers_organizations_and_default_teams_and_
         assert_eq!(role, "admin", "a role given by hand is kept");
     }
 }
+
+#[tokio::test]
+async fn an_identity_provider_is_deleted_only_without_linked_accounts_by_admins_of_all_its_organizations(
+) {
+    for backend in backends() {
+        let (setup, _mia) = mia_signed_in_by_sso(&backend, "_assert-delete-1").await;
+        let idp = detail(&setup, IDENTIFIER).await;
+        assert_eq!(idp["saml_accounts"][0]["remote_id"], "mia@corp.example");
+        assert!(idp["saml_accounts"][0]["last_login_at"].is_string());
+        let refused = setup
+            .admin
+            .call("delete_identity_provider", &[("identifier", IDENTIFIER)])
+            .await;
+        refused.assert_error(409, "idp.has_accounts");
+        assert!(refused.body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 SAML account is still linked"));
+
+        // A second provider without accounts, serving Acme and Labs; Bob administers Acme only.
+        register(&setup, "acme-two", &metadata(), &[])
+            .await
+            .assert_ok();
+        let labs = setup
+            .admin
+            .call("create_organization", &[("name", "Labs")])
+            .await
+            .body
+            .as_i64()
+            .unwrap()
+            .to_string();
+        setup
+            .admin
+            .call(
+                "set_identity_provider_organization",
+                &[("identifier", "acme-two"), ("organization_id", &labs)],
+            )
+            .await
+            .assert_ok();
+        let bob = setup.app.signed_in_user("Bob", "bob@corp.example").await;
+        crate::helpers::join_organization(
+            &setup.app,
+            &setup.admin,
+            &bob,
+            setup.organization_id,
+            "bob@corp.example",
+            "admin",
+        )
+        .await;
+        bob.call("delete_identity_provider", &[("identifier", "acme-two")])
+            .await
+            .assert_error(403, "permission_denied");
+        let deleted = setup
+            .admin
+            .call("delete_identity_provider", &[("identifier", "acme-two")])
+            .await;
+        deleted.assert_ok();
+        assert_eq!(deleted.location().as_deref(), Some("/dashboard"));
+        setup
+            .admin
+            .call_raw("identity_provider", &[("identifier", "acme-two")])
+            .await
+            .assert_error(404, "idp.not_found");
+        // Its login URL is gone too; the first provider is untouched.
+        let response = setup.app.browser().get("/saml/acme-two").await;
+        assert_eq!(response.status().as_u16(), 303);
+        assert!(response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("sso_error=idp.not_found"));
+        assert_eq!(detail(&setup, IDENTIFIER).await["linked_accounts"], 1);
+    }
+}

@@ -573,7 +573,9 @@ pub async fn detail(
     }
     organizations.sort_by(|a, b| a.organization_name.cmp(&b.organization_name));
     let certificates = certificates(db, idp.id).await?;
+    let saml_accounts = saml_accounts(state, &Actor::Person(user_id), &idp.identifier).await?;
     Ok(IdentityProviderDetail {
+        saml_accounts,
         id: idp.id,
         service_provider: sp_info(&state.config.base_url, &idp.identifier),
         identifier: idp.identifier,
@@ -715,6 +717,47 @@ pub async fn saml_accounts(
             })
         })
         .collect())
+}
+
+/// Deletes an identity provider. Only when no SAML account is linked to it (they would be locked out), and only by
+/// someone who administers every organization it serves (it is theirs to remove, not one organization's).
+pub async fn delete(state: &AppState, user_id: i64, identifier: &str) -> AppResult<()> {
+    let actor = Actor::Person(user_id);
+    let (idp, links) = administered(&state.db, &actor, identifier).await?;
+    for link in &links {
+        let manages = actor
+            .standing(&state.db, link.organization_id)
+            .await
+            .is_ok_and(|s| s.role.can_manage());
+        if !manages {
+            return Err(AppError::new(ErrorCode::PermissionDenied).with_message(
+                "This identity provider also serves an organization you do not administer; an administrator of                  every organization it serves can delete it.",
+            ));
+        }
+    }
+    let txn = begin_write(&state.db).await?;
+    let linked = linked_accounts(&txn, idp.id).await?;
+    if linked > 0 {
+        let accounts = if linked == 1 {
+            "1 SAML account is".to_string()
+        } else {
+            format!("{linked} SAML accounts are")
+        };
+        return Err(AppError::new(ErrorCode::IdpHasAccounts).with_message(format!(
+            "{accounts} still linked to this identity provider. Delete them first, so nobody is locked out."
+        )));
+    }
+    identity_provider::Entity::delete_by_id(idp.id)
+        .exec(&txn)
+        .await
+        .map_err(|err| {
+            // An account linked between the count and the delete (restricting foreign key).
+            tracing::info!(error = %err, "identity provider delete refused by the database");
+            AppError::new(ErrorCode::IdpHasAccounts)
+        })?;
+    txn.commit().await?;
+    tracing::info!(idp = %identifier, user_id, "identity provider deleted");
+    Ok(())
 }
 
 /// Serves `GET /saml/{identifier}/metadata`.

@@ -19,6 +19,7 @@ use crate::shared::models::{IdentityProviderDetail, IdpOrganizationView, TeamVie
 use crate::ui::components::forms::{failure, succeeded, CopyField, Field, FormError, Saved};
 use crate::ui::components::layout::{id_param, LoadError};
 use crate::ui::components::visit::{CsrfField, RequireUser};
+use crate::ui::pages::identity_provider_accounts::{DeleteSection, LinkedAccountsSection};
 
 /// Days before expiry at which a certificate is flagged.
 const EXPIRY_WARNING_DAYS: i64 = 30;
@@ -373,7 +374,8 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
             </ActionForm>
         </section>
 
-        <OrganizationsSection identifier=identifier organizations=detail.organizations.clone() actions/>
+                <OrganizationsSection identifier=identifier.clone() organizations=detail.organizations.clone() actions/>
+        {view! { <LinkedAccountsSection accounts=detail.saml_accounts.clone() total=detail.linked_accounts/> }.into_any()}
 
         <section class="card" aria-labelledby="failures-heading" id="failures">
             <h2 id="failures-heading">"Recent refused logins"</h2>
@@ -395,9 +397,10 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
                         </tbody>
                     </table>
                 }
-                .into_any()
+                                .into_any()
             }}
         </section>
+        {view! { <DeleteSection identifier linked_accounts=detail.linked_accounts/> }.into_any()}
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod dashboard;
 pub mod device;
 pub mod fleet;
+pub mod identity_provider_accounts;
 pub mod identity_providers;
 pub mod invitation;
 pub mod landing;

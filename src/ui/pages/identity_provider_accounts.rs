@@ -1,0 +1,66 @@
+//! The identity provider page's account sections: the SAML accounts linked through it (remote ID, email, last SSO
+//! login) and deleting the provider, which is refused while accounts are linked, with how many.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+use crate::api::identity_providers::DeleteIdentityProvider;
+use crate::shared::format_time;
+use crate::shared::models::SamlAccountView;
+use crate::ui::components::forms::{failure, FormError};
+use crate::ui::components::visit::CsrfField;
+
+#[component]
+pub fn LinkedAccountsSection(accounts: Vec<SamlAccountView>, total: u64) -> impl IntoView {
+    let hidden = total.saturating_sub(accounts.len() as u64);
+    view! {
+        <section class="card" id="linked-accounts" aria-labelledby="linked-accounts-heading">
+            <h2 id="linked-accounts-heading">"Linked accounts"</h2>
+            {if accounts.is_empty() {
+                view! { <p class="muted">"Nobody has signed in through this identity provider yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table">
+                        <thead><tr><th>"Remote ID (NameID)"</th><th>"Person"</th><th>"Linked"</th><th>"Last SSO login"</th></tr></thead>
+                        <tbody>
+                            {accounts.into_iter().map(|a| view! {
+                                <tr>
+                                    <td><code class="fingerprint">{a.remote_id.clone()}</code></td>
+                                    <td>{a.name.clone()}<br/><span class="muted">{a.email.clone()}</span></td>
+                                    <td class="nowrap">{format_time(&a.linked_at)}</td>
+                                    <td class="nowrap">{a.last_login_at.map(|t| format_time(&t)).unwrap_or_else(|| "—".into())}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+                .into_any()
+            }}
+            {(hidden > 0).then(|| view! {
+                <p class="hint">{format!("{hidden} more linked through organizations you do not administer.")}</p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+pub fn DeleteSection(identifier: String, linked_accounts: u64) -> impl IntoView {
+    let delete = ServerAction::<DeleteIdentityProvider>::new();
+    let error = failure(delete.value());
+    view! {
+        <section class="card danger-zone" aria-labelledby="delete-idp-heading">
+            <h2 id="delete-idp-heading" class="danger-title">"Delete this identity provider"</h2>
+            <p class="muted">{if linked_accounts == 0 {
+                "Nobody signs in through it. Deleting it removes its settings, certificates and refused-login history.".to_string()
+            } else {
+                format!("{linked_accounts} SAML account(s) sign in through it: it can be deleted once none is linked, so nobody is locked out.")
+            }}</p>
+            <FormError error/>
+            <ActionForm action=delete>
+                <CsrfField/>
+                <input type="hidden" name="identifier" value=identifier/>
+                <button type="submit" class="button button-danger">"Delete identity provider"</button>
+            </ActionForm>
+        </section>
+    }
+}
