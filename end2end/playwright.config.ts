@@ -71,7 +71,9 @@ export default defineConfig({
         PORTCULLIS_LISTEN: `127.0.0.1:${appPort}`,
         PORTCULLIS_DATA_DIR: path.join(runDir, 'data'),
         PORTCULLIS_SMTP_URL: 'smtp://127.0.0.1:2525',
-        PORTCULLIS_RATE_LIMIT_PER_IP: '1000',
+                PORTCULLIS_RATE_LIMIT_PER_IP: '1000',
+        // Domain verification asks a nameserver that is not there: the page must explain the failed lookup.
+        PORTCULLIS_DNS_NAMESERVER: '127.0.0.1:9',
         LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
         RUST_LOG: 'info',
       },

@@ -215,6 +215,19 @@ test('an owner requires 2FA and creates an organization API key', async ({ page,
   await page.reload();
   await hydrated(page);
   await expect(security.getByLabel('Require two-factor authentication for members who log in with a password')).toBeChecked();
-  await security.scrollIntoViewIfNeeded();
+    await security.scrollIntoViewIfNeeded();
   await snap(page, '37-organization-security');
+
+  // A claimed domain shows the DNS record to create; a failed lookup is explained.
+  const domains = page.locator('#domains');
+  await domains.getByLabel('Domain').fill('Secure.Test');
+  await domains.getByRole('button', { name: 'Claim domain' }).click();
+  const card = domains.getByRole('article', { name: 'secure.test' });
+  await expect(card).toContainText('Not verified');
+  await expect(card.getByRole('textbox', { name: 'Record name' })).toHaveValue('_portcullis-challenge.secure.test');
+  await expect(card.getByRole('textbox', { name: 'Record value' })).toHaveValue(/^portcullis-verification=/);
+  await card.getByRole('button', { name: 'Verify' }).click();
+  await expect(domains.getByRole('alert')).toContainText('The DNS lookup of _portcullis-challenge.secure.test failed', { timeout: 20_000 });
+  await domains.scrollIntoViewIfNeeded();
+  await snap(page, '38-organization-domains', false);
 });

@@ -122,7 +122,7 @@ error_codes! {
     DomainVerifiedElsewhere => ("domain.verified_elsewhere", 409, "Another organization has already verified this domain. A verified domain belongs to one organization only."),
     DomainNotFound => ("domain.not_found", 404, "This domain is not claimed by the organization."),
     DomainNotVerified => ("domain.not_verified", 422, "The DNS record was not found."),
-    DnsLookupFailed => ("domain.dns_lookup_failed", 503, "The DNS lookup failed. Try again in a few minutes."),
+    DnsLookupFailed => ("domain.dns_lookup_failed", 422, "The DNS lookup failed. Try again in a few minutes."),
     NotFound => ("not_found", 404, "Not found."),
     Internal => ("internal", 500, "Something went wrong on our side. Try again in a moment."),
 }

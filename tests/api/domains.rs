@@ -97,7 +97,7 @@ async fn an_owner_proves_a_domain_with_a_dns_txt_record() {
             .contains("\"portcullis-verification=someone-else\""));
 
         dns.refuse_all(true);
-        verify().await.assert_error(503, "domain.dns_lookup_failed");
+        verify().await.assert_error(422, "domain.dns_lookup_failed");
         dns.refuse_all(false);
 
         dns.set_txt(
