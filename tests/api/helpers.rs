@@ -502,6 +502,21 @@ pub async fn join_organization(
         .assert_ok();
 }
 
+/// The user id of the member with `email`, read from the organization page's data as `viewer` sees it.
+pub async fn member_id(viewer: &Browser, organization_id: &str, email: &str) -> String {
+    let detail = viewer
+        .call_raw("organization", &[("organization_id", organization_id)])
+        .await
+        .body;
+    detail["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["email"] == email)
+        .expect("a member with this email")["user_id"]
+        .to_string()
+}
+
 /// Token from a link path such as `/reset-password?token=…` or `/invitations/…`.
 pub fn token_of(path: &str) -> String {
     match path.split_once("token=") {

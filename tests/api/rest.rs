@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{backends, join_organization, Browser, TestApp};
+use crate::helpers::{backends, join_organization, member_id, Browser, TestApp};
 
 /// Creates a personal key from preferences; returns (key, its id).
 async fn personal_key(browser: &Browser, name: &str, expires_in_days: &str) -> (String, String) {
@@ -541,17 +541,7 @@ async fn a_personal_key_follows_its_owners_current_rights() {
         )
         .await
         .assert_error(403, "permission_denied");
-        let detail = owner
-            .call_raw("organization", &[("organization_id", &org.to_string())])
-            .await
-            .body;
-        let bob_id = detail["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["email"] == "bob@example.com")
-            .unwrap()["user_id"]
-            .to_string();
+        let bob_id = member_id(&owner, &org.to_string(), "bob@example.com").await;
         // Promoted: the same key can now manage; removed: the organization is gone for it.
         owner
             .call(

@@ -9,7 +9,7 @@ use base64::Engine;
 use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
-use crate::helpers::{backends, Browser, TestApp, PASSWORD};
+use crate::helpers::{backends, member_id, Browser, TestApp, PASSWORD};
 use crate::saml_idp::*;
 
 const IDENTIFIER: &str = "acme";
@@ -981,18 +981,7 @@ async fn an_sso_account_uses_2fa_after_the_idp_and_has_no_personal_keys() {
         .assert_error(403, "api_key.personal_keys_unavailable");
         // As an organization admin, the same SSO account creates organization keys for automation.
         let org = setup.organization_id.to_string();
-        let detail = setup
-            .admin
-            .call_raw("organization", &[("organization_id", &org)])
-            .await
-            .body;
-        let mia_id = detail["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["email"] == "mia@corp.example")
-            .unwrap()["user_id"]
-            .to_string();
+        let mia_id = member_id(&setup.admin, &org, "mia@corp.example").await;
         setup
             .admin
             .call(
@@ -1198,18 +1187,7 @@ async fn the_api_lists_an_identity_providers_saml_accounts_for_its_admins() {
         );
         // Removed from Acme, Zed is no longer shown to Acme.
         let org = setup.organization_id.to_string();
-        let detail = setup
-            .admin
-            .call_raw("organization", &[("organization_id", &org)])
-            .await
-            .body;
-        let zed_id = detail["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["email"] == "zed@corp.example")
-            .unwrap()["user_id"]
-            .to_string();
+        let zed_id = member_id(&setup.admin, &org, "zed@corp.example").await;
         setup
             .admin
             .call(
@@ -1302,18 +1280,7 @@ async fn each_sso_login_joins_the_providers_organizations_and_default_teams_and_
         );
 
         // Promoted by hand in Acme; Labs unlinked from the provider: the next login keeps both.
-        let acme_detail = setup
-            .admin
-            .call_raw("organization", &[("organization_id", &acme)])
-            .await
-            .body;
-        let mia_id = acme_detail["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["email"] == "mia@corp.example")
-            .unwrap()["user_id"]
-            .to_string();
+        let mia_id = member_id(&setup.admin, &acme, "mia@corp.example").await;
         setup
             .admin
             .call(
