@@ -7,6 +7,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_saml;
 mod m20261130_000003_two_factor_api_keys;
 mod m20261130_000004_domains;
+mod m20261130_000005_jit_accounts;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_saml::Migration),
             Box::new(m20261130_000003_two_factor_api_keys::Migration),
             Box::new(m20261130_000004_domains::Migration),
+            Box::new(m20261130_000005_jit_accounts::Migration),
         ]
     }
 }

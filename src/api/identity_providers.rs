@@ -37,6 +37,7 @@ mod form {
         clock_skew_seconds: Option<String>,
         allow_sha1: Option<String>,
         allow_idp_initiated: Option<String>,
+        allow_jit_accounts: Option<String>,
     ) -> AppResult<IdpSettings> {
         let clock_skew_seconds = match clock_skew_seconds.as_deref().map(str::trim) {
             None | Some("") => crate::server::saml::core::config::DEFAULT_CLOCK_SKEW_SECONDS,
@@ -51,6 +52,7 @@ mod form {
             clock_skew_seconds,
             allow_sha1: checked(&allow_sha1),
             allow_idp_initiated: checked(&allow_idp_initiated),
+            allow_jit_accounts: checked(&allow_jit_accounts),
         })
     }
 
@@ -99,6 +101,7 @@ pub async fn create_identity_provider(
     clock_skew_seconds: Option<String>,
     allow_sha1: Option<String>,
     allow_idp_initiated: Option<String>,
+    allow_jit_accounts: Option<String>,
 ) -> Result<String, AppError> {
     use crate::api::edge;
     use crate::server::services::identity_providers;
@@ -111,6 +114,7 @@ pub async fn create_identity_provider(
             clock_skew_seconds,
             allow_sha1,
             allow_idp_initiated,
+            allow_jit_accounts,
         )?;
         let source = form::source(
             &source,
@@ -170,6 +174,7 @@ pub async fn update_identity_provider(
     clock_skew_seconds: Option<String>,
     allow_sha1: Option<String>,
     allow_idp_initiated: Option<String>,
+    allow_jit_accounts: Option<String>,
 ) -> Result<String, AppError> {
     use crate::api::edge;
     use crate::server::services::identity_providers;
@@ -182,6 +187,7 @@ pub async fn update_identity_provider(
             clock_skew_seconds,
             allow_sha1,
             allow_idp_initiated,
+            allow_jit_accounts,
         )?;
         let identifier =
             identity_providers::update_settings(&state, me.user.id, &current_identifier, settings)

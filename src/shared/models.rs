@@ -256,6 +256,7 @@ pub struct IdentityProviderDetail {
     pub clock_skew_seconds: i32,
     pub allow_sha1: bool,
     pub allow_idp_initiated: bool,
+    pub allow_jit_accounts: bool,
     pub revision: i32,
     pub has_metadata: bool,
     pub certificates: Vec<CertificateView>,

@@ -22,7 +22,11 @@ struct Setup {
 }
 
 async fn setup(backend: &crate::helpers::Backend) -> Setup {
-    let app = TestApp::spawn(backend).await;
+    setup_on(TestApp::spawn(backend).await).await
+}
+
+/// An owner (Ada) with the organization Acme Corp, on `app`.
+async fn setup_on(app: TestApp) -> Setup {
     let admin = app.signed_in_user("Ada Admin", "ada@corp.example").await;
     let reply = admin
         .call("create_organization", &[("name", "Acme Corp")])
@@ -1396,5 +1400,133 @@ async fn an_identity_provider_is_deleted_only_without_linked_accounts_by_admins_
             .unwrap()
             .contains("sso_error=idp.not_found"));
         assert_eq!(detail(&setup, IDENTIFIER).await["linked_accounts"], 1);
+    }
+}
+
+#[tokio::test]
+async fn just_in_time_accounts_are_created_only_in_verified_domains_when_allowed() {
+    use crate::dns_server::DnsServer;
+    for backend in backends() {
+        let dns = DnsServer::start().await;
+        let nameserver = dns.addr;
+        let setup =
+            setup_on(TestApp::spawn_with(&backend, |c| c.dns_nameserver = Some(nameserver)).await)
+                .await;
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
+        let org = setup.organization_id.to_string();
+        let claimed = setup
+            .admin
+            .call(
+                "claim_domain",
+                &[("organization_id", &org), ("domain", "corp.example")],
+            )
+            .await;
+        dns.set_txt(
+            "_portcullis-challenge.corp.example",
+            &[claimed.body["record_value"].as_str().unwrap()],
+        );
+        setup
+            .admin
+            .call(
+                "verify_domain",
+                &[
+                    ("organization_id", &org),
+                    ("domain_id", &claimed.body["id"].to_string()),
+                ],
+            )
+            .await
+            .assert_ok();
+        let jit_login = |email: &'static str, assertion: &'static str| {
+            let setup = &setup;
+            async move {
+                let browser = setup.app.browser();
+                let (request_id, _) = start_login(&browser, None).await;
+                let mut response = spec(&setup.app, Some(&request_id)).for_name_id(email);
+                response.assertion_id = assertion.into();
+                response.attributes = vec![
+                    ("firstName".into(), vec!["Jay".into()]),
+                    ("lastName".into(), vec!["Doe".into()]),
+                ];
+                (
+                    post_response(&browser, &response.build(), "").await,
+                    browser,
+                )
+            }
+        };
+
+        // The policy is off by default: nobody unknown gets in, nothing is created.
+        let (response, _) = jit_login("jay@corp.example", "_assert-jit-1").await;
+        let page = refused_with(response, 403, "sso.no_account").await;
+        assert!(page.contains("no account for jay@corp.example"), "{page}");
+
+        setup
+            .admin
+            .call(
+                "update_identity_provider",
+                &[
+                    ("current_identifier", IDENTIFIER),
+                    ("name", "Acme Entra ID"),
+                    ("identifier", IDENTIFIER),
+                    ("name_id_format", "email"),
+                    ("clock_skew_seconds", "180"),
+                    ("allow_jit_accounts", "on"),
+                ],
+            )
+            .await
+            .assert_ok();
+        assert_eq!(detail(&setup, IDENTIFIER).await["allow_jit_accounts"], true);
+
+        // In the verified domain: an account, named from the assertion, member of the organization.
+        let (response, jay) = jit_login("jay@corp.example", "_assert-jit-2").await;
+        assert_eq!(
+            response.status().as_u16(),
+            303,
+            "{:?}",
+            response.text().await
+        );
+        let visit = jay.visit().await;
+        assert_eq!(visit["user"]["email"], "jay@corp.example");
+        assert_eq!(visit["user"]["name"], "Jay Doe");
+        assert_eq!(visit["user"]["has_password"], false);
+        let members = setup
+            .admin
+            .call_raw("organization", &[("organization_id", &org)])
+            .await
+            .body;
+        assert!(members["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["email"] == "jay@corp.example"));
+
+        // Outside any verified domain: refused, and no account appears.
+        let (response, _) = jit_login("kim@elsewhere.example", "_assert-jit-3").await;
+        let page = refused_with(response, 403, "sso.no_account").await;
+        assert!(
+            page.contains("elsewhere.example is not a verified domain"),
+            "{page}"
+        );
+        let again = setup.app.browser();
+        again
+            .sign_up("Kim", "kim@elsewhere.example", PASSWORD)
+            .await
+            .assert_ok();
+        setup
+            .app
+            .mail
+            .wait_for("kim@elsewhere.example", "Verify your email")
+            .await;
+
+        // A password account in the domain is never taken over: it must merge itself.
+        let olaf = setup.app.signed_in_user("Olaf", "olaf@corp.example").await;
+        let (response, _) = jit_login("olaf@corp.example", "_assert-jit-4").await;
+        let page = refused_with(response, 403, "sso.no_account").await;
+        assert!(page.contains("enable Enterprise SSO"), "{page}");
+        assert_eq!(
+            olaf.signed_in_email().await.as_deref(),
+            Some("olaf@corp.example")
+        );
     }
 }

@@ -54,6 +54,7 @@ pub struct IdpSettings {
     pub clock_skew_seconds: i64,
     pub allow_sha1: bool,
     pub allow_idp_initiated: bool,
+    pub allow_jit_accounts: bool,
 }
 
 /// What the source yields once checked.
@@ -271,6 +272,7 @@ pub async fn create(
         clock_skew_seconds: Set(clock_skew),
         allow_sha1: Set(settings.allow_sha1),
         allow_idp_initiated: Set(settings.allow_idp_initiated),
+        allow_jit_accounts: Set(settings.allow_jit_accounts),
         metadata_xml: Set(resolved.metadata_xml),
         revision: Set(1),
         created_by: Set(Some(user_id)),
@@ -313,6 +315,7 @@ pub async fn update_settings(
     active.clock_skew_seconds = Set(clock_skew);
     active.allow_sha1 = Set(settings.allow_sha1);
     active.allow_idp_initiated = Set(settings.allow_idp_initiated);
+    active.allow_jit_accounts = Set(settings.allow_jit_accounts);
     active.revision = Set(revision);
     active.updated_at = Set(now);
     active.update(&txn).await.map_err(identifier_taken)?;
@@ -587,6 +590,7 @@ pub async fn detail(
         clock_skew_seconds: idp.clock_skew_seconds,
         allow_sha1: idp.allow_sha1,
         allow_idp_initiated: idp.allow_idp_initiated,
+        allow_jit_accounts: idp.allow_jit_accounts,
         revision: idp.revision,
         has_metadata: idp.metadata_xml.is_some(),
         certificates: certificates

@@ -1,7 +1,8 @@
 //! SP-initiated SAML login and the ACS. Starting a login stores the AuthnRequest ID bound to this browser (the hash
 //! of its pre-login or session cookie). At the ACS the pure validator decides; then, in one transaction, the matched
 //! request is consumed, the assertion ID enters the replay cache (both shared by every app instance), the SAML
-//! identity is resolved (linked, or linked now by the pre-provisioned policy), the person joins the provider's
+//! identity is resolved (linked, or linked now by the pre-provisioned or just-in-time policy), the person joins the
+//! provider's
 //! organizations and default teams, and the login goes on (a session, or the second factor). Refusals are
 //! recorded with their diagnosis for the provider's administrators; the person sees only the short message.
 
@@ -16,14 +17,15 @@ use crate::server::db::entities::{
     identity_provider, idp_organization, membership, saml_identity, saml_login_failure,
     saml_replay, saml_request, team_member, user,
 };
-use crate::server::db::{begin_write, is_unique_violation};
+use crate::server::db::{begin_write, conflict_on_unique, is_unique_violation};
 use crate::server::saml::core::config::{NameIdFormat, NAME_ID_EMAIL};
 use crate::server::saml::core::envelope::decode_post_value;
 use crate::server::saml::core::error::{SamlError, SamlErrorCode};
 use crate::server::saml::core::metadata::SsoBinding;
 use crate::server::saml::core::request::OutgoingRequest;
 use crate::server::saml::core::response::{validate, AcceptedIdentity, Solicitation};
-use crate::server::services::accounts::{find_by_email, normalize_email, Origin};
+use crate::server::services::accounts::{find_by_email, normalize_email, normalize_name, Origin};
+use crate::server::services::domains;
 use crate::server::services::identity_providers::{self, find_by_identifier, sp_endpoints, trust};
 use crate::server::services::login;
 use crate::server::state::AppState;
@@ -350,7 +352,8 @@ fn asserted_email(identity: &AcceptedIdentity) -> Option<String> {
 }
 
 /// The account the identity signs in: already linked, or linked now when an administrator pre-provisioned an
-/// account without password for this email in one of the provider's organizations.
+/// account without password for this email in one of the provider's organizations, or (just-in-time policy) a new
+/// account for an unknown address in a verified domain of one of them.
 async fn linked_account(
     txn: &DatabaseTransaction,
     idp: &identity_provider::Model,
@@ -366,7 +369,16 @@ async fn linked_account(
     let link = match existing {
         Some(link) => link,
         None => {
-            let account = pre_provisioned_account(txn, idp, email.as_deref()).await?;
+            let known = match email.as_deref() {
+                Some(address) => find_by_email(txn, address).await?,
+                None => None,
+            };
+            let account = match (known, email.as_deref()) {
+                (None, Some(address)) if idp.allow_jit_accounts => {
+                    just_in_time_account(txn, idp, identity, address, now).await?
+                }
+                _ => pre_provisioned_account(txn, idp, email.as_deref()).await?,
+            };
             let link = saml_identity::ActiveModel {
                 identity_provider_id: Set(idp.id),
                 name_id: Set(identity.name_id.clone()),
@@ -399,6 +411,62 @@ async fn linked_account(
         active.updated_at = Set(now);
         return Ok(active.update(txn).await?);
     }
+    Ok(account)
+}
+
+/// A new account for someone the provider vouches for, when their address is in a domain verified by one of the
+/// provider's organizations (that organization is the one that "created" it, as for pre-provisioned accounts).
+async fn just_in_time_account(
+    txn: &DatabaseTransaction,
+    idp: &identity_provider::Model,
+    identity: &AcceptedIdentity,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<user::Model, AcsFailure> {
+    let domain_name = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+    let owner = domains::verified_owner(txn, domain_name).await?;
+    let serves_owner = match owner {
+        Some(organization_id) => idp_organization::Entity::find_by_id((idp.id, organization_id))
+            .one(txn)
+            .await?
+            .map(|_| organization_id),
+        None => None,
+    };
+    let Some(organization_id) = serves_owner else {
+        return Err(AcsFailure::App(AppError::new(ErrorCode::SsoNoAccount).with_message(
+            format!(
+                "{} ({domain_name} is not a verified domain of this identity provider's organizations, so no                  account is created at first login)",
+                ErrorCode::SsoNoAccount.default_message()
+            ),
+        )));
+    };
+    let asserted_name = ["firstName", "lastName"]
+        .iter()
+        .filter_map(|attribute| identity.attribute(attribute))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let name = normalize_name(&asserted_name)
+        .or_else(|_| normalize_name(email.split('@').next().unwrap_or(email)))?;
+    let account = user::ActiveModel {
+        email: Set(email.to_owned()),
+        name: Set(name),
+        password_hash: Set(None),
+        email_verified_at: Set(Some(now)),
+        provisioned_organization_id: Set(Some(organization_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .map_err(|err| {
+        conflict_on_unique(err, || {
+            AppError::new(ErrorCode::SsoNoAccount).with_message(
+                "An account for this address was created at the same moment. Sign in again.",
+            )
+        })
+    })?;
+    tracing::info!(idp = %idp.identifier, user_id = account.id, organization_id, "account created just in time");
     Ok(account)
 }
 

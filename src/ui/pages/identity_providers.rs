@@ -75,7 +75,7 @@ fn NewIdentityProvider() -> impl IntoView {
                                 <div class:hidden=move || source.get() != "manual">
                                     <ManualInput error/>
                                 </div>
-                                <SettingsFields error teams=detail.teams.clone() name_id_format="email".into() clock_skew=180 allow_sha1=false allow_idp_initiated=false/>
+                                <SettingsFields error teams=detail.teams.clone() name_id_format="email".into() clock_skew=180 allow_sha1=false allow_idp_initiated=false allow_jit_accounts=false/>
                                 <button type="submit" class="button button-primary">"Add identity provider"</button>
                             </ActionForm>
                         </section>
@@ -168,6 +168,7 @@ fn SettingsFields(
     clock_skew: i32,
     allow_sha1: bool,
     allow_idp_initiated: bool,
+    allow_jit_accounts: bool,
 ) -> impl IntoView {
     let skew_error = move || error.get().and_then(|e| e.for_field("clock_skew_seconds"));
     let format_error = move || error.get().and_then(|e| e.for_field("name_id_format"));
@@ -204,7 +205,9 @@ fn SettingsFields(
             <label class="checkbox"><input type="checkbox" name="allow_sha1" checked=allow_sha1/>" Allow SHA-1 signatures"</label>
             <p class="hint">"Only for old identity providers that cannot sign with SHA-256. SHA-1 is broken; leave this off if you can."</p>
             <label class="checkbox"><input type="checkbox" name="allow_idp_initiated" checked=allow_idp_initiated/>" Allow IdP-initiated login"</label>
-            <p class="hint">"Lets people start from the identity provider's app portal. Each response is still accepted only once."</p>
+                        <p class="hint">"Lets people start from the identity provider's app portal. Each response is still accepted only once."</p>
+            <label class="checkbox"><input type="checkbox" name="allow_jit_accounts" checked=allow_jit_accounts/>" Create accounts on first login (just-in-time)"</label>
+            <p class="hint">"Someone without an account whose email address is in a domain verified by one of this identity provider's organizations gets one when they first sign in. Otherwise an administrator adds people first."</p>
         </fieldset>
     }
 }
@@ -369,7 +372,8 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
                         hint="Changing it changes the login, ACS and metadata URLs: update your identity provider too."/>
                 </div>
                 <SettingsFields error=update_error name_id_format=detail.name_id_format.clone() clock_skew=detail.clock_skew_seconds
-                    allow_sha1=detail.allow_sha1 allow_idp_initiated=detail.allow_idp_initiated/>
+                    allow_sha1=detail.allow_sha1 allow_idp_initiated=detail.allow_idp_initiated
+                    allow_jit_accounts=detail.allow_jit_accounts/>
                 <button type="submit" class="button button-primary">"Save settings"</button>
             </ActionForm>
         </section>

@@ -17,6 +17,9 @@ pub struct Model {
     pub clock_skew_seconds: i32,
     pub allow_sha1: bool,
     pub allow_idp_initiated: bool,
+    /// Just-in-time accounts: an unknown person in a verified domain of one of the provider's organizations gets an
+    /// account at first login.
+    pub allow_jit_accounts: bool,
     pub metadata_xml: Option<String>,
     pub revision: i32,
     pub created_by: Option<i64>,
