@@ -50,10 +50,10 @@ pub fn DeleteSection(identifier: String, linked_accounts: u64) -> impl IntoView 
     view! {
         <section class="card danger-zone" aria-labelledby="delete-idp-heading">
             <h2 id="delete-idp-heading" class="danger-title">"Delete this identity provider"</h2>
-            <p class="muted">{if linked_accounts == 0 {
-                "Nobody signs in through it. Deleting it removes its settings, certificates and refused-login history.".to_string()
-            } else {
-                format!("{linked_accounts} SAML account(s) sign in through it: it can be deleted once none is linked, so nobody is locked out.")
+                        <p class="muted">{match linked_accounts {
+                0 => "Nobody signs in through it. Deleting it removes its settings, certificates and refused-login history.".to_string(),
+                1 => "1 SAML account signs in through it: it can be deleted once none is linked, so nobody is locked out.".to_string(),
+                n => format!("{n} SAML accounts sign in through it: it can be deleted once none is linked, so nobody is locked out."),
             }}</p>
             <FormError error/>
             <ActionForm action=delete>
