@@ -105,9 +105,7 @@ async fn organization_out(
     organization_id: i64,
 ) -> ApiResult<OrganizationOut> {
     let standing = actor.standing(&state.db, organization_id).await?;
-    let member_count = organizations::members(&state.db, organization_id)
-        .await?
-        .len() as u64;
+    let member_count = organizations::count_members(&state.db, organization_id).await?;
     Ok(OrganizationOut {
         id: standing.organization.id,
         name: standing.organization.name.clone(),

@@ -237,6 +237,7 @@ pub async fn revoke_personal(state: &AppState, user_id: i64, key_id: i64) -> App
     revoke(&state.db, &key, state.now()).await
 }
 
+/// The organization's keys, for one of its admins or owners.
 pub async fn list_for_organization(
     state: &AppState,
     user_id: i64,
@@ -245,6 +246,14 @@ pub async fn list_for_organization(
     standing(&state.db, user_id, organization_id)
         .await?
         .require_manager()?;
+    organization_keys(state, organization_id).await
+}
+
+/// The organization's keys, newest first; the caller has checked that the viewer manages the organization.
+pub async fn organization_keys(
+    state: &AppState,
+    organization_id: i64,
+) -> AppResult<Vec<ApiKeyView>> {
     let keys = api_key::Entity::find()
         .filter(api_key::Column::OrganizationId.eq(organization_id))
         .order_by_desc(api_key::Column::CreatedAt)

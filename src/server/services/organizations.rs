@@ -219,7 +219,7 @@ pub async fn set_require_two_factor(
     Ok(())
 }
 
-async fn count_members(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<u64> {
+pub async fn count_members(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<u64> {
     Ok(membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(organization_id))
         .count(db)
@@ -302,7 +302,7 @@ pub async fn detail(
     let fleets = fleets::for_organization(&state.db, &standing).await?;
     let (api_keys, domains) = if standing.role.can_manage() {
         (
-            api_keys::list_for_organization(state, user_id, organization_id).await?,
+            api_keys::organization_keys(state, organization_id).await?,
             domains::list(&state.db, organization_id).await?,
         )
     } else {
