@@ -77,6 +77,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/fleets/:id") view=pages::fleet::FleetPage ssr=SsrMode::Async/>
                     <Route path=path!("/devices/:id") view=pages::device::DevicePage ssr=SsrMode::Async/>
                     <Route path=path!("/preferences") view=pages::preferences::PreferencesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/preferences/enterprise-sso") view=pages::enterprise_sso::EnableEnterpriseSsoPage ssr=SsrMode::Async/>
+                    <Route path=path!("/preferences/enterprise-sso/receipt") view=pages::enterprise_sso::MergeReceiptPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <Footer/>

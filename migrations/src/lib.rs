@@ -8,6 +8,7 @@ mod m20261123_000002_saml;
 mod m20261130_000003_two_factor_api_keys;
 mod m20261130_000004_domains;
 mod m20261130_000005_jit_accounts;
+mod m20261130_000006_account_merge;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_two_factor_api_keys::Migration),
             Box::new(m20261130_000004_domains::Migration),
             Box::new(m20261130_000005_jit_accounts::Migration),
+            Box::new(m20261130_000006_account_merge::Migration),
         ]
     }
 }

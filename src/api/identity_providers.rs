@@ -14,6 +14,9 @@ mod form {
     use crate::server::services::identity_providers::{IdpSettings, IdpSource};
     use crate::shared::error::{AppError, AppResult, ErrorCode};
 
+    /// balena's default: an SSO session lasts 12 hours.
+    const DEFAULT_SESSION_LIFETIME_HOURS: i64 = 12;
+
     pub fn checked(value: &Option<String>) -> bool {
         value
             .as_deref()
@@ -38,7 +41,16 @@ mod form {
         allow_sha1: Option<String>,
         allow_idp_initiated: Option<String>,
         allow_jit_accounts: Option<String>,
+        allow_merge: Option<String>,
+        allow_pre_provisioned: Option<String>,
+        session_lifetime_hours: Option<String>,
     ) -> AppResult<IdpSettings> {
+        let session_lifetime_hours = match session_lifetime_hours.as_deref().map(str::trim) {
+            None | Some("") => DEFAULT_SESSION_LIFETIME_HOURS,
+            Some(raw) => raw.parse().map_err(|_| {
+                AppError::new(ErrorCode::SessionLifetimeInvalid).on_field("session_lifetime_hours")
+            })?,
+        };
         let clock_skew_seconds = match clock_skew_seconds.as_deref().map(str::trim) {
             None | Some("") => crate::server::saml::core::config::DEFAULT_CLOCK_SKEW_SECONDS,
             Some(raw) => raw.parse().map_err(|_| {
@@ -53,6 +65,9 @@ mod form {
             allow_sha1: checked(&allow_sha1),
             allow_idp_initiated: checked(&allow_idp_initiated),
             allow_jit_accounts: checked(&allow_jit_accounts),
+            allow_merge: checked(&allow_merge),
+            allow_pre_provisioned: checked(&allow_pre_provisioned),
+            session_lifetime_hours,
         })
     }
 
@@ -102,6 +117,9 @@ pub async fn create_identity_provider(
     allow_sha1: Option<String>,
     allow_idp_initiated: Option<String>,
     allow_jit_accounts: Option<String>,
+    allow_merge: Option<String>,
+    allow_pre_provisioned: Option<String>,
+    session_lifetime_hours: Option<String>,
 ) -> Result<String, AppError> {
     use crate::api::edge;
     use crate::server::services::identity_providers;
@@ -115,6 +133,9 @@ pub async fn create_identity_provider(
             allow_sha1,
             allow_idp_initiated,
             allow_jit_accounts,
+            allow_merge,
+            allow_pre_provisioned,
+            session_lifetime_hours,
         )?;
         let source = form::source(
             &source,
@@ -175,6 +196,9 @@ pub async fn update_identity_provider(
     allow_sha1: Option<String>,
     allow_idp_initiated: Option<String>,
     allow_jit_accounts: Option<String>,
+    allow_merge: Option<String>,
+    allow_pre_provisioned: Option<String>,
+    session_lifetime_hours: Option<String>,
 ) -> Result<String, AppError> {
     use crate::api::edge;
     use crate::server::services::identity_providers;
@@ -188,6 +212,9 @@ pub async fn update_identity_provider(
             allow_sha1,
             allow_idp_initiated,
             allow_jit_accounts,
+            allow_merge,
+            allow_pre_provisioned,
+            session_lifetime_hours,
         )?;
         let identifier =
             identity_providers::update_settings(&state, me.user.id, &current_identifier, settings)

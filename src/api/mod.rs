@@ -7,6 +7,7 @@ pub mod edge;
 
 pub mod accounts;
 pub mod domains;
+pub mod enterprise_sso;
 pub mod fleets;
 pub mod identity_providers;
 pub mod organizations;

@@ -32,6 +32,8 @@ pub struct Config {
     pub session_idle_minutes: i64,
     /// A signed-in session ends this long after login, however active.
     pub session_absolute_hours: i64,
+    /// No SSO session lasts longer than this, whatever its identity provider's setting (at most 24 hours).
+    pub sso_session_max_minutes: i64,
     /// Attempts per IP address per 15 minutes for login, signup and password reset.
     pub rate_limit_per_ip: u32,
     /// Attempts per account (email) per 15 minutes for login and password reset.
@@ -66,6 +68,7 @@ impl Default for Config {
             outbox_dir: None,
             session_idle_minutes: 8 * 60,
             session_absolute_hours: 7 * 24,
+            sso_session_max_minutes: 24 * 60,
             rate_limit_per_ip: 50,
             rate_limit_per_account: 10,
             dns_nameserver: None,
@@ -120,6 +123,11 @@ impl Config {
                 "base_url {:?} must not end with a slash",
                 self.base_url
             )));
+        }
+        if !(1..=24 * 60).contains(&self.sso_session_max_minutes) {
+            return Err(ConfigError::Invalid(
+                "sso_session_max_minutes must be between 1 and 1440 (24 hours)".into(),
+            ));
         }
         if self.session_idle_minutes < 1 || self.session_absolute_hours < 1 {
             return Err(ConfigError::Invalid(
@@ -185,6 +193,7 @@ impl fmt::Debug for Config {
             .field("outbox_dir", &self.outbox_dir())
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_absolute_hours", &self.session_absolute_hours)
+            .field("sso_session_max_minutes", &self.sso_session_max_minutes)
             .field("rate_limit_per_ip", &self.rate_limit_per_ip)
             .field("rate_limit_per_account", &self.rate_limit_per_account)
             .field("dns_nameserver", &self.dns_nameserver)

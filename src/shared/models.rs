@@ -257,6 +257,10 @@ pub struct IdentityProviderDetail {
     pub allow_sha1: bool,
     pub allow_idp_initiated: bool,
     pub allow_jit_accounts: bool,
+    pub allow_merge: bool,
+    pub allow_pre_provisioned: bool,
+    /// How long an SSO session lasts, in hours (1 to 24).
+    pub session_lifetime_hours: i32,
     pub revision: i32,
     pub has_metadata: bool,
     pub certificates: Vec<CertificateView>,
@@ -381,4 +385,44 @@ pub struct DomainView {
     pub verified_at: Option<DateTime<Utc>>,
     pub last_checked_at: Option<DateTime<Utc>>,
     pub last_check_result: Option<String>,
+}
+
+/// What "Enable Enterprise SSO" will do to the signed-in account, shown before the person consents.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MergePreview {
+    pub sso_identifier: String,
+    pub identity_provider: String,
+    pub email: String,
+    /// The organizations of the identity provider; one receives the fleets.
+    pub organizations: Vec<MergeOrganization>,
+    /// Personal API keys that will be deleted: name and public prefix.
+    pub api_keys: Vec<String>,
+    pub fleets: Vec<MergeFleet>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MergeOrganization {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A fleet that moves (or moved) to the company organization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MergeFleet {
+    pub name: String,
+    /// Its name in the organization, when the organization already had a fleet of the same name.
+    pub renamed_to: Option<String>,
+    pub device_count: u64,
+}
+
+/// What "Enable Enterprise SSO" changed, for the receipt page and email.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MergeReceipt {
+    pub sso_identifier: String,
+    pub identity_provider: String,
+    pub organization: String,
+    pub email: String,
+    pub deleted_api_keys: Vec<String>,
+    pub transferred_fleets: Vec<MergeFleet>,
+    pub merged_at: DateTime<Utc>,
 }

@@ -26,6 +26,15 @@ pub struct NewSession<'a> {
     pub auth_method: &'a str,
     pub user_agent: Option<String>,
     pub ip_address: Option<String>,
+    /// An SSO session: its identity provider and that provider's (shorter) lifetime.
+    pub sso: Option<SsoLifetime>,
+}
+
+/// An SSO session ends at its identity provider's lifetime, if that comes before the absolute one.
+#[derive(Clone, Copy, Debug)]
+pub struct SsoLifetime {
+    pub identity_provider_id: i64,
+    pub lifetime: Duration,
 }
 
 /// Creates a session and returns the cookie value (the only place the raw token exists).
@@ -42,9 +51,10 @@ pub async fn create(
         auth_method: Set(new.auth_method.to_owned()),
         user_agent: Set(new.user_agent.map(|ua| ua.chars().take(300).collect())),
         ip_address: Set(new.ip_address),
+        identity_provider_id: Set(new.sso.map(|sso| sso.identity_provider_id)),
         created_at: Set(now),
         last_seen_at: Set(now),
-        expires_at: Set(now + lifetimes.absolute),
+        expires_at: Set(now + new.sso.map_or(lifetimes.absolute, |sso| sso.lifetime.min(lifetimes.absolute))),
     }
     .insert(db)
     .await?;
@@ -55,7 +65,8 @@ pub async fn create(
 #[derive(Debug, PartialEq, Eq)]
 pub enum Resolved {
     Active(Box<session::Model>),
-    Expired,
+    /// Past an expiry; an SSO session names its identity provider, where the browser goes to sign in again.
+    Expired { identity_provider_id: Option<i64> },
     Unknown,
 }
 
@@ -77,7 +88,9 @@ pub async fn resolve(
         session::Entity::delete_by_id(found.id.clone())
             .exec(db)
             .await?;
-        return Ok(Resolved::Expired);
+        return Ok(Resolved::Expired {
+            identity_provider_id: found.identity_provider_id,
+        });
     }
     if now - found.last_seen_at >= Duration::seconds(60) {
         let mut active = found.clone().into_active_model();

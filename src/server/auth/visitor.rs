@@ -11,10 +11,11 @@ use actix_web::{web, HttpMessage, HttpRequest};
 
 use super::sessions::{self, Resolved};
 use super::tokens::random_token;
-use crate::server::db::entities::{session, user};
+use crate::server::db::entities::{identity_provider, session, user};
 use crate::server::services::accounts::Origin;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, ErrorCode};
+use crate::shared::paths::{encode_query_value, safe_next};
 
 /// Names the browser before it signs in; CSRF tokens of the login and sign-up forms are bound to it.
 pub const PRE_LOGIN_COOKIE: &str = "pc_pre";
@@ -36,6 +37,9 @@ pub struct Visitor {
     pub origin: Origin,
     /// The session cookie was present but its session has ended.
     pub session_ended: bool,
+    /// The ended session was an SSO session of this identity provider (its SSO identifier): pages send the browser
+    /// back there to sign in again.
+    pub ended_sso_identifier: Option<String>,
 }
 
 impl Visitor {
@@ -118,6 +122,7 @@ async fn resolve(req: &HttpRequest, state: &AppState) -> Result<Visitor, AppErro
             .map(str::to_owned),
     };
     let mut session_ended = false;
+    let mut ended_sso_identifier = None;
     if let Some(cookie) = req.cookie(sessions::COOKIE) {
         let token = cookie.value().to_owned();
         match sessions::resolve(&state.db, &token, state.session_lifetimes(), state.now()).await? {
@@ -135,11 +140,22 @@ async fn resolve(req: &HttpRequest, state: &AppState) -> Result<Visitor, AppErro
                         csrf_binding: Some(token),
                         origin,
                         session_ended: false,
+                        ended_sso_identifier: None,
                     });
                 }
                 session_ended = true;
             }
-            Resolved::Expired => session_ended = true,
+            Resolved::Expired {
+                identity_provider_id,
+            } => {
+                session_ended = true;
+                if let Some(id) = identity_provider_id {
+                    ended_sso_identifier = identity_provider::Entity::find_by_id(id)
+                        .one(&state.db)
+                        .await?
+                        .map(|idp| idp.identifier);
+                }
+            }
             Resolved::Unknown => session_ended = true,
         }
     }
@@ -148,10 +164,33 @@ async fn resolve(req: &HttpRequest, state: &AppState) -> Result<Visitor, AppErro
         csrf_binding: req.cookie(PRE_LOGIN_COOKIE).map(|c| c.value().to_owned()),
         origin,
         session_ended,
+        ended_sso_identifier,
     })
 }
 
 use sea_orm::EntityTrait;
+
+/// When an SSO session has just ended, a page load goes back to its identity provider (which may sign the person in
+/// again silently) and then returns to the same page. Server function calls and other requests get the usual
+/// "session ended" answer instead.
+fn back_to_identity_provider(req: &ServiceRequest, visitor: &Visitor) -> Option<String> {
+    let identifier = visitor.ended_sso_identifier.as_deref()?;
+    let is_page = req.method() == actix_web::http::Method::GET
+        && !req.path().starts_with("/api/")
+        && !req.path().starts_with("/saml/");
+    if !is_page {
+        return None;
+    }
+    let here = match req.query_string() {
+        "" => req.path().to_owned(),
+        query => format!("{}?{query}", req.path()),
+    };
+    Some(format!(
+        "/saml/{}?return_to={}",
+        encode_query_value(identifier),
+        encode_query_value(&safe_next(Some(&here)))
+    ))
+}
 
 /// Actix middleware: resolves the visitor and maintains the session and pre-login cookies.
 pub async fn middleware(
@@ -159,13 +198,13 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     if skips_visitor(req.path()) {
-        return next.call(req).await;
+        return Ok(next.call(req).await?.map_into_left_body());
     }
     let Some(state) = req
         .app_data::<web::Data<AppState>>()
         .map(|d| d.get_ref().clone())
     else {
-        return next.call(req).await;
+        return Ok(next.call(req).await?.map_into_left_body());
     };
     let mut visitor = resolve(req.request(), &state)
         .await
@@ -181,8 +220,15 @@ pub async fn middleware(
         new_pre_login = Some(value);
     }
     let clear_session = visitor.session_ended;
+    if let Some(location) = back_to_identity_provider(&req, &visitor) {
+        let response = actix_web::HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location))
+            .cookie(removal_cookie(sessions::COOKIE, secure))
+            .finish();
+        return Ok(req.into_response(response).map_into_right_body());
+    }
     req.extensions_mut().insert(visitor);
-    let mut res = next.call(req).await?;
+    let mut res = next.call(req).await?.map_into_left_body();
     if let Some(value) = new_pre_login {
         let cookie = Cookie::build(PRE_LOGIN_COOKIE, value)
             .path("/")

@@ -1,6 +1,7 @@
 //! The SAML endpoints (thin: request in, service call, response out):
 //! - `GET /saml/start?identifier=…` — the login page's "Log in with Enterprise SSO" form lands here;
 //! - `GET /saml/{identifier}` — sends an AuthnRequest (HTTP-Redirect, or an auto-posted form for HTTP-POST);
+//! - `POST /saml/{identifier}/merge` — "Enable Enterprise SSO" after consent: a request bound to the session;
 //! - `POST /saml/{identifier}/acs` — the assertion consumer service;
 //! - `GET /saml/{identifier}/metadata` — our SP metadata for that identity provider.
 //!
@@ -19,6 +20,7 @@ use crate::server::html::{escape, html_page, html_page_with_head, origin_of};
 use crate::server::services::accounts::Origin;
 use crate::server::services::identity_providers::{self, check_identifier};
 use crate::server::services::login::Progress;
+use crate::server::services::merge;
 use crate::server::services::sso::{self, AcsFailure, SsoRedirect, SsoSignedIn};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, ErrorCode};
@@ -30,6 +32,7 @@ const ACS_FORM_LIMIT: usize = 1024 * 1024;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/saml/start", web::get().to(start))
         .route("/saml/{identifier}", web::get().to(login))
+        .route("/saml/{identifier}/merge", web::post().to(merge))
         .service(
             web::resource("/saml/{identifier}/acs")
                 .app_data(web::FormConfig::default().limit(ACS_FORM_LIMIT))
@@ -75,16 +78,7 @@ async fn start(query: web::Query<StartQuery>) -> HttpResponse {
             if let Some(return_to) = query.return_to.as_deref().filter(|r| !r.is_empty()) {
                 location.push_str(&format!("?return_to={}", encode_query_value(return_to)));
             }
-            let body = format!(
-                "<section class=\"card\"><h1>Signing you in…</h1><p>Taking you to your identity provider.</p>\
-                 <p><a class=\"button button-primary\" href=\"{href}\">Continue</a></p></section>",
-                href = escape(&location)
-            );
-            let refresh = format!(
-                "<meta http-equiv=\"refresh\" content=\"0;url={}\">",
-                escape(&location)
-            );
-            html_page_with_head(200, "Signing in", &refresh, &body, None, None)
+            moving_on_page(&location)
         }
         Err(e) => back_to_login(e.code, &raw),
     }
@@ -118,6 +112,88 @@ async fn login(
         Err(e) if e.code == ErrorCode::IdpNotFound => back_to_login(e.code, &identifier),
         Err(e) => error_page(e.code.status(), &e, None, &identifier),
     }
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    csrf_token: Option<String>,
+    organization_id: Option<String>,
+    consent: Option<String>,
+}
+
+/// The consent page's form: checks the person and their consent, then sends them to the identity provider. Refusals
+/// go back to the consent page, which explains them.
+async fn merge(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    identifier: web::Path<String>,
+    form: web::Form<MergeForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let back = |code: ErrorCode| {
+        see_other(&format!(
+            "/preferences/enterprise-sso?identifier={}&merge_error={}",
+            encode_query_value(&identifier),
+            code.as_str()
+        ))
+    };
+    let Some(visitor) = visitor(&req) else {
+        return error_page(500, &AppError::new(ErrorCode::Internal), None, &identifier);
+    };
+    let Some(signed_in) = visitor.signed_in.as_ref() else {
+        return see_other("/login?next=%2Fpreferences");
+    };
+    if let Err(e) = state
+        .csrf
+        .verify(visitor.csrf_binding.as_deref(), form.csrf_token.as_deref())
+    {
+        return back(e.code);
+    }
+    let organization_id = match form.organization_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => match raw.parse() {
+            Ok(id) => Some(id),
+            Err(_) => return back(ErrorCode::MergeOrganizationRequired),
+        },
+    };
+    let session_token = visitor.csrf_binding.as_deref().unwrap_or_default();
+    match merge::start(
+        &state,
+        signed_in.user.id,
+        session_token,
+        &identifier,
+        organization_id,
+        form.consent.is_some(),
+    )
+    .await
+    {
+        Ok(SsoRedirect::Location(url)) => moving_on_page(&url),
+        Ok(SsoRedirect::PostForm {
+            action,
+            saml_request,
+            relay_state,
+        }) => auto_post_page(
+            &action,
+            &[("SAMLRequest", &saml_request), ("RelayState", &relay_state)],
+            "Continue to your identity provider",
+        ),
+        Err(e) => back(e.code),
+    }
+}
+
+/// A page that moves on to `location` by itself: browsers apply a form page's `form-action 'self'` to every redirect
+/// after its submission, and the identity provider is on another origin.
+fn moving_on_page(location: &str) -> HttpResponse {
+    let body = format!(
+        "<section class=\"card\"><h1>Signing you in…</h1><p>Taking you to your identity provider.</p>\
+         <p><a class=\"button button-primary\" href=\"{href}\">Continue</a></p></section>",
+        href = escape(location)
+    );
+    let refresh = format!(
+        "<meta http-equiv=\"refresh\" content=\"0;url={}\">",
+        escape(location)
+    );
+    html_page_with_head(200, "Signing in", &refresh, &body, None, None)
 }
 
 #[derive(Deserialize)]
@@ -256,21 +332,33 @@ fn error_page(
     identifier: &str,
 ) -> HttpResponse {
     let code = saml_code.unwrap_or(err.code.as_str());
-    let retry = if err.code == ErrorCode::IdpNotFound {
-        String::new()
+    let is_merge = err.code.as_str().starts_with("merge.");
+    let (heading, retry) = if is_merge {
+        (
+            "Enterprise SSO was not enabled",
+            "<a class=\"button primary\" href=\"/preferences\">Back to preferences</a> ".to_owned(),
+        )
+    } else if err.code == ErrorCode::IdpNotFound {
+        ("Single sign-on failed", String::new())
     } else {
+        ("Single sign-on failed", 
         format!(
             "<a class=\"button primary\" href=\"/saml/{}\">Try again</a> ",
             encode_query_value(identifier)
-        )
+        ))
+    };
+    let back_to_login = if is_merge {
+        ""
+    } else {
+        "<a class=\"button\" href=\"/login\">Back to log in</a>"
     };
     let body = format!(
-        "<section class=\"card sso-error\"><h1>Single sign-on failed</h1><p class=\"error-message\" role=\"alert\">{message}</p>\
+        "<section class=\"card sso-error\"><h1>{heading}</h1><p class=\"error-message\" role=\"alert\">{message}</p>\
          <p class=\"muted\">Error code <code>{code}</code>. If this keeps happening, give this code to your administrator: \
          the identity provider's page in Portcullis shows what went wrong in detail.</p>\
-         <p class=\"actions\">{retry}<a class=\"button\" href=\"/login\">Back to log in</a></p></section>",
+         <p class=\"actions\">{retry}{back_to_login}</p></section>",
         message = escape(&err.message),
         code = escape(code),
     );
-    html_page(status, "Single sign-on failed", &body, None, None)
+    html_page(status, heading, &body, None, None)
 }

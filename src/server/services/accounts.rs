@@ -8,13 +8,13 @@ use sea_orm::{
     QueryFilter,
 };
 
-use crate::server::auth::sessions::{self, NewSession};
+use crate::server::auth::sessions::{self, NewSession, SsoLifetime};
 use crate::server::auth::tokens::{hash_token, random_token};
 use crate::server::auth::{password, rate_limit};
-use crate::server::db::entities::{email_token, invitation, user};
+use crate::server::db::entities::{email_token, identity_provider, invitation, user};
 use crate::server::db::{begin_write, is_unique_violation};
 use crate::server::mail::Email;
-use crate::server::services::{login, organizations};
+use crate::server::services::{login, merge, organizations};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{CurrentUser, SessionView};
@@ -24,6 +24,8 @@ const VERIFY_PURPOSE: &str = "verify_email";
 const RESET_PURPOSE: &str = "reset_password";
 const VERIFY_LIFETIME_HOURS: i64 = 48;
 const RESET_LIFETIME_MINUTES: i64 = 60;
+/// An SSO session's lifetime when its identity provider is gone.
+const DEFAULT_SSO_SESSION_MINUTES: i64 = 12 * 60;
 
 /// Where a request came from, for rate limits and the signed-in devices list.
 #[derive(Clone, Debug, Default)]
@@ -33,14 +35,32 @@ pub struct Origin {
 }
 
 /// Opens a session for `user_id` (returns the cookie value), recording how and from where the person signed in.
+/// An SSO session (`identity_provider_id`) lasts as long as that provider's setting allows, capped by the
+/// configuration.
 pub async fn open_session(
     db: &impl ConnectionTrait,
     state: &AppState,
     user_id: i64,
     auth_method: &str,
+    identity_provider_id: Option<i64>,
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> AppResult<String> {
+    let sso = match identity_provider_id {
+        Some(id) => {
+            let minutes = identity_provider::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map_or(DEFAULT_SSO_SESSION_MINUTES, |idp| {
+                    i64::from(idp.session_lifetime_minutes)
+                });
+            Some(SsoLifetime {
+                identity_provider_id: id,
+                lifetime: Duration::minutes(minutes.min(state.config.sso_session_max_minutes)),
+            })
+        }
+        None => None,
+    };
     sessions::create(
         db,
         NewSession {
@@ -48,6 +68,7 @@ pub async fn open_session(
             auth_method,
             user_agent: origin.user_agent.clone(),
             ip_address: Some(origin.ip.clone()),
+            sso,
         },
         state.session_lifetimes(),
         now,
@@ -286,7 +307,7 @@ pub async fn sign_up(
     if let (Some(invitation), true) = (invitation, verified_by_invitation) {
         let organization_id = invitation.organization_id;
         organizations::accept_invitation_in(&txn, invitation, new_user.id, now).await?;
-        let session_token = open_session(&txn, state, new_user.id, "password", origin, now).await?;
+        let session_token = open_session(&txn, state, new_user.id, "password", None, origin, now).await?;
         txn.commit().await?;
         tracing::info!(
             user_id = new_user.id,
@@ -415,10 +436,25 @@ pub async fn log_in(
     )
     .await?;
     let found = find_by_email(&state.db, &email).await?;
-    let stored_hash = found.as_ref().and_then(|u| u.password_hash.clone());
+    // An account that enabled Enterprise SSO is checked against its retired password: only someone who knows it
+    // learns where the account signs in now.
+    let stored_hash = found
+        .as_ref()
+        .and_then(|u| u.password_hash.clone().or_else(|| u.retired_password_hash.clone()));
     // Always run one verification, against a dummy hash when there is no account, so timing reveals nothing.
     let password_ok = password::verify(password_input, stored_hash).await;
     let account = match found {
+        Some(account) if password_ok && account.password_hash.is_none() => {
+            let identifier = merge::sso_identifier_of(&state.db, account.id).await?;
+            let message = match identifier {
+                Some(identifier) => format!(
+                    "This account signs in with Enterprise SSO now, not with a password. Choose \"Log in with \
+                     Enterprise SSO\" and enter the SSO identifier \"{identifier}\"."
+                ),
+                None => ErrorCode::SsoAccountPasswordRetired.default_message().to_owned(),
+            };
+            return Err(AppError::new(ErrorCode::SsoAccountPasswordRetired).with_message(message));
+        }
         Some(account) if password_ok => account,
         _ => {
             tracing::info!(email = %email, "login refused: invalid credentials");
@@ -438,6 +474,7 @@ pub async fn log_in(
         login::FirstFactor {
             account: &account,
             auth_method: "password",
+            identity_provider_id: None,
             next: safe_next(next),
             origin,
             browser_binding,

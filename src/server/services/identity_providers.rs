@@ -55,6 +55,9 @@ pub struct IdpSettings {
     pub allow_sha1: bool,
     pub allow_idp_initiated: bool,
     pub allow_jit_accounts: bool,
+    pub allow_merge: bool,
+    pub allow_pre_provisioned: bool,
+    pub session_lifetime_hours: i64,
 }
 
 /// What the source yields once checked.
@@ -170,6 +173,15 @@ fn check_clock_skew(seconds: i64) -> AppResult<i32> {
     }
 }
 
+/// An SSO session lasts 1 to 24 hours (stored in minutes).
+fn check_session_lifetime(hours: i64) -> AppResult<i32> {
+    if (1..=24).contains(&hours) {
+        Ok(hours as i32 * 60)
+    } else {
+        Err(AppError::new(ErrorCode::SessionLifetimeInvalid).on_field("session_lifetime_hours"))
+    }
+}
+
 /// Every organization must be administered by the caller, and each default team must belong to its organization.
 async fn check_organizations(
     db: &impl ConnectionTrait,
@@ -256,6 +268,7 @@ pub async fn create(
     let identifier = check_identifier(&settings.identifier)?;
     let name = check_name(&settings.name)?;
     let clock_skew = check_clock_skew(settings.clock_skew_seconds)?;
+    let session_lifetime = check_session_lifetime(settings.session_lifetime_hours)?;
     let organizations = BTreeMap::from([(organization_id, default_team_id)]);
     check_organizations(&state.db, user_id, &organizations).await?;
     let resolved = resolve_source(source, now)?;
@@ -273,6 +286,9 @@ pub async fn create(
         allow_sha1: Set(settings.allow_sha1),
         allow_idp_initiated: Set(settings.allow_idp_initiated),
         allow_jit_accounts: Set(settings.allow_jit_accounts),
+        allow_merge: Set(settings.allow_merge),
+        allow_pre_provisioned: Set(settings.allow_pre_provisioned),
+        session_lifetime_minutes: Set(session_lifetime),
         metadata_xml: Set(resolved.metadata_xml),
         revision: Set(1),
         created_by: Set(Some(user_id)),
@@ -302,6 +318,7 @@ pub async fn update_settings(
     let new_identifier = check_identifier(&settings.identifier)?;
     let name = check_name(&settings.name)?;
     let clock_skew = check_clock_skew(settings.clock_skew_seconds)?;
+    let session_lifetime = check_session_lifetime(settings.session_lifetime_hours)?;
     let name_id_format = check_name_id_format(&settings.name_id_format, &[])?;
     if name_id_format.key() != idp.name_id_format && linked_accounts(&state.db, idp.id).await? > 0 {
         return Err(AppError::new(ErrorCode::NameIdFormatLocked).on_field("name_id_format"));
@@ -316,6 +333,9 @@ pub async fn update_settings(
     active.allow_sha1 = Set(settings.allow_sha1);
     active.allow_idp_initiated = Set(settings.allow_idp_initiated);
     active.allow_jit_accounts = Set(settings.allow_jit_accounts);
+    active.allow_merge = Set(settings.allow_merge);
+    active.allow_pre_provisioned = Set(settings.allow_pre_provisioned);
+    active.session_lifetime_minutes = Set(session_lifetime);
     active.revision = Set(revision);
     active.updated_at = Set(now);
     active.update(&txn).await.map_err(identifier_taken)?;
@@ -591,6 +611,9 @@ pub async fn detail(
         allow_sha1: idp.allow_sha1,
         allow_idp_initiated: idp.allow_idp_initiated,
         allow_jit_accounts: idp.allow_jit_accounts,
+        allow_merge: idp.allow_merge,
+        allow_pre_provisioned: idp.allow_pre_provisioned,
+        session_lifetime_hours: idp.session_lifetime_minutes / 60,
         revision: idp.revision,
         has_metadata: idp.metadata_xml.is_some(),
         certificates: certificates

@@ -69,6 +69,8 @@ pub struct FirstFactor<'a> {
     pub account: &'a user::Model,
     /// `password` or `saml`.
     pub auth_method: &'a str,
+    /// The identity provider that vouched, for an SSO login.
+    pub identity_provider_id: Option<i64>,
     pub next: String,
     pub origin: &'a Origin,
     /// The browser's cookie (pre-login or session) the second step must come from.
@@ -131,6 +133,7 @@ pub async fn after_first_factor(
             state,
             account.id,
             passed.auth_method,
+            passed.identity_provider_id,
             passed.origin,
             now,
         )
@@ -155,6 +158,7 @@ pub async fn after_first_factor(
         browser_binding: Set(binding),
         user_id: Set(account.id),
         auth_method: Set(passed.auth_method.to_owned()),
+        identity_provider_id: Set(passed.identity_provider_id),
         step: Set(waiting.as_str().to_owned()),
         pending_secret: Set((waiting == Waiting::Enrolment).then(totp::generate_secret)),
         return_to: Set(Some(passed.next)),
@@ -257,6 +261,7 @@ async fn finish(
         state,
         challenge.user_id,
         &challenge.auth_method,
+        challenge.identity_provider_id,
         origin,
         state.now(),
     )

@@ -9,6 +9,7 @@ pub mod fleets;
 pub mod identity_providers;
 pub mod login;
 pub mod maintenance;
+pub mod merge;
 pub mod organizations;
 pub mod sso;
 pub mod teams;

@@ -24,10 +24,12 @@ use crate::server::saml::core::error::{SamlError, SamlErrorCode};
 use crate::server::saml::core::metadata::SsoBinding;
 use crate::server::saml::core::request::OutgoingRequest;
 use crate::server::saml::core::response::{validate, AcceptedIdentity, Solicitation};
-use crate::server::services::accounts::{find_by_email, normalize_email, normalize_name, Origin};
+use crate::server::services::accounts::{
+    find_by_email, normalize_email, normalize_name, open_session, Origin,
+};
 use crate::server::services::domains;
 use crate::server::services::identity_providers::{self, find_by_identifier, sp_endpoints, trust};
-use crate::server::services::login;
+use crate::server::services::{login, merge};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::Role;
@@ -59,6 +61,13 @@ pub enum SsoRedirect {
     },
 }
 
+/// "Enable Enterprise SSO": the login converts this signed-in account, and its fleets go to this organization.
+#[derive(Clone, Copy, Debug)]
+pub struct MergeIntent {
+    pub user_id: i64,
+    pub organization_id: i64,
+}
+
 /// Stores a fresh AuthnRequest for this browser and says where to send it.
 pub async fn start_login(
     state: &AppState,
@@ -66,8 +75,19 @@ pub async fn start_login(
     browser_binding: &str,
     return_to: Option<&str>,
 ) -> AppResult<SsoRedirect> {
-    let now = state.now();
     let idp = find_by_identifier(&state.db, identifier).await?;
+    send_request(state, &idp, browser_binding, return_to, None).await
+}
+
+/// Stores an AuthnRequest bound to the browser (and, for a merge, to the intent) and builds the redirect.
+pub(crate) async fn send_request(
+    state: &AppState,
+    idp: &identity_provider::Model,
+    browser_binding: &str,
+    return_to: Option<&str>,
+    merge: Option<MergeIntent>,
+) -> AppResult<SsoRedirect> {
+    let now = state.now();
     // XML IDs must not start with a digit; base64url characters are otherwise valid.
     let request_id = format!("_{}", random_token());
     let return_to = return_to.map(|r| safe_next(Some(r)));
@@ -79,6 +99,8 @@ pub async fn start_login(
         identity_provider_id: Set(idp.id),
         browser_binding: Set(binding_hash),
         return_to: Set(return_to.clone()),
+        merge_user_id: Set(merge.map(|m| m.user_id)),
+        merge_organization_id: Set(merge.map(|m| m.organization_id)),
         created_at: Set(now),
         expires_at: Set(now + Duration::minutes(REQUEST_LIFETIME_MINUTES)),
     }
@@ -217,12 +239,16 @@ async fn accept(
     })?;
 
     let txn = begin_write(&state.db).await?;
-    let return_to = match &identity.solicitation {
+    let answered = match &identity.solicitation {
         Solicitation::Answers(request_id) => {
-            consume_request(&txn, request_id, &outstanding).await?
+            Some(consume_request(&txn, request_id, &outstanding).await?)
         }
-        // IdP-initiated: RelayState may only name a relative path.
-        Solicitation::Unsolicited => safe_next(relay_state),
+        Solicitation::Unsolicited => None,
+    };
+    // IdP-initiated: RelayState may only name a relative path.
+    let return_to = match &answered {
+        Some(request) => safe_next(request.return_to.as_deref()),
+        None => safe_next(relay_state),
     };
     // Kept as long as the validator would still accept the assertion, skew included.
     remember_assertion(
@@ -232,22 +258,58 @@ async fn accept(
         identity.valid_until + trust.clock_skew,
     )
     .await?;
-    let account = linked_account(&txn, idp, &identity, now).await?;
-    join_provider_organizations(&txn, idp, account.id, now).await?;
-    let progress = login::after_first_factor(
-        &txn,
-        state,
-        login::FirstFactor {
-            account: &account,
-            auth_method: "saml",
-            next: return_to,
-            origin,
-            browser_binding,
-        },
-    )
-    .await?;
+    let intent = answered.as_ref().and_then(|request| {
+        Some(MergeIntent {
+            user_id: request.merge_user_id?,
+            organization_id: request.merge_organization_id?,
+        })
+    });
+    let (account, progress, merged) = match intent {
+        // The merge request was bound to a signed-in session (which passed any second factor) and the identity
+        // provider vouched: the converted account gets its SSO session at once. Its old sessions just ended.
+        Some(intent) => {
+            let merged = merge::convert(&txn, idp, &identity, intent, now).await?;
+            join_provider_organizations(&txn, idp, merged.account.id, now).await?;
+            let session_token = open_session(
+                &txn,
+                state,
+                merged.account.id,
+                "saml",
+                Some(idp.id),
+                origin,
+                now,
+            )
+            .await?;
+            let progress = login::Progress::SignedIn {
+                session_token,
+                next: merge::RECEIPT_PATH.to_owned(),
+            };
+            (merged.account, progress, Some(merged.receipt))
+        }
+        None => {
+            let account = linked_account(&txn, idp, &identity, now).await?;
+            join_provider_organizations(&txn, idp, account.id, now).await?;
+            let progress = login::after_first_factor(
+                &txn,
+                state,
+                login::FirstFactor {
+                    account: &account,
+                    auth_method: "saml",
+                    identity_provider_id: Some(idp.id),
+                    next: return_to,
+                    origin,
+                    browser_binding,
+                },
+            )
+            .await?;
+            (account, progress, None)
+        }
+    };
     txn.commit().await?;
     tracing::info!(idp = %idp.identifier, user_id = account.id, "identity accepted by SSO");
+    if let Some(receipt) = merged {
+        merge::send_receipt(state, &account, &receipt).await;
+    }
     Ok(SsoSignedIn {
         progress,
         user_id: account.id,
@@ -259,7 +321,7 @@ async fn consume_request(
     txn: &DatabaseTransaction,
     request_id: &str,
     outstanding: &[saml_request::Model],
-) -> Result<String, AcsFailure> {
+) -> Result<saml_request::Model, AcsFailure> {
     let deleted = saml_request::Entity::delete_by_id(request_id.to_string())
         .exec(txn)
         .await?;
@@ -269,11 +331,16 @@ async fn consume_request(
             format!("the request {request_id:?} was answered already"),
         )));
     }
-    let return_to = outstanding
+    outstanding
         .iter()
         .find(|r| r.id == request_id)
-        .and_then(|r| r.return_to.clone());
-    Ok(safe_next(return_to.as_deref()))
+        .cloned()
+        .ok_or_else(|| {
+            AcsFailure::Refused(SamlError::new(
+                SamlErrorCode::InResponseToMismatch,
+                format!("the request {request_id:?} was not started by this browser"),
+            ))
+        })
 }
 
 /// The replay cache: an assertion ID is accepted once, remembered until the assertion expires.
@@ -307,7 +374,7 @@ async fn remember_assertion(
 /// Adds the person to the provider's organizations (as a member) and their default teams where missing, at every
 /// SSO login. Nothing is taken away: access given earlier stays when an organization or default team is unlinked
 /// from the provider later, and a role given by an administrator is kept.
-async fn join_provider_organizations(
+pub(crate) async fn join_provider_organizations(
     txn: &DatabaseTransaction,
     idp: &identity_provider::Model,
     user_id: i64,
@@ -337,7 +404,7 @@ async fn join_provider_organizations(
 }
 
 /// The email the identity provider asserted: the NameID in emailAddress format, else an email attribute.
-fn asserted_email(identity: &AcceptedIdentity) -> Option<String> {
+pub(crate) fn asserted_email(identity: &AcceptedIdentity) -> Option<String> {
     let raw = if identity.name_id_format.uri() == NAME_ID_EMAIL {
         Some(identity.name_id.clone())
     } else {
@@ -435,7 +502,8 @@ async fn just_in_time_account(
     let Some(organization_id) = serves_owner else {
         return Err(AcsFailure::App(AppError::new(ErrorCode::SsoNoAccount).with_message(
             format!(
-                "{} ({domain_name} is not a verified domain of this identity provider's organizations, so no                  account is created at first login)",
+                "{} ({domain_name} is not a verified domain of this identity provider's organizations, so no \
+                 account is created at first login)",
                 ErrorCode::SsoNoAccount.default_message()
             ),
         )));
@@ -481,6 +549,12 @@ async fn pre_provisioned_account(
             ErrorCode::SsoNoAccount.default_message()
         )))
     };
+    if !idp.allow_pre_provisioned {
+        return Err(no_account(&format!(
+            "this identity provider accepts only {}",
+            policy_summary(idp)
+        )));
+    }
     let Some(email) = email else {
         return Err(no_account("the identity provider sent no email address"));
     };
@@ -489,9 +563,12 @@ async fn pre_provisioned_account(
     };
     if account.password_hash.is_some() {
         // Converting a password account is the explicit "Enable Enterprise SSO" merge, never a side effect.
-        return Err(no_account(&format!(
-            "{email} has a password account; its owner can enable Enterprise SSO in their preferences"
-        )));
+        let how = if idp.allow_merge {
+            "its owner can enable Enterprise SSO in their preferences"
+        } else {
+            "this identity provider does not accept existing accounts"
+        };
+        return Err(no_account(&format!("{email} has a password account; {how}")));
     }
     // Only an identity provider of the organization that created the account may claim it, and only once: another
     // organization the person later joins must not be able to take it over with its own identity provider.
@@ -523,6 +600,22 @@ async fn pre_provisioned_account(
         )));
     }
     Ok(account)
+}
+
+/// The account policies an identity provider has on, in words, for refusals.
+fn policy_summary(idp: &identity_provider::Model) -> String {
+    let mut policies = Vec::new();
+    if idp.allow_merge {
+        policies.push("existing accounts that enable Enterprise SSO in their preferences");
+    }
+    if idp.allow_jit_accounts {
+        policies.push("new people in its organizations' verified domains");
+    }
+    if policies.is_empty() {
+        "accounts already linked to it".to_owned()
+    } else {
+        policies.join(" and ")
+    }
 }
 
 /// Keeps the refusal for the provider's administrators.

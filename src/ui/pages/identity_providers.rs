@@ -75,7 +75,8 @@ fn NewIdentityProvider() -> impl IntoView {
                                 <div class:hidden=move || source.get() != "manual">
                                     <ManualInput error/>
                                 </div>
-                                <SettingsFields error teams=detail.teams.clone() name_id_format="email".into() clock_skew=180 allow_sha1=false allow_idp_initiated=false allow_jit_accounts=false/>
+                                <SettingsFields error teams=detail.teams.clone() name_id_format="email".into() clock_skew=180 allow_sha1=false allow_idp_initiated=false allow_jit_accounts=false
+                                    allow_merge=true allow_pre_provisioned=true session_lifetime_hours=12/>
                                 <button type="submit" class="button button-primary">"Add identity provider"</button>
                             </ActionForm>
                         </section>
@@ -169,8 +170,12 @@ fn SettingsFields(
     allow_sha1: bool,
     allow_idp_initiated: bool,
     allow_jit_accounts: bool,
+    allow_merge: bool,
+    allow_pre_provisioned: bool,
+    session_lifetime_hours: i32,
 ) -> impl IntoView {
     let skew_error = move || error.get().and_then(|e| e.for_field("clock_skew_seconds"));
+    let lifetime_error = move || error.get().and_then(|e| e.for_field("session_lifetime_hours"));
     let format_error = move || error.get().and_then(|e| e.for_field("name_id_format"));
     view! {
         <fieldset class="field settings">
@@ -205,9 +210,23 @@ fn SettingsFields(
             <label class="checkbox"><input type="checkbox" name="allow_sha1" checked=allow_sha1/>" Allow SHA-1 signatures"</label>
             <p class="hint">"Only for old identity providers that cannot sign with SHA-256. SHA-1 is broken; leave this off if you can."</p>
             <label class="checkbox"><input type="checkbox" name="allow_idp_initiated" checked=allow_idp_initiated/>" Allow IdP-initiated login"</label>
-                        <p class="hint">"Lets people start from the identity provider's app portal. Each response is still accepted only once."</p>
+            <p class="hint">"Lets people start from the identity provider's app portal. Each response is still accepted only once."</p>
+            <div class="field" class:invalid=move || lifetime_error().is_some()>
+                <label for="field-session_lifetime_hours">"SSO session lifetime (hours)"</label>
+                <input id="field-session_lifetime_hours" name="session_lifetime_hours" type="number" min="1" max="24" value=session_lifetime_hours.to_string()/>
+                <p class="hint">"After this long (at most 24 hours, however active), people are sent back to the identity provider, which may sign them in again without asking. Default 12."</p>
+                {move || lifetime_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            </div>
+        </fieldset>
+        <fieldset class="field settings">
+            <legend>"Who can sign in"</legend>
+            <p class="hint">"Choose any combination. A person the chosen policies do not cover is refused with the reason, and nothing is created."</p>
+            <label class="checkbox"><input type="checkbox" name="allow_merge" checked=allow_merge/>" Existing accounts can enable Enterprise SSO (merge)"</label>
+            <p class="hint">"Someone with a Portcullis account under the same verified email address converts it in their preferences; their fleets move to your organization."</p>
+            <label class="checkbox"><input type="checkbox" name="allow_pre_provisioned" checked=allow_pre_provisioned/>" Accounts added by an administrator (pre-provisioned)"</label>
+            <p class="hint">"People an administrator adds without a password are linked when they first sign in."</p>
             <label class="checkbox"><input type="checkbox" name="allow_jit_accounts" checked=allow_jit_accounts/>" Create accounts on first login (just-in-time)"</label>
-            <p class="hint">"Someone without an account whose email address is in a domain verified by one of this identity provider's organizations gets one when they first sign in. Otherwise an administrator adds people first."</p>
+            <p class="hint">"Someone without an account whose email address is in a domain verified by one of this identity provider's organizations gets one when they first sign in."</p>
         </fieldset>
     }
 }
@@ -373,7 +392,8 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
                 </div>
                 <SettingsFields error=update_error name_id_format=detail.name_id_format.clone() clock_skew=detail.clock_skew_seconds
                     allow_sha1=detail.allow_sha1 allow_idp_initiated=detail.allow_idp_initiated
-                    allow_jit_accounts=detail.allow_jit_accounts/>
+                    allow_jit_accounts=detail.allow_jit_accounts allow_merge=detail.allow_merge
+                    allow_pre_provisioned=detail.allow_pre_provisioned session_lifetime_hours=detail.session_lifetime_hours/>
                 <button type="submit" class="button button-primary">"Save settings"</button>
             </ActionForm>
         </section>

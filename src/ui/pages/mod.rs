@@ -2,6 +2,7 @@
 
 pub mod dashboard;
 pub mod device;
+pub mod enterprise_sso;
 pub mod fleet;
 pub mod identity_provider_accounts;
 pub mod identity_providers;

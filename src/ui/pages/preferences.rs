@@ -1,4 +1,4 @@
-//! Preferences: profile (name), password, two-factor authentication, API keys, and the signed-in devices list where
+//! Preferences: profile (name), password, Enterprise SSO, two-factor authentication, API keys, and the signed-in devices list where
 //! sessions are revoked.
 
 use leptos::form::ActionForm;
@@ -11,6 +11,7 @@ use crate::shared::user_agent::describe;
 use crate::ui::components::forms::{failure, succeeded, Field, FormError, Saved};
 use crate::ui::components::layout::LoadError;
 use crate::ui::components::visit::{current_user, use_visit, CsrfField, RequireUser};
+use crate::ui::pages::enterprise_sso::EnterpriseSsoSection;
 use crate::ui::pages::preferences_security::{PersonalKeysSection, TwoFactorSection};
 
 #[component]
@@ -21,6 +22,7 @@ pub fn PreferencesPage() -> impl IntoView {
             <h1>"Preferences"</h1>
             <Profile/>
             <Password/>
+            <EnterpriseSsoSection/>
             <TwoFactorSection/>
             <PersonalKeysSection/>
             <Sessions/>
@@ -60,6 +62,21 @@ fn Profile() -> impl IntoView {
 
 #[component]
 fn Password() -> impl IntoView {
+    let ctx = use_visit();
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                // Accounts that sign in with Enterprise SSO have no password to change.
+                current_user(&ctx.visit.await)
+                    .is_some_and(|u| u.has_password)
+                    .then(|| view! { <PasswordForm/> })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PasswordForm() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
     let error = failure(action.value());
     view! {

@@ -20,6 +20,12 @@ pub struct Model {
     /// Just-in-time accounts: an unknown person in a verified domain of one of the provider's organizations gets an
     /// account at first login.
     pub allow_jit_accounts: bool,
+    /// Merge: a signed-in password account may convert itself ("Enable Enterprise SSO").
+    pub allow_merge: bool,
+    /// Pre-provisioned: an administrator's password-less account is linked at its first login.
+    pub allow_pre_provisioned: bool,
+    /// How long an SSO session lasts (absolute), after which the browser goes back to the identity provider.
+    pub session_lifetime_minutes: i32,
     pub metadata_xml: Option<String>,
     pub revision: i32,
     pub created_by: Option<i64>,

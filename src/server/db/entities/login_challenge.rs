@@ -14,6 +14,8 @@ pub struct Model {
     pub user_id: i64,
     /// How the first factor was passed: `password` or `saml`.
     pub auth_method: String,
+    /// The identity provider that vouched, for an SSO login: the session gets its lifetime.
+    pub identity_provider_id: Option<i64>,
     /// `code` (enter a code) or `enrol` (set up 2FA first).
     pub step: String,
     /// The secret being enrolled, during the `enrol` step.

@@ -1,5 +1,6 @@
 //! sea-orm entities, one module per table (schema in `migrations/`).
 
+pub mod account_merge;
 pub mod api_key;
 pub mod device;
 pub mod domain;

@@ -12,6 +12,10 @@ pub struct Model {
     pub browser_binding: String,
     /// A safe relative path to return to after signing in.
     pub return_to: Option<String>,
+    /// "Enable Enterprise SSO": the signed-in account this login converts, else a plain login.
+    pub merge_user_id: Option<i64>,
+    /// The organization that receives the converted account's fleets.
+    pub merge_organization_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
 }

@@ -9,6 +9,8 @@ pub struct Model {
     pub id: String,
     pub user_id: i64,
     pub auth_method: String,
+    /// The identity provider of an SSO session: when it ends, the browser goes back there.
+    pub identity_provider_id: Option<i64>,
     pub user_agent: Option<String>,
     pub ip_address: Option<String>,
     pub created_at: DateTimeUtc,

@@ -15,6 +15,9 @@ pub struct Model {
     /// The organization that created this account for single sign-on (pre-provisioned, no password): only that
     /// organization's identity providers may link it.
     pub provisioned_organization_id: Option<i64>,
+    /// The password hash from before Enterprise SSO was enabled. It signs nobody in; it only lets the login form
+    /// tell someone who still knows that password where to sign in now, without telling strangers anything.
+    pub retired_password_hash: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
