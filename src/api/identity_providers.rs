@@ -270,6 +270,25 @@ pub async fn delete_identity_provider(
     .await
 }
 
+/// Deletes a SAML account (the link of a remote ID to an account); refused if it would leave an organization
+/// without an owner who can still sign in.
+#[server(endpoint = "delete_saml_account")]
+pub async fn delete_saml_account(
+    csrf_token: Option<String>,
+    identifier: String,
+    remote_id: String,
+) -> Result<(), AppError> {
+    use crate::api::edge;
+    use crate::server::services::actor::Actor;
+    use crate::server::services::identity_providers;
+    edge::run(async move {
+        let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
+        identity_providers::delete_saml_account(&state, &Actor::Person(me.user.id), &identifier, &remote_id)
+            .await
+    })
+    .await
+}
+
 #[server(endpoint = "set_identity_provider_organization")]
 pub async fn set_identity_provider_organization(
     csrf_token: Option<String>,

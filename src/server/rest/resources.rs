@@ -39,6 +39,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/identity-providers/{identifier}/saml-accounts",
             web::get().to(list_saml_accounts),
         )
+        .route(
+            "/identity-providers/{identifier}/saml-accounts/{remote_id}",
+            web::delete().to(delete_saml_account),
+        )
         .route("/fleets", web::get().to(list_fleets))
         .route("/fleets", web::post().to(create_fleet))
         .route("/fleets/{id}", web::get().to(get_fleet))
@@ -281,6 +285,23 @@ async fn list_saml_accounts(
     }))
 }
 
+/// Deletes a SAML account by its remote ID (the NameID; URL-encode it). Refused (409 `organization.last_owner`) when
+/// an organization would be left without an owner who can still sign in.
+#[utoipa::path(delete, path = "/api/v1/identity-providers/{identifier}/saml-accounts/{remote_id}", tag = "identity providers",
+    params(("identifier" = String, Path, description = "The identity provider's SSO identifier"),
+        ("remote_id" = String, Path, description = "The SAML account's remote ID (NameID)")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn delete_saml_account(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (identifier, remote_id) = path.into_inner();
+    identity_providers::delete_saml_account(&state, &actor(&caller), &identifier, &remote_id)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Every fleet the caller can see.
 #[utoipa::path(get, path = "/api/v1/fleets", tag = "fleets", params(PageQuery),
     responses((status = 200, body = FleetPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -440,6 +461,7 @@ async fn delete_device(
     delete_team,
     list_identity_providers,
     list_saml_accounts,
+    delete_saml_account,
     list_fleets,
     create_fleet,
     get_fleet,

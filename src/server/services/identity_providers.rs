@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::server::db::entities::{
     identity_provider, idp_certificate, idp_organization, membership, organization, saml_identity,
-    saml_login_failure, team, user,
+    saml_login_failure, session, team, user,
 };
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::saml::core::certificate::Certificate;
@@ -746,6 +746,99 @@ pub async fn saml_accounts(
         .collect())
 }
 
+/// Deletes a SAML account: the link between a remote ID (NameID) of the provider and a Portcullis account. The person
+/// can no longer sign in through this provider (unless an account policy links them again at their next login) and
+/// their SSO sessions from it end. Refused when it would leave an organization without an owner who can still sign
+/// in. Only administrators of an organization of the provider the person belongs to may do it, and only owners
+/// when the person is an owner there.
+pub async fn delete_saml_account(
+    state: &AppState,
+    actor: &Actor,
+    identifier: &str,
+    remote_id: &str,
+) -> AppResult<()> {
+    let not_found = || AppError::new(ErrorCode::SamlAccountNotFound);
+    let (idp, links) = administered(&state.db, actor, identifier).await?;
+    let txn = begin_write(&state.db).await?;
+    let identity = saml_identity::Entity::find()
+        .filter(saml_identity::Column::IdentityProviderId.eq(idp.id))
+        .filter(saml_identity::Column::NameId.eq(remote_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(identity.user_id))
+        .all(&txn)
+        .await?;
+    let mut allowed = false;
+    for held in memberships
+        .iter()
+        .filter(|held| links.iter().any(|l| l.organization_id == held.organization_id))
+    {
+        if let Ok(standing) = actor.standing(&txn, held.organization_id).await {
+            let acts_on_owner = held.role == Role::Owner.as_str();
+            allowed |= standing.role.can_manage() && (!acts_on_owner || standing.role == Role::Owner);
+        }
+    }
+    if !allowed {
+        return Err(not_found());
+    }
+    for owned in memberships.iter().filter(|m| m.role == Role::Owner.as_str()) {
+        // Locks the organization's row (PostgreSQL) so a concurrent role change cannot slip between.
+        let organization = organization::Entity::find_by_id(owned.organization_id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::new(ErrorCode::OrganizationNotFound))?;
+        if !keeps_an_owner_who_can_sign_in(&txn, organization.id, identity.id).await? {
+            return Err(AppError::new(ErrorCode::LastOwner).with_message(format!(
+                "Deleting this SAML account would leave {} without an owner who can still sign in. Make someone \
+                 else owner first.",
+                organization.name
+            )));
+        }
+    }
+    saml_identity::Entity::delete_by_id(identity.id)
+        .exec(&txn)
+        .await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(identity.user_id))
+        .filter(session::Column::IdentityProviderId.eq(idp.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    tracing::info!(idp = %idp.identifier, user_id = identity.user_id, "SAML account deleted");
+    Ok(())
+}
+
+/// Whether some owner of the organization can still sign in once the SAML identity `removed` is gone: with a
+/// password, or through another linked identity.
+async fn keeps_an_owner_who_can_sign_in(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+    removed: i64,
+) -> AppResult<bool> {
+    let owners: Vec<i64> = membership::Entity::find()
+        .filter(membership::Column::OrganizationId.eq(organization_id))
+        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let with_password = user::Entity::find()
+        .filter(user::Column::Id.is_in(owners.clone()))
+        .filter(user::Column::PasswordHash.is_not_null())
+        .count(db)
+        .await?;
+    let with_other_identity = saml_identity::Entity::find()
+        .filter(saml_identity::Column::UserId.is_in(owners))
+        .filter(saml_identity::Column::Id.ne(removed))
+        .count(db)
+        .await?;
+    Ok(with_password + with_other_identity > 0)
+}
+
 /// Deletes an identity provider. Only when no SAML account is linked to it (they would be locked out), and only by
 /// someone who administers every organization it serves (it is theirs to remove, not one organization's).
 pub async fn delete(state: &AppState, user_id: i64, identifier: &str) -> AppResult<()> {
@@ -758,7 +851,8 @@ pub async fn delete(state: &AppState, user_id: i64, identifier: &str) -> AppResu
             .is_ok_and(|s| s.role.can_manage());
         if !manages {
             return Err(AppError::new(ErrorCode::PermissionDenied).with_message(
-                "This identity provider also serves an organization you do not administer; an administrator of                  every organization it serves can delete it.",
+                "This identity provider also serves an organization you do not administer; an administrator of \
+                 every organization it serves can delete it.",
             ));
         }
     }

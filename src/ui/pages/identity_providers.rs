@@ -10,7 +10,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::identity_providers::{
-    identity_provider, CreateIdentityProvider, RemoveIdentityProviderOrganization,
+    identity_provider, CreateIdentityProvider, DeleteSamlAccount, RemoveIdentityProviderOrganization,
     ReplaceIdentityProviderSource, SetIdentityProviderOrganization, UpdateIdentityProvider,
 };
 use crate::api::organizations::{load_dashboard, organization};
@@ -248,6 +248,7 @@ struct Actions {
     replace: ServerAction<ReplaceIdentityProviderSource>,
     set_organization: ServerAction<SetIdentityProviderOrganization>,
     remove_organization: ServerAction<RemoveIdentityProviderOrganization>,
+    delete_account: ServerAction<DeleteSamlAccount>,
 }
 
 #[component]
@@ -259,6 +260,7 @@ fn IdentityProviderContent() -> impl IntoView {
         replace: ServerAction::new(),
         set_organization: ServerAction::new(),
         remove_organization: ServerAction::new(),
+        delete_account: ServerAction::new(),
     };
     let data = Resource::new(
         move || {
@@ -268,6 +270,7 @@ fn IdentityProviderContent() -> impl IntoView {
                 actions.set_organization.version().get(),
                 actions.remove_organization.version().get(),
                 actions.update.version().get(),
+                actions.delete_account.version().get(),
             )
         },
         |(identifier, ..)| identity_provider(identifier),
@@ -293,6 +296,7 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
     let identifier = detail.identifier.clone();
     let replace_identifier = identifier.clone();
     let settings_identifier = identifier.clone();
+    let accounts_identifier = identifier.clone();
     let binding = if detail.sso_binding == "post" {
         "HTTP-POST"
     } else {
@@ -399,7 +403,8 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
         </section>
 
                 <OrganizationsSection identifier=identifier.clone() organizations=detail.organizations.clone() actions/>
-        {view! { <LinkedAccountsSection accounts=detail.saml_accounts.clone() total=detail.linked_accounts/> }.into_any()}
+        {view! { <LinkedAccountsSection identifier=accounts_identifier accounts=detail.saml_accounts.clone()
+            total=detail.linked_accounts delete=actions.delete_account/> }.into_any()}
 
         <section class="card" aria-labelledby="failures-heading" id="failures">
             <h2 id="failures-heading">"Recent refused logins"</h2>
@@ -421,7 +426,7 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
                         </tbody>
                     </table>
                 }
-                                .into_any()
+                .into_any()
             }}
         </section>
         {view! { <DeleteSection identifier linked_accounts=detail.linked_accounts/> }.into_any()}
