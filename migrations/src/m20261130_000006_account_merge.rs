@@ -191,7 +191,12 @@ impl MigrationTrait for Migration {
             .drop_table(Table::drop().table(AccountMerges::Table).to_owned())
             .await?;
         drop_column(manager, Users::Table, Users::RetiredPasswordHash).await?;
-        drop_column(manager, SamlRequests::Table, SamlRequests::MergeOrganizationId).await?;
+        drop_column(
+            manager,
+            SamlRequests::Table,
+            SamlRequests::MergeOrganizationId,
+        )
+        .await?;
         drop_column(manager, SamlRequests::Table, SamlRequests::MergeUserId).await?;
         drop_column(
             manager,
@@ -212,6 +217,11 @@ impl MigrationTrait for Migration {
             IdentityProviders::AllowPreProvisioned,
         )
         .await?;
-        drop_column(manager, IdentityProviders::Table, IdentityProviders::AllowMerge).await
+        drop_column(
+            manager,
+            IdentityProviders::Table,
+            IdentityProviders::AllowMerge,
+        )
+        .await
     }
 }

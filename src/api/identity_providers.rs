@@ -283,8 +283,13 @@ pub async fn delete_saml_account(
     use crate::server::services::identity_providers;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        identity_providers::delete_saml_account(&state, &Actor::Person(me.user.id), &identifier, &remote_id)
-            .await
+        identity_providers::delete_saml_account(
+            &state,
+            &Actor::Person(me.user.id),
+            &identifier,
+            &remote_id,
+        )
+        .await
     })
     .await
 }

@@ -12,5 +12,6 @@ mod rest;
 mod saml_idp;
 mod saml_security;
 mod sso;
+mod sso_accounts;
 mod two_factor;
 mod web;

@@ -12,21 +12,21 @@ use serde_json::Value;
 use crate::helpers::{backends, member_id, Browser, TestApp, PASSWORD};
 use crate::saml_idp::*;
 
-const IDENTIFIER: &str = "acme";
-const SSO_URL: &str = "https://idp.corp.example/sso";
+pub(crate) const IDENTIFIER: &str = "acme";
+pub(crate) const SSO_URL: &str = "https://idp.corp.example/sso";
 
-struct Setup {
-    app: TestApp,
-    admin: Browser,
-    organization_id: i64,
+pub(crate) struct Setup {
+    pub app: TestApp,
+    pub admin: Browser,
+    pub organization_id: i64,
 }
 
-async fn setup(backend: &crate::helpers::Backend) -> Setup {
+pub(crate) async fn setup(backend: &crate::helpers::Backend) -> Setup {
     setup_on(TestApp::spawn(backend).await).await
 }
 
 /// An owner (Ada) with the organization Acme Corp, on `app`.
-async fn setup_on(app: TestApp) -> Setup {
+pub(crate) async fn setup_on(app: TestApp) -> Setup {
     let admin = app.signed_in_user("Ada Admin", "ada@corp.example").await;
     let reply = admin
         .call("create_organization", &[("name", "Acme Corp")])
@@ -40,7 +40,7 @@ async fn setup_on(app: TestApp) -> Setup {
     }
 }
 
-fn metadata() -> String {
+pub(crate) fn metadata() -> String {
     idp_metadata(
         IDP_ENTITY_ID,
         SSO_URL,
@@ -50,7 +50,7 @@ fn metadata() -> String {
     )
 }
 
-async fn register(
+pub(crate) async fn register(
     setup: &Setup,
     identifier: &str,
     metadata: &str,
@@ -65,11 +65,17 @@ async fn register(
         ("metadata", metadata),
         ("name_id_format", "email"),
     ];
-    form.extend_from_slice(extra);
+    // The registration form's defaults: merging and pre-provisioned accounts on.
+    for (policy, on) in [("allow_merge", "on"), ("allow_pre_provisioned", "on")] {
+        if !extra.iter().any(|(name, _)| *name == policy) {
+            form.push((policy, on));
+        }
+    }
+    form.extend(extra.iter().filter(|(_, value)| !value.is_empty()));
     setup.admin.call("create_identity_provider", &form).await
 }
 
-async fn provision(setup: &Setup, email: &str) {
+pub(crate) async fn provision(setup: &Setup, email: &str) {
     setup
         .admin
         .call(
@@ -85,13 +91,13 @@ async fn provision(setup: &Setup, email: &str) {
         .assert_ok();
 }
 
-fn spec(app: &TestApp, request_id: Option<&str>) -> ResponseSpec {
+pub(crate) fn spec(app: &TestApp, request_id: Option<&str>) -> ResponseSpec {
     ResponseSpec::for_app(&app.state.config.base_url, IDENTIFIER, app.state.now())
         .answering(request_id)
 }
 
 /// Starts an SP-initiated login and returns the AuthnRequest's ID (read back from the redirect, as an IdP would).
-async fn start_login(browser: &Browser, return_to: Option<&str>) -> (String, String) {
+pub(crate) async fn start_login(browser: &Browser, return_to: Option<&str>) -> (String, String) {
     let path = match return_to {
         Some(r) => format!("/saml/{IDENTIFIER}?return_to={r}"),
         None => format!("/saml/{IDENTIFIER}"),
@@ -103,11 +109,17 @@ async fn start_login(browser: &Browser, return_to: Option<&str>) -> (String, Str
 
 /// Follows `path` to the identity provider's redirect and decodes the AuthnRequest: its ID, the RelayState, and
 /// where the browser was sent.
-async fn start_login_at(browser: &Browser, path: &str) -> (String, String, String) {
+pub(crate) async fn start_login_at(browser: &Browser, path: &str) -> (String, String, String) {
     let response = browser.get(path).await;
     assert_eq!(response.status().as_u16(), 303);
     let location = response.headers()["location"].to_str().unwrap().to_string();
-    let url = url::Url::parse(&location).unwrap();
+    let (id, relay_state) = authn_request_in(&location);
+    (id, relay_state, location)
+}
+
+/// The AuthnRequest's ID and the RelayState in an HTTP-Redirect URL to the identity provider.
+pub(crate) fn authn_request_in(location: &str) -> (String, String) {
+    let url = url::Url::parse(location).unwrap();
     let query = |name: &str| {
         url.query_pairs()
             .find(|(k, _)| k == name)
@@ -122,10 +134,14 @@ async fn start_login_at(browser: &Browser, path: &str) -> (String, String, Strin
         .unwrap();
     let request = roxmltree::Document::parse(&xml).unwrap();
     let id = request.root_element().attribute("ID").unwrap().to_string();
-    (id, query("RelayState").unwrap_or_default(), location)
+    (id, query("RelayState").unwrap_or_default())
 }
 
-async fn post_response(browser: &Browser, xml: &str, relay_state: &str) -> reqwest::Response {
+pub(crate) async fn post_response(
+    browser: &Browser,
+    xml: &str,
+    relay_state: &str,
+) -> reqwest::Response {
     let encoded = base64::engine::general_purpose::STANDARD.encode(xml);
     browser
         .client
@@ -139,7 +155,7 @@ async fn post_response(browser: &Browser, xml: &str, relay_state: &str) -> reqwe
         .unwrap()
 }
 
-async fn refused_with(response: reqwest::Response, status: u16, code: &str) -> String {
+pub(crate) async fn refused_with(response: reqwest::Response, status: u16, code: &str) -> String {
     assert_eq!(response.status().as_u16(), status);
     let page = response.text().await.unwrap();
     assert!(page.contains(code), "expected {code} in {page}");
@@ -147,7 +163,7 @@ async fn refused_with(response: reqwest::Response, status: u16, code: &str) -> S
     page
 }
 
-async fn detail(setup: &Setup, identifier: &str) -> Value {
+pub(crate) async fn detail(setup: &Setup, identifier: &str) -> Value {
     setup
         .admin
         .call_raw("identity_provider", &[("identifier", identifier)])
@@ -226,6 +242,8 @@ async fn an_admin_registers_an_identity_provider_from_metadata() {
                     ("name_id_format", "email"),
                     ("clock_skew_seconds", "60"),
                     ("allow_sha1", "on"),
+                    ("allow_merge", "on"),
+                    ("allow_pre_provisioned", "on"),
                 ],
             )
             .await
@@ -535,6 +553,8 @@ async fn an_unsolicited_response_is_accepted_once_when_allowed() {
                     ("identifier", IDENTIFIER),
                     ("name_id_format", "email"),
                     ("allow_idp_initiated", "on"),
+                    ("allow_merge", "on"),
+                    ("allow_pre_provisioned", "on"),
                 ],
             )
             .await
@@ -814,6 +834,7 @@ async fn another_organizations_identity_provider_cannot_claim_a_provisioned_acco
                     ("identifier", "beta"),
                     ("source", "metadata"),
                     ("metadata", &rogue_metadata),
+                    ("allow_pre_provisioned", "on"),
                     ("name_id_format", "email"),
                 ],
             )
@@ -940,7 +961,7 @@ async fn an_identity_provider_with_only_http_post_gets_an_auto_posted_request() 
 }
 
 /// Signs `browser` in by SSO as `email` (a fresh assertion ID each time); returns the ACS's answer.
-async fn sso_login(
+pub(crate) async fn sso_login(
     setup: &Setup,
     browser: &Browser,
     email: &str,
@@ -953,7 +974,7 @@ async fn sso_login(
 }
 
 /// An organization with the identity provider, and Mia (pre-provisioned) signed in through it.
-async fn mia_signed_in_by_sso(
+pub(crate) async fn mia_signed_in_by_sso(
     backend: &crate::helpers::Backend,
     assertion_id: &str,
 ) -> (Setup, Browser) {
@@ -1472,6 +1493,8 @@ async fn just_in_time_accounts_are_created_only_in_verified_domains_when_allowed
                     ("name_id_format", "email"),
                     ("clock_skew_seconds", "180"),
                     ("allow_jit_accounts", "on"),
+                    ("allow_merge", "on"),
+                    ("allow_pre_provisioned", "on"),
                 ],
             )
             .await

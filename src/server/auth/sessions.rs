@@ -54,7 +54,10 @@ pub async fn create(
         identity_provider_id: Set(new.sso.map(|sso| sso.identity_provider_id)),
         created_at: Set(now),
         last_seen_at: Set(now),
-        expires_at: Set(now + new.sso.map_or(lifetimes.absolute, |sso| sso.lifetime.min(lifetimes.absolute))),
+        expires_at: Set(now
+            + new.sso.map_or(lifetimes.absolute, |sso| {
+                sso.lifetime.min(lifetimes.absolute)
+            })),
     }
     .insert(db)
     .await?;
@@ -66,7 +69,9 @@ pub async fn create(
 pub enum Resolved {
     Active(Box<session::Model>),
     /// Past an expiry; an SSO session names its identity provider, where the browser goes to sign in again.
-    Expired { identity_provider_id: Option<i64> },
+    Expired {
+        identity_provider_id: Option<i64>,
+    },
     Unknown,
 }
 

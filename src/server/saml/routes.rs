@@ -341,11 +341,13 @@ fn error_page(
     } else if err.code == ErrorCode::IdpNotFound {
         ("Single sign-on failed", String::new())
     } else {
-        ("Single sign-on failed", 
-        format!(
-            "<a class=\"button primary\" href=\"/saml/{}\">Try again</a> ",
-            encode_query_value(identifier)
-        ))
+        (
+            "Single sign-on failed",
+            format!(
+                "<a class=\"button primary\" href=\"/saml/{}\">Try again</a> ",
+                encode_query_value(identifier)
+            ),
+        )
     };
     let back_to_login = if is_merge {
         ""

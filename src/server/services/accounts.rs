@@ -307,7 +307,8 @@ pub async fn sign_up(
     if let (Some(invitation), true) = (invitation, verified_by_invitation) {
         let organization_id = invitation.organization_id;
         organizations::accept_invitation_in(&txn, invitation, new_user.id, now).await?;
-        let session_token = open_session(&txn, state, new_user.id, "password", None, origin, now).await?;
+        let session_token =
+            open_session(&txn, state, new_user.id, "password", None, origin, now).await?;
         txn.commit().await?;
         tracing::info!(
             user_id = new_user.id,
@@ -438,9 +439,11 @@ pub async fn log_in(
     let found = find_by_email(&state.db, &email).await?;
     // An account that enabled Enterprise SSO is checked against its retired password: only someone who knows it
     // learns where the account signs in now.
-    let stored_hash = found
-        .as_ref()
-        .and_then(|u| u.password_hash.clone().or_else(|| u.retired_password_hash.clone()));
+    let stored_hash = found.as_ref().and_then(|u| {
+        u.password_hash
+            .clone()
+            .or_else(|| u.retired_password_hash.clone())
+    });
     // Always run one verification, against a dummy hash when there is no account, so timing reveals nothing.
     let password_ok = password::verify(password_input, stored_hash).await;
     let account = match found {

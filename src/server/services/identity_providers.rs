@@ -771,19 +771,24 @@ pub async fn delete_saml_account(
         .all(&txn)
         .await?;
     let mut allowed = false;
-    for held in memberships
-        .iter()
-        .filter(|held| links.iter().any(|l| l.organization_id == held.organization_id))
-    {
+    for held in memberships.iter().filter(|held| {
+        links
+            .iter()
+            .any(|l| l.organization_id == held.organization_id)
+    }) {
         if let Ok(standing) = actor.standing(&txn, held.organization_id).await {
             let acts_on_owner = held.role == Role::Owner.as_str();
-            allowed |= standing.role.can_manage() && (!acts_on_owner || standing.role == Role::Owner);
+            allowed |=
+                standing.role.can_manage() && (!acts_on_owner || standing.role == Role::Owner);
         }
     }
     if !allowed {
         return Err(not_found());
     }
-    for owned in memberships.iter().filter(|m| m.role == Role::Owner.as_str()) {
+    for owned in memberships
+        .iter()
+        .filter(|m| m.role == Role::Owner.as_str())
+    {
         // Locks the organization's row (PostgreSQL) so a concurrent role change cannot slip between.
         let organization = organization::Entity::find_by_id(owned.organization_id)
             .lock_exclusive()

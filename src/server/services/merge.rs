@@ -151,7 +151,9 @@ pub async fn start(
         (Some(chosen), _) if organizations.iter().any(|o| o.id == chosen) => chosen,
         (None, [only]) => only.id,
         _ => {
-            return Err(AppError::new(ErrorCode::MergeOrganizationRequired).on_field("organization_id"))
+            return Err(
+                AppError::new(ErrorCode::MergeOrganizationRequired).on_field("organization_id")
+            )
         }
     };
     if !consented {
@@ -423,7 +425,10 @@ pub async fn receipt(state: &AppState, user_id: i64) -> AppResult<MergeReceipt> 
 }
 
 /// For the login form: where an account that enabled Enterprise SSO signs in now (its SSO identifier).
-pub async fn sso_identifier_of(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Option<String>> {
+pub async fn sso_identifier_of(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> AppResult<Option<String>> {
     let Some(link) = saml_identity::Entity::find()
         .filter(saml_identity::Column::UserId.eq(user_id))
         .one(db)
@@ -431,10 +436,12 @@ pub async fn sso_identifier_of(db: &impl ConnectionTrait, user_id: i64) -> AppRe
     else {
         return Ok(None);
     };
-    Ok(identity_provider::Entity::find_by_id(link.identity_provider_id)
-        .one(db)
-        .await?
-        .map(|idp| idp.identifier))
+    Ok(
+        identity_provider::Entity::find_by_id(link.identity_provider_id)
+            .one(db)
+            .await?
+            .map(|idp| idp.identifier),
+    )
 }
 
 #[cfg(test)]
@@ -443,7 +450,10 @@ mod tests {
 
     #[test]
     fn a_fleet_name_the_organization_uses_gets_the_person_added() {
-        let taken: HashSet<String> = ["Sensors", "Sensors (Mia)"].iter().map(|s| s.to_string()).collect();
+        let taken: HashSet<String> = ["Sensors", "Sensors (Mia)"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(free_fleet_name("Gateways", "Mia", &taken), "Gateways");
         assert_eq!(free_fleet_name("Sensors", "Mia", &taken), "Sensors (Mia) 2");
         let long = "x".repeat(80);

@@ -568,7 +568,9 @@ async fn pre_provisioned_account(
         } else {
             "this identity provider does not accept existing accounts"
         };
-        return Err(no_account(&format!("{email} has a password account; {how}")));
+        return Err(no_account(&format!(
+            "{email} has a password account; {how}"
+        )));
     }
     // Only an identity provider of the organization that created the account may claim it, and only once: another
     // organization the person later joins must not be able to take it over with its own identity provider.

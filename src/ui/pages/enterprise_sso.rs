@@ -89,14 +89,20 @@ fn fleet_line(fleet: &MergeFleet) -> String {
         n => format!("{n} devices"),
     };
     match &fleet.renamed_to {
-        Some(new_name) => format!("{} ({devices}), now named \u{201c}{new_name}\u{201d}", fleet.name),
+        Some(new_name) => format!(
+            "{} ({devices}), now named \u{201c}{new_name}\u{201d}",
+            fleet.name
+        ),
         None => format!("{} ({devices})", fleet.name),
     }
 }
 
 #[component]
 fn Consent(preview: MergePreview, refusal: Option<ErrorCode>) -> impl IntoView {
-    let action = format!("/saml/{}/merge", encode_query_value(&preview.sso_identifier));
+    let action = format!(
+        "/saml/{}/merge",
+        encode_query_value(&preview.sso_identifier)
+    );
     let organization_choice = match preview.organizations.as_slice() {
         [only] => view! {
             <input type="hidden" name="organization_id" value=only.id.to_string()/>

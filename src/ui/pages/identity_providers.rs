@@ -10,8 +10,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::identity_providers::{
-    identity_provider, CreateIdentityProvider, DeleteSamlAccount, RemoveIdentityProviderOrganization,
-    ReplaceIdentityProviderSource, SetIdentityProviderOrganization, UpdateIdentityProvider,
+    identity_provider, CreateIdentityProvider, DeleteSamlAccount,
+    RemoveIdentityProviderOrganization, ReplaceIdentityProviderSource,
+    SetIdentityProviderOrganization, UpdateIdentityProvider,
 };
 use crate::api::organizations::{load_dashboard, organization};
 use crate::shared::format_time;
@@ -175,7 +176,11 @@ fn SettingsFields(
     session_lifetime_hours: i32,
 ) -> impl IntoView {
     let skew_error = move || error.get().and_then(|e| e.for_field("clock_skew_seconds"));
-    let lifetime_error = move || error.get().and_then(|e| e.for_field("session_lifetime_hours"));
+    let lifetime_error = move || {
+        error
+            .get()
+            .and_then(|e| e.for_field("session_lifetime_hours"))
+    };
     let format_error = move || error.get().and_then(|e| e.for_field("name_id_format"));
     view! {
         <fieldset class="field settings">
