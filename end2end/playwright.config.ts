@@ -12,6 +12,8 @@ const runDir = path.join(here, '.run');
 export const appPort = 3100;
 export const mailHttpPort = 2526;
 export const idpPort = 7100;
+export const dnsPort = 5354;
+export const dnsHttpPort = 5380;
 
 export default defineConfig({
   testDir: './tests',
@@ -58,6 +60,14 @@ export default defineConfig({
       env: { IDP_PORT: String(idpPort), IDP_HOST: 'localhost' },
     },
     {
+      // A real DNS server (UDP and TCP) whose TXT records the tests set, so claimed domains can be verified.
+      command: 'node support/dns-server.mjs',
+      url: `http://127.0.0.1:${dnsHttpPort}/health`,
+      cwd: here,
+      reuseExistingServer: false,
+      env: { DNS_PORT: String(dnsPort), DNS_HTTP_PORT: String(dnsHttpPort) },
+    },
+    {
       // A fresh data directory (SQLite database) each run.
       command: `rm -rf "${runDir}" && mkdir -p "${runDir}" && "${binary}" serve`,
       url: `http://127.0.0.1:${appPort}/healthz`,
@@ -71,9 +81,10 @@ export default defineConfig({
         PORTCULLIS_LISTEN: `127.0.0.1:${appPort}`,
         PORTCULLIS_DATA_DIR: path.join(runDir, 'data'),
         PORTCULLIS_SMTP_URL: 'smtp://127.0.0.1:2525',
-                PORTCULLIS_RATE_LIMIT_PER_IP: '1000',
-        // Domain verification asks a nameserver that is not there: the page must explain the failed lookup.
-        PORTCULLIS_DNS_NAMESERVER: '127.0.0.1:9',
+        PORTCULLIS_RATE_LIMIT_PER_IP: '1000',
+        PORTCULLIS_DNS_NAMESERVER: `127.0.0.1:${dnsPort}`,
+        // SSO sessions end after a minute, so a test can watch the browser go back to the identity provider.
+        PORTCULLIS_SSO_SESSION_MAX_MINUTES: '1',
         LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
         RUST_LOG: 'info',
       },

@@ -4,7 +4,7 @@
 // creates a personal API key, uses it with an HTTP client, revokes it and sees it refused at once.
 import { test, expect, type Page } from '@playwright/test';
 import crypto from 'node:crypto';
-import { PASSWORD, hydrated, linkIn, snap, waitForMail, expectNoProblems, watchForProblems } from './support';
+import { PASSWORD, hydrated, linkIn, snap, waitForMail, expectNoProblems, watchForProblems, refuseDnsQueries } from './support';
 
 test.describe.configure({ mode: 'serial' });
 test.beforeEach(async ({ page, context }) => watchForProblems(page, context));
@@ -226,8 +226,10 @@ test('an owner requires 2FA and creates an organization API key', async ({ page,
   await expect(card).toContainText('Not verified');
   await expect(card.getByRole('textbox', { name: 'Record name' })).toHaveValue('_portcullis-challenge.secure.test');
   await expect(card.getByRole('textbox', { name: 'Record value' })).toHaveValue(/^portcullis-verification=/);
+  await refuseDnsQueries(true);
   await card.getByRole('button', { name: 'Verify' }).click();
   await expect(domains.getByRole('alert')).toContainText('The DNS lookup of _portcullis-challenge.secure.test failed', { timeout: 20_000 });
+  await refuseDnsQueries(false);
   await domains.scrollIntoViewIfNeeded();
   await snap(page, '38-organization-domains', false);
 });

@@ -2,11 +2,15 @@
 // the app is on 127.0.0.1, so the IdP's POST to our ACS is cross-site): an owner uploads the IdP's metadata (and
 // sees the specific error for a broken file), gives the IdP our SP metadata URL, pre-provisions a member who then
 // logs in with "Log in with Enterprise SSO"; a tampered response shows a clear error page and the owner sees why.
+// Then the account policies: a personal account enables Enterprise SSO (its fleet moves to the company, a receipt
+// arrives by email, its password stops working), a merge with another address changes nothing, just-in-time accounts
+// in a claimed and DNS-verified domain (and a refusal outside it), and an SSO session that ends (one minute in this
+// configuration) sends the browser back to the identity provider.
 import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PASSWORD, hydrated, linkIn, snap, waitForMail, expectNoProblems, watchForProblems } from './support';
+import { PASSWORD, hydrated, linkIn, snap, waitForMail, expectNoProblems, watchForProblems, setTxtRecord } from './support';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -41,6 +45,38 @@ async function organizationPage(page: Page): Promise<string> {
   await page.reload();
   await hydrated(page);
   return page.url();
+}
+
+/** Signs in at the IdP's login form, where the browser is now. */
+async function signInAtIdp(page: Page, email: string, tamper = false) {
+  await expect(page).toHaveURL(new RegExp(`^${IDP}/sso`));
+  await page.getByLabel('Work email').fill(email);
+  await page.getByLabel('Password').fill(IDP_PASSWORD);
+  if (tamper) await page.getByLabel('Tamper with the signed response (test)').check();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Signs up with a password, verifies the address and logs in. */
+async function signUp(page: Page, name: string, email: string) {
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.goto(linkIn(await waitForMail(email, 'Verify your email')));
+  await logInWithPassword(page, email);
+}
+
+/** From preferences, "Enable Enterprise SSO" with the identifier corp, up to the consent page. */
+async function openConsent(page: Page) {
+  await page.goto('/preferences');
+  await hydrated(page);
+  await page.getByLabel('SSO identifier').fill('corp');
+  await page.getByRole('button', { name: 'Enable Enterprise SSO' }).click();
+  await expect(page).toHaveURL(/\/preferences\/enterprise-sso\?identifier=corp$/);
+  await expect(page.getByRole('heading', { name: 'Enable Enterprise SSO', level: 1 })).toBeVisible();
+  await hydrated(page);
 }
 
 /** Starts "Log in with Enterprise SSO" from our login page and signs in at the IdP. */
@@ -153,4 +189,129 @@ test('a tampered response shows a clear error, and the owner sees why', async ({
   await ownerPage.locator('#failures').scrollIntoViewIfNeeded();
   await snap(ownerPage, '27-idp-failures');
   await ownerContext.close();
+});
+
+test('a personal account enables Enterprise SSO: its fleet moves to the company, a receipt arrives', async ({ page, browser }) => {
+  const pat = { name: 'Pat Personal', email: 'pat@corp.test' };
+  await signUp(page, pat.name, pat.email);
+  await hydrated(page);
+  await page.getByLabel('Fleet name').fill('Greenhouse sensors');
+  await page.getByLabel('Owner').selectOption({ label: 'Me (personal)' });
+  await page.getByRole('button', { name: 'Create fleet' }).click();
+  await expect(page).toHaveURL(/\/fleets\/\d+$/);
+  const fleetUrl = page.url();
+  await hydrated(page);
+  await page.getByLabel('Device name').fill('Probe 1');
+  await page.getByRole('button', { name: 'Add device' }).click();
+  await expect(page.getByRole('link', { name: 'Probe 1' })).toBeVisible();
+
+  await openConsent(page);
+  const consent = page.locator('.merge-consent');
+  await expect(consent).toContainText('This cannot be undone.');
+  await expect(consent).toContainText('Your API keys will be deleted.');
+  await expect(consent).toContainText('Ownership of your fleets and devices will be transferred to Corp Inc.');
+  await expect(consent).toContainText('Greenhouse sensors (1 device)');
+  await expect(consent).toContainText('You will no longer be able to log in with your email and password.');
+  await snap(page, '40-enterprise-sso-consent');
+  await page.getByLabel('I understand that this cannot be undone, and I agree to these changes.').check();
+  await page.getByRole('button', { name: 'Enable Enterprise SSO' }).click();
+  await signInAtIdp(page, pat.email);
+
+  await expect(page).toHaveURL(/\/preferences\/enterprise-sso\/receipt$/);
+  await expect(page.getByRole('heading', { name: 'Enterprise SSO is enabled' })).toBeVisible();
+  await expect(page.getByRole('status')).toContainText('is now a company account of Corp Inc');
+  await expect(page.locator('.merge-receipt table')).toContainText('Greenhouse sensors');
+  await hydrated(page);
+  await snap(page, '41-enterprise-sso-receipt');
+  const mail = await waitForMail(pat.email, 'Enterprise SSO is enabled');
+  expect(mail.text).toContain('Greenhouse sensors (1 devices)');
+  expect(mail.text).toContain('Password login is disabled');
+
+  // The fleet and its device now belong to the company.
+  await page.goto(fleetUrl);
+  await expect(page.getByText('Owned by Corp Inc')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Probe 1' })).toBeVisible();
+
+  // The old password now says where to sign in instead.
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await otherPage.goto('/login');
+  await hydrated(otherPage);
+  await otherPage.getByLabel('Email').fill(pat.email);
+  await otherPage.getByLabel('Password').fill(PASSWORD);
+  await otherPage.getByRole('button', { name: 'Log in' }).click();
+  await expect(otherPage.getByText('This account signs in with Enterprise SSO now')).toBeVisible();
+  await expect(otherPage.getByText('enter the SSO identifier "corp"')).toBeVisible();
+  await other.close();
+});
+
+test('a merge where the identity provider asserts another address changes nothing', async ({ page }) => {
+  const quinn = { name: 'Quinn Quiet', email: 'quinn@corp.test' };
+  await signUp(page, quinn.name, quinn.email);
+  await openConsent(page);
+  await page.getByLabel('I understand that this cannot be undone, and I agree to these changes.').check();
+  await page.getByRole('button', { name: 'Enable Enterprise SSO' }).click();
+  await signInAtIdp(page, 'someone-else@corp.test');
+  await expect(page.getByRole('heading', { name: 'Enterprise SSO was not enabled' })).toBeVisible();
+  await expect(page.getByRole('alert')).toContainText('signed you in as someone-else@corp.test');
+  await expect(page.getByRole('alert')).toContainText('Nothing was changed');
+  await expect(page.locator('code')).toHaveText('merge.email_mismatch');
+  await snap(page, '42-enterprise-sso-mismatch');
+  await page.getByRole('link', { name: 'Back to preferences' }).click();
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Password' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Enable Enterprise SSO' })).toBeVisible();
+});
+
+test('just-in-time: a new person in the verified domain gets an account, anyone else is refused', async ({ page, browser }) => {
+  await logInWithPassword(page, owner.email);
+  await organizationPage(page);
+  const domains = page.locator('#domains');
+  await domains.getByLabel('Domain').fill('corp.test');
+  await domains.getByRole('button', { name: 'Claim domain' }).click();
+  const card = domains.getByRole('article', { name: 'corp.test' });
+  const recordValue = await card.getByRole('textbox', { name: 'Record value' }).inputValue();
+  await setTxtRecord('_portcullis-challenge.corp.test', [recordValue]);
+  await card.getByRole('button', { name: 'Verify' }).click();
+  await expect(card.getByText('Verified', { exact: true })).toBeVisible({ timeout: 20_000 });
+
+  await page.goto('/identity-providers/corp');
+  await hydrated(page);
+  await page.getByLabel('Create accounts on first login (just-in-time)').check();
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByText('Settings saved.')).toBeVisible();
+  await page.locator('#idp-settings-form').scrollIntoViewIfNeeded();
+  await snap(page, '43-idp-account-policies', false);
+
+  const newcomer = await browser.newContext();
+  const newcomerPage = await newcomer.newPage();
+  await ssoLogin(newcomerPage, 'newbie@corp.test');
+  await expect(newcomerPage).toHaveURL(/\/dashboard$/);
+  await hydrated(newcomerPage);
+  await expect(newcomerPage.locator('.who')).toHaveText('Newbie Example');
+  await expect(newcomerPage.getByRole('link', { name: 'Corp Inc' })).toBeVisible();
+  await newcomer.close();
+
+  const stranger = await browser.newContext();
+  const strangerPage = await stranger.newPage();
+  await ssoLogin(strangerPage, 'visitor@elsewhere.test');
+  await expect(strangerPage.getByRole('heading', { name: 'Single sign-on failed' })).toBeVisible();
+  await expect(strangerPage.getByRole('alert')).toContainText('elsewhere.test is not a verified domain');
+  await expect(strangerPage.locator('code')).toHaveText('sso.no_account');
+  await snap(strangerPage, '44-jit-refused');
+  await stranger.close();
+});
+
+test('an SSO session ends at its lifetime and the browser goes back to the identity provider', async ({ page }) => {
+  test.setTimeout(150_000);
+  await ssoLogin(page, member.email);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await hydrated(page);
+  // This configuration caps SSO sessions at one minute.
+  await page.waitForTimeout(62_000);
+  await page.goto('/preferences');
+  await signInAtIdp(page, member.email);
+  await expect(page).toHaveURL(/\/preferences$/);
+  await hydrated(page);
+  await expect(page.locator('.who')).toHaveText(member.name);
 });

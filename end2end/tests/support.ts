@@ -78,3 +78,23 @@ export function watchForProblems(page: Page, context: BrowserContext) {
 export function expectNoProblems(page: Page) {
   expect((page as Page & { problems?: string[] }).problems ?? []).toEqual([]);
 }
+
+/** Sets the TXT records of `name` on the test DNS server. */
+export async function setTxtRecord(name: string, values: string[]) {
+  const res = await fetch('http://127.0.0.1:5380/records', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, values }),
+  });
+  expect(res.ok).toBe(true);
+}
+
+/** Makes the test DNS server refuse every query (a broken resolver), or answer again. */
+export async function refuseDnsQueries(refuse: boolean) {
+  const res = await fetch('http://127.0.0.1:5380/refuse', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refuse }),
+  });
+  expect(res.ok).toBe(true);
+}
