@@ -230,6 +230,15 @@ pub struct IdpOrganizationView {
     pub default_team_name: Option<String>,
     /// Whether the viewer administers it (only those can be removed or changed by the viewer).
     pub administered: bool,
+    /// Its teams, for the default-team choice (only when the viewer administers it).
+    pub teams: Vec<TeamOption>,
+}
+
+/// A team as a choice in a form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeamOption {
+    pub id: i64,
+    pub name: String,
 }
 
 /// What an administrator pastes into the identity provider.

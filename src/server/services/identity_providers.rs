@@ -30,7 +30,7 @@ use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{
     CertificateView, IdentityProviderDetail, IdentityProviderSummary, IdpOrganizationView,
-    LoginFailureView, Role, SamlAccountView, ServiceProviderInfo,
+    LoginFailureView, Role, SamlAccountView, ServiceProviderInfo, TeamOption,
 };
 
 const MAX_CLOCK_SKEW_SECONDS: i64 = 600;
@@ -586,12 +586,29 @@ pub async fn detail(
             .await?
             .and_then(|m| Role::parse(&m.role))
             .is_some_and(|role| role.can_manage());
+        // Loaded with the page: a separate resource inside it would break hydration.
+        let teams = if administered {
+            team::Entity::find()
+                .filter(team::Column::OrganizationId.eq(link.organization_id))
+                .order_by_asc(team::Column::Name)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|t| TeamOption {
+                    id: t.id,
+                    name: t.name,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         organizations.push(IdpOrganizationView {
             organization_id: link.organization_id,
             organization_name: org.map(|o| o.name).unwrap_or_default(),
             default_team_id: link.default_team_id,
             default_team_name: team_name,
             administered,
+            teams,
         });
     }
     organizations.sort_by(|a, b| a.organization_name.cmp(&b.organization_name));

@@ -527,7 +527,6 @@ fn DefaultTeamForm(
     actions: Actions,
 ) -> impl IntoView {
     let organization_id = organization.organization_id;
-    let teams = Resource::new(move || organization_id, organization_teams);
     let select_id = format!("default-team-{organization_id}");
     view! {
         <ActionForm action=actions.set_organization attr:class="inline">
@@ -535,32 +534,13 @@ fn DefaultTeamForm(
             <input type="hidden" name="identifier" value=identifier/>
             <input type="hidden" name="organization_id" value=organization_id.to_string()/>
             <label for=select_id.clone() class="sr-only">{format!("Default team in {}", organization.organization_name)}</label>
-            <Suspense>
-                {
-                    let select_id = select_id.clone();
-                    move || {
-                        let select_id = select_id.clone();
-                        Suspend::new(async move {
-                            let teams = teams.await.unwrap_or_default();
-                            view! {
-                                <select id=select_id name="default_team_id">
-                                    <option value="" selected=organization.default_team_id.is_none()>"No default team"</option>
-                                    {teams.into_iter().map(|t| view! {
-                                        <option value=t.id.to_string() selected=Some(t.id) == organization.default_team_id>{t.name}</option>
-                                    }).collect_view()}
-                                </select>
-                            }
-                        })
-                    }
-                }
-            </Suspense>
+            <select id=select_id name="default_team_id">
+                <option value="" selected=organization.default_team_id.is_none()>"No default team"</option>
+                {organization.teams.iter().map(|t| view! {
+                    <option value=t.id.to_string() selected=Some(t.id) == organization.default_team_id>{t.name.clone()}</option>
+                }).collect_view()}
+            </select>
             <button type="submit" class="button button-small">"Save"</button>
         </ActionForm>
     }
-}
-
-async fn organization_teams(
-    organization_id: i64,
-) -> Result<Vec<TeamView>, crate::shared::error::AppError> {
-    organization(organization_id).await.map(|d| d.teams)
 }
