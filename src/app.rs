@@ -71,6 +71,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reset-password") view=pages::password_reset::ResetPassword ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/organizations/:id") view=pages::organization::OrganizationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/organizations/:id/audit") view=pages::audit_log::AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/organizations/:id/role-mappings") view=pages::role_mappings::RoleMappingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/organizations/:id/security") view=pages::organization_sso::SsoEnforcementPage ssr=SsrMode::Async/>
                     <Route path=path!("/organizations/:id/identity-providers/new") view=pages::identity_providers::NewIdentityProviderPage ssr=SsrMode::Async/>
                     <Route path=path!("/identity-providers/:identifier") view=pages::identity_providers::IdentityProviderPage ssr=SsrMode::Async/>
                     <Route path=path!("/invitations/:token") view=pages::invitation::InvitationPage ssr=SsrMode::Async/>

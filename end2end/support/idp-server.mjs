@@ -9,7 +9,8 @@
 //   POST /login              signs the person in and posts the SAMLResponse to the SP's ACS (auto-submitted form)
 //
 // The login form has a "tamper" checkbox: the signed response is then edited after signing (the NameID changes),
-// which a correct service provider must refuse.
+// which a correct service provider must refuse; and a "Groups" field: comma-separated values of a multi-valued
+// `groups` attribute (left out of the response when empty), for role mappings.
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,6 +35,7 @@ execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha2
   '-subj', '/CN=Portcullis test IdP', '-keyout', keyPath, '-out', certPath], { stdio: 'ignore' });
 
 const EMAIL = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
+const GROUPS_MARKER = 'PORTCULLIS-TEST-GROUPS';
 const idp = samlify.IdentityProvider({
   entityID: `${base}/metadata`,
   privateKey: fs.readFileSync(keyPath),
@@ -50,6 +52,7 @@ const idp = samlify.IdentityProvider({
       { name: 'email', valueTag: 'user.email', nameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic', valueXsiType: 'xs:string' },
       { name: 'firstName', valueTag: 'user.firstName', nameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic', valueXsiType: 'xs:string' },
       { name: 'lastName', valueTag: 'user.lastName', nameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic', valueXsiType: 'xs:string' },
+      { name: 'groups', valueTag: 'user.groups', nameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic', valueXsiType: 'xs:string' },
     ],
   },
 });
@@ -98,12 +101,20 @@ function templateCallback(user, request) {
       attrUserEmail: user.email,
       attrUserFirstName: user.firstName,
       attrUserLastName: user.lastName,
+      attrUserGroups: GROUPS_MARKER,
     };
     // The tag values are escaped by samlify, so the AuthnStatement element goes in before the replacement.
     const authn = '<saml:AuthnStatement AuthnInstant="{IssueInstant}" SessionIndex="{AssertionID}"><saml:AuthnContext>'
       + '<saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>'
       + '</saml:AuthnContext></saml:AuthnStatement>';
-    return { id, context: samlify.SamlLib.replaceTagsByValue(template.replace('{AuthnStatement}', authn), values) };
+    let context = samlify.SamlLib.replaceTagsByValue(template.replace('{AuthnStatement}', authn), values);
+    // samlify writes one AttributeValue per attribute: the groups attribute gets one per group, or goes away.
+    const groupsAttribute = new RegExp(`<saml:Attribute Name="groups"[^>]*>\\s*(<saml:AttributeValue[^>]*>)${GROUPS_MARKER}</saml:AttributeValue>\\s*</saml:Attribute>`);
+    context = context.replace(groupsAttribute, (whole, open) => (user.groups.length === 0 ? ''
+      : whole.replace(`${open}${GROUPS_MARKER}</saml:AttributeValue>`,
+        user.groups.map((g) => `${open}${escape(g)}</saml:AttributeValue>`).join(''))));
+    if (context.includes(GROUPS_MARKER)) throw new Error('the groups attribute was not rewritten');
+    return { id, context };
   };
 }
 
@@ -137,6 +148,7 @@ const server = http.createServer(async (req, res) => {
         <input type="hidden" name="RelayState" value="${escape(query.RelayState ?? '')}">
         <label for="email">Work email</label><input id="email" name="email" type="text" autocomplete="off" required>
         <label for="password">Password</label><input id="password" name="password" type="password" required>
+        <label for="groups">Groups (comma-separated)</label><input id="groups" name="groups" type="text" autocomplete="off">
         <label><input type="checkbox" name="tamper"> Tamper with the signed response (test)</label>
         <button type="submit">Sign in</button></form>`);
     } else if (url.pathname === '/login' && req.method === 'POST') {
@@ -144,7 +156,8 @@ const server = http.createServer(async (req, res) => {
       if (form.get('password') !== PASSWORD) return page(res, 'Sign in', '<h1>Wrong password</h1>', 401);
       const email = form.get('email');
       const local = email.split('@')[0];
-      const user = { email, firstName: local.charAt(0).toUpperCase() + local.slice(1), lastName: 'Example' };
+      const groups = (form.get('groups') ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
+      const user = { email, firstName: local.charAt(0).toUpperCase() + local.slice(1), lastName: 'Example', groups };
       const { extract } = await idp.parseLoginRequest(sp, 'redirect', {
         query: { SAMLRequest: form.get('SAMLRequest'), RelayState: form.get('RelayState') },
       });

@@ -50,3 +50,29 @@ pub fn cascade(
         .on_delete(ForeignKeyAction::Cascade)
         .to_owned()
 }
+
+/// One statement per column: SQLite alters a table one column at a time.
+pub async fn add_column(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden,
+    column: ColumnDef,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(
+            Table::alter()
+                .table(table)
+                .add_column(column.to_owned())
+                .to_owned(),
+        )
+        .await
+}
+
+pub async fn drop_column(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden,
+    column: impl IntoIden,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(Table::alter().table(table).drop_column(column).to_owned())
+        .await
+}

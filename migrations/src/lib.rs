@@ -9,6 +9,7 @@ mod m20261130_000003_two_factor_api_keys;
 mod m20261130_000004_domains;
 mod m20261130_000005_jit_accounts;
 mod m20261130_000006_account_merge;
+mod m20261130_000007_enforcement_audit;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_domains::Migration),
             Box::new(m20261130_000005_jit_accounts::Migration),
             Box::new(m20261130_000006_account_merge::Migration),
+            Box::new(m20261130_000007_enforcement_audit::Migration),
         ]
     }
 }

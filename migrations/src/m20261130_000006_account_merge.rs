@@ -4,7 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::columns::{cascade, id, reference, text, time};
+use crate::columns::{add_column, cascade, drop_column, id, reference, text, time};
 
 #[derive(DeriveIden)]
 enum IdentityProviders {
@@ -54,32 +54,6 @@ enum AccountMerges {
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-/// One statement per column: SQLite alters a table one column at a time.
-async fn add_column(
-    manager: &SchemaManager<'_>,
-    table: impl IntoIden,
-    column: ColumnDef,
-) -> Result<(), DbErr> {
-    manager
-        .alter_table(
-            Table::alter()
-                .table(table)
-                .add_column(column.to_owned())
-                .to_owned(),
-        )
-        .await
-}
-
-async fn drop_column(
-    manager: &SchemaManager<'_>,
-    table: impl IntoIden,
-    column: impl IntoIden,
-) -> Result<(), DbErr> {
-    manager
-        .alter_table(Table::alter().table(table).drop_column(column).to_owned())
-        .await
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -12,4 +12,5 @@ pub mod fleets;
 pub mod identity_providers;
 pub mod organizations;
 pub mod preferences;
+pub mod role_mappings;
 pub mod security;

@@ -1,11 +1,13 @@
 //! Server functions for the account's security settings: two-factor authentication (enrol, confirm, recovery codes,
-//! turn off), personal API keys, and an organization's API keys and 2FA requirement.
+//! turn off), personal API keys, an organization's API keys and 2FA requirement, SSO enforcement, and the audit
+//! log (an organization's for its owners, and a person's own security events).
 
 use leptos::prelude::*;
 
 use crate::shared::error::AppError;
 use crate::shared::models::{
-    ApiKeyView, CreatedApiKey, PersonalApiKeys, TwoFactorEnrolment, TwoFactorStatus,
+    ApiKeyView, AuditEventView, CreatedApiKey, EnforcementStatus, OrganizationAudit,
+    PersonalApiKeys, TwoFactorEnrolment, TwoFactorStatus,
 };
 
 #[server(endpoint = "two_factor_status")]
@@ -181,6 +183,87 @@ pub async fn set_require_two_factor(
         // A checkbox: present ("on"/"true") when ticked, absent otherwise.
         let required = required.is_some_and(|v| v != "false" && v != "off");
         organizations::set_require_two_factor(&state, me.user.id, organization_id, required).await
+    })
+    .await
+}
+
+#[server(endpoint = "sso_enforcement")]
+pub async fn load_sso_enforcement(organization_id: i64) -> Result<EnforcementStatus, AppError> {
+    use crate::api::edge;
+    use crate::server::services::enforcement;
+    edge::run(async move {
+        let (state, me) = edge::reader()?;
+        enforcement::status(&state, me.user.id, &me.session, organization_id).await
+    })
+    .await
+}
+
+#[server(endpoint = "enable_sso_enforcement")]
+pub async fn enable_sso_enforcement(
+    csrf_token: Option<String>,
+    organization_id: i64,
+) -> Result<(), AppError> {
+    use crate::api::edge;
+    use crate::server::services::enforcement;
+    edge::run(async move {
+        let (state, me, visitor) = edge::signed_in_form(csrf_token.as_deref())?;
+        enforcement::enable(
+            &state,
+            me.user.id,
+            &me.session,
+            organization_id,
+            &visitor.origin.ip,
+        )
+        .await
+    })
+    .await
+}
+
+#[server(endpoint = "disable_sso_enforcement")]
+pub async fn disable_sso_enforcement(
+    csrf_token: Option<String>,
+    organization_id: i64,
+) -> Result<(), AppError> {
+    use crate::api::edge;
+    use crate::server::services::actor::Actor;
+    use crate::server::services::enforcement;
+    edge::run(async move {
+        let (state, me, visitor) = edge::signed_in_form(csrf_token.as_deref())?;
+        enforcement::disable(
+            &state,
+            &Actor::Person(me.user.id),
+            organization_id,
+            &visitor.origin.ip,
+        )
+        .await
+    })
+    .await
+}
+
+#[server(endpoint = "organization_audit_log")]
+pub async fn load_organization_audit_log(
+    organization_id: i64,
+    category: Option<String>,
+    outcome: Option<String>,
+) -> Result<OrganizationAudit, AppError> {
+    use crate::api::edge;
+    use crate::server::services::actor::Actor;
+    use crate::server::services::audit::{self, AuditFilter};
+    edge::run(async move {
+        let (state, me) = edge::reader()?;
+        let filter = AuditFilter::parse(category.as_deref(), outcome.as_deref())?;
+        audit::for_organization(&state, &Actor::Person(me.user.id), organization_id, &filter).await
+    })
+    .await
+}
+
+#[server(endpoint = "my_security_events")]
+pub async fn load_my_security_events() -> Result<Vec<AuditEventView>, AppError> {
+    use crate::api::edge;
+    use crate::server::services::audit;
+    edge::run(async move {
+        let (state, me) = edge::reader()?;
+        audit::for_person(&state, me.user.id).await
     })
     .await
 }

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod dns;
+pub mod exports;
 pub mod html;
 pub mod mail;
 pub mod rest;

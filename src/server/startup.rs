@@ -143,6 +143,7 @@ fn http_server(
             .route("/healthz", web::get().to(healthz))
             .configure(crate::server::saml::routes::configure)
             .configure(crate::server::rest::configure)
+            .configure(crate::server::exports::configure)
             .service(Files::new("/pkg", format!("{site_root}/pkg")))
             .leptos_routes_with_context(
                 routes,

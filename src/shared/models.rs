@@ -435,3 +435,94 @@ pub struct MergeReceipt {
     pub transferred_fleets: Vec<MergeFleet>,
     pub merged_at: DateTime<Utc>,
 }
+
+/// SSO enforcement of an organization, for its Security page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnforcementStatus {
+    pub organization_id: i64,
+    pub organization_name: String,
+    pub my_role: Role,
+    /// When "Only allow login through my identity provider" was switched on; `None` while off.
+    pub enforced_at: Option<DateTime<Utc>>,
+    /// Active organization API keys with the owner role (the break-glass).
+    pub break_glass_keys: u64,
+    /// The SSO login URLs of the organization's identity providers.
+    pub login_urls: Vec<String>,
+    /// Where the break-glass key switches enforcement off (`PUT`).
+    pub api_url: String,
+    /// Why the viewer cannot switch enforcement on now (empty when they can).
+    pub blockers: Vec<String>,
+}
+
+/// One security event, as the audit log shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEventView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// `area.event`, e.g. `login.password`.
+    pub action: String,
+    /// `success`, or the refusal's error code.
+    pub outcome: String,
+    /// Who did it: a person (`Name <email>`) or an organization API key; `None` when nobody was known yet.
+    pub actor: Option<String>,
+    /// Whom it concerns.
+    pub subject: Option<String>,
+    pub detail: String,
+    pub ip_address: Option<String>,
+}
+
+/// An organization's audit log, for its owners.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationAudit {
+    pub organization_id: i64,
+    pub organization_name: String,
+    pub events: Vec<AuditEventView>,
+}
+
+/// The kinds of event a reader can filter on: the action prefix and its label.
+pub const AUDIT_CATEGORIES: &[(&str, &str)] = &[
+    ("login", "Sign-ins"),
+    ("sso", "SSO enforcement"),
+    ("account", "Account merges"),
+    ("saml_account", "SAML accounts"),
+    ("two_factor", "Two-factor authentication"),
+    ("api_key", "API keys"),
+    ("identity_provider", "Identity providers"),
+    ("role_mapping", "Role mappings"),
+    ("domain", "Domains"),
+];
+
+/// A role mapping, for its organization's admins.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoleMappingView {
+    pub id: i64,
+    pub name: String,
+    /// The organization role it grants, if any.
+    pub role: Option<Role>,
+    pub team_ids: Vec<i64>,
+    /// `all` or `any`.
+    pub kind: String,
+    pub patterns: Vec<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What the organization's role mappings would grant for typed groups.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MappingPreview {
+    pub groups: Vec<String>,
+    pub role: Role,
+    pub teams: Vec<String>,
+    /// Names of the matching mappings.
+    pub matched: Vec<String>,
+    pub has_mappings: bool,
+}
+
+/// An organization's role mappings page: its mappings, and its teams to grant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoleMappingsPage {
+    pub organization_id: i64,
+    pub organization_name: String,
+    pub my_role: Role,
+    pub mappings: Vec<RoleMappingView>,
+    pub teams: Vec<TeamOption>,
+}

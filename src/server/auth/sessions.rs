@@ -30,10 +30,19 @@ pub struct NewSession<'a> {
     pub sso: Option<SsoLifetime>,
 }
 
+/// The identity provider an SSO login came through, and the configuration revision that validated it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SsoOrigin {
+    pub identity_provider_id: i64,
+    pub revision: i32,
+}
+
 /// An SSO session ends at its identity provider's lifetime, if that comes before the absolute one.
 #[derive(Clone, Copy, Debug)]
 pub struct SsoLifetime {
     pub identity_provider_id: i64,
+    /// The provider's configuration revision when the person signed in.
+    pub revision: i32,
     pub lifetime: Duration,
 }
 
@@ -52,6 +61,7 @@ pub async fn create(
         user_agent: Set(new.user_agent.map(|ua| ua.chars().take(300).collect())),
         ip_address: Set(new.ip_address),
         identity_provider_id: Set(new.sso.map(|sso| sso.identity_provider_id)),
+        identity_provider_revision: Set(new.sso.map(|sso| sso.revision)),
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(now

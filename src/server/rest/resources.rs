@@ -1,25 +1,28 @@
-//! The REST API's endpoints: the caller, organizations with their members, teams and identity providers, fleets and
+//! The REST API's endpoints: the caller, organizations (and switching SSO enforcement off) with their members, teams and identity providers, fleets and
 //! devices. Each is a thin adapter: who is calling (from the key), the input, one service call, the response body.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::schema::{
     Created, DeviceOut, DevicePage, ErrorBody, FleetOut, FleetPage, IdentityProviderOut,
     IdentityProviderPage, KeyOut, Me, MemberOut, MemberPage, NewDevice, NewFleet, NewTeam,
-    OrganizationOut, OrganizationPage, OrganizationRef, PageQuery, PersonOut, Rename,
-    SamlAccountOut, SamlAccountPage, TeamOut, TeamPage,
+    OrganizationOut, OrganizationPage, OrganizationRef, OrganizationUpdate, PageQuery, PersonOut,
+    Rename, SamlAccountOut, SamlAccountPage, TeamOut, TeamPage,
 };
 use super::{paginate, ApiResult, Caller};
+use crate::server::auth::visitor::client_ip;
 use crate::server::services::actor::Actor;
 use crate::server::services::api_keys::KEY_PREFIX;
 use crate::server::services::fleets::{self, NewFleetOwner};
-use crate::server::services::{identity_providers, organizations, teams, two_factor};
+use crate::server::services::{enforcement, identity_providers, organizations, teams, two_factor};
 use crate::server::state::AppState;
+use crate::shared::error::{AppError, ErrorCode};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/me", web::get().to(me))
         .route("/organizations", web::get().to(list_organizations))
         .route("/organizations/{id}", web::get().to(get_organization))
+        .route("/organizations/{id}", web::put().to(update_organization))
         .route("/organizations/{id}/members", web::get().to(list_members))
         .route("/organizations/{id}/teams", web::get().to(list_teams))
         .route("/organizations/{id}/teams", web::post().to(create_team))
@@ -117,6 +120,10 @@ async fn organization_out(
         role: standing.role.as_str().to_owned(),
         member_count,
         require_two_factor: standing.organization.require_two_factor,
+        enforce_authentication_method: standing
+            .organization
+            .sso_enforced_at
+            .map(|_| "saml".to_owned()),
     })
 }
 
@@ -155,6 +162,39 @@ async fn get_organization(
     path: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let body = organization_out(&state, &actor(&caller), path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Switches SSO enforcement off with `{"enforce_authentication_method": null}` (the break-glass: an organization key
+/// with the owner role). Every use is audited and emailed to the owners.
+#[utoipa::path(put, path = "/api/v1/organizations/{id}", tag = "organizations",
+    params(("id" = i64, Path, description = "Organization id")), request_body = OrganizationUpdate,
+    responses((status = 200, body = OrganizationOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_organization(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: web::Json<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    let organization_id = path.into_inner();
+    let unsupported = || {
+        AppError::new(ErrorCode::InvalidInput)
+            .with_message(
+                "Send {\"enforce_authentication_method\": null} to switch SSO enforcement off. Switching it on needs \
+                 a fresh SSO login, on the organization's Security page.",
+            )
+            .on_field("enforce_authentication_method")
+    };
+    match body.get("enforce_authentication_method") {
+        Some(serde_json::Value::Null) => {
+            let ip = client_ip(&req, state.config.trust_forwarded_for);
+            enforcement::disable(&state, &actor(&caller), organization_id, &ip).await?;
+        }
+        _ => return Err(unsupported().into()),
+    }
+    let body = organization_out(&state, &actor(&caller), organization_id).await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -454,6 +494,7 @@ async fn delete_device(
     me,
     list_organizations,
     get_organization,
+    update_organization,
     list_members,
     list_teams,
     create_team,

@@ -118,6 +118,16 @@ pub struct OrganizationOut {
     pub role: String,
     pub member_count: u64,
     pub require_two_factor: bool,
+    /// `saml` while members may sign in only by SSO; `null` otherwise.
+    pub enforce_authentication_method: Option<String>,
+}
+
+/// `PUT /api/v1/organizations/{id}`: `{"enforce_authentication_method": null}` switches SSO enforcement off (an
+/// organization key with the owner role: the break-glass). Switching it on needs a person's fresh SSO login, on the
+/// organization's Security page.
+#[derive(serde::Deserialize, ToSchema)]
+pub struct OrganizationUpdate {
+    pub enforce_authentication_method: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

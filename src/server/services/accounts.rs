@@ -8,13 +8,14 @@ use sea_orm::{
     QueryFilter,
 };
 
-use crate::server::auth::sessions::{self, NewSession, SsoLifetime};
+use crate::server::auth::sessions::{self, NewSession, SsoLifetime, SsoOrigin};
 use crate::server::auth::tokens::{hash_token, random_token};
 use crate::server::auth::{password, rate_limit};
 use crate::server::db::entities::{email_token, identity_provider, invitation, user};
 use crate::server::db::{begin_write, is_unique_violation};
 use crate::server::mail::Email;
-use crate::server::services::{login, merge, organizations};
+use crate::server::services::audit::{self, AuditActor, AuditEvent};
+use crate::server::services::{enforcement, login, merge, organizations};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{CurrentUser, SessionView};
@@ -35,27 +36,28 @@ pub struct Origin {
 }
 
 /// Opens a session for `user_id` (returns the cookie value), recording how and from where the person signed in.
-/// An SSO session (`identity_provider_id`) lasts as long as that provider's setting allows, capped by the
+/// An SSO session (`sso_origin`) lasts as long as that provider's setting allows, capped by the
 /// configuration.
 pub async fn open_session(
     db: &impl ConnectionTrait,
     state: &AppState,
     user_id: i64,
     auth_method: &str,
-    identity_provider_id: Option<i64>,
+    sso_origin: Option<SsoOrigin>,
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> AppResult<String> {
-    let sso = match identity_provider_id {
-        Some(id) => {
-            let minutes = identity_provider::Entity::find_by_id(id)
+    let sso = match sso_origin {
+        Some(sso_origin) => {
+            let minutes = identity_provider::Entity::find_by_id(sso_origin.identity_provider_id)
                 .one(db)
                 .await?
                 .map_or(DEFAULT_SSO_SESSION_MINUTES, |idp| {
                     i64::from(idp.session_lifetime_minutes)
                 });
             Some(SsoLifetime {
-                identity_provider_id: id,
+                identity_provider_id: sso_origin.identity_provider_id,
+                revision: sso_origin.revision,
                 lifetime: Duration::minutes(minutes.min(state.config.sso_session_max_minutes)),
             })
         }
@@ -459,8 +461,19 @@ pub async fn log_in(
             return Err(AppError::new(ErrorCode::SsoAccountPasswordRetired).with_message(message));
         }
         Some(account) if password_ok => account,
-        _ => {
+        found => {
             tracing::info!(email = %email, "login refused: invalid credentials");
+            if let Some(account) = found {
+                audit::record_refusal(
+                    &state.db,
+                    now,
+                    AuditEvent::new("login.password")
+                        .about(account.id)
+                        .from_address(&origin.ip)
+                        .refused(ErrorCode::InvalidCredentials.as_str()),
+                )
+                .await;
+            }
             rate_limit::record(&state.db, &from_here, now).await?;
             rate_limit::record(&state.db, &everywhere, now).await?;
             return Err(AppError::new(ErrorCode::InvalidCredentials));
@@ -469,15 +482,40 @@ pub async fn log_in(
     if account.email_verified_at.is_none() {
         return Err(AppError::new(ErrorCode::EmailNotVerified));
     }
+    let enforcing = enforcement::enforced_login_urls(state, account.id).await?;
+    if let Some((organization, url)) = enforcing.first() {
+        audit::record_refusal(
+            &state.db,
+            now,
+            AuditEvent::new("login.password")
+                .about(account.id)
+                .from_address(&origin.ip)
+                .refused(ErrorCode::SsoEnforced.as_str())
+                .detail(format!("{organization} allows only single sign-on")),
+        )
+        .await;
+        return Err(AppError::new(ErrorCode::SsoEnforced).with_message(format!(
+            "{organization} allows only single sign-on. Log in with Enterprise SSO at {url}"
+        )));
+    }
     tracing::info!(user_id = account.id, "password accepted");
     let txn = begin_write(&state.db).await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new("login.password")
+            .by(AuditActor::Person(account.id))
+            .about(account.id)
+            .from_address(&origin.ip),
+    )
+    .await?;
     let progress = login::after_first_factor(
         &txn,
         state,
         login::FirstFactor {
             account: &account,
             auth_method: "password",
-            identity_provider_id: None,
+            sso_origin: None,
             next: safe_next(next),
             origin,
             browser_binding,

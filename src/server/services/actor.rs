@@ -5,6 +5,7 @@
 use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::server::db::entities::organization;
+use crate::server::services::audit::AuditActor;
 use crate::server::services::organizations::{standing, Standing};
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::Role;
@@ -12,7 +13,11 @@ use crate::shared::models::Role;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Actor {
     Person(i64),
-    OrganizationKey { organization_id: i64, role: Role },
+    OrganizationKey {
+        key_id: i64,
+        organization_id: i64,
+        role: Role,
+    },
 }
 
 impl Actor {
@@ -35,6 +40,7 @@ impl Actor {
             Actor::OrganizationKey {
                 organization_id: own,
                 role,
+                ..
             } if own == organization_id => {
                 let organization = organization::Entity::find_by_id(organization_id)
                     .one(db)
@@ -43,6 +49,14 @@ impl Actor {
                 Ok(Standing { organization, role })
             }
             Actor::OrganizationKey { .. } => Err(AppError::new(ErrorCode::OrganizationNotFound)),
+        }
+    }
+
+    /// The actor as the audit log names it.
+    pub fn audited(&self) -> AuditActor {
+        match *self {
+            Actor::Person(user_id) => AuditActor::Person(user_id),
+            Actor::OrganizationKey { key_id, .. } => AuditActor::OrganizationKey { key_id },
         }
     }
 

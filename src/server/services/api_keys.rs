@@ -21,9 +21,11 @@ use base64::Engine;
 
 use crate::server::auth::rate_limit;
 use crate::server::auth::tokens::hash_token;
+use crate::server::db::begin_write;
 use crate::server::db::entities::{api_key, organization, user};
 use crate::server::services::accounts::find_user;
 use crate::server::services::actor::Actor;
+use crate::server::services::audit::{self, AuditActor, AuditEvent};
 use crate::server::services::organizations::standing;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -161,6 +163,7 @@ struct NewKey {
 async fn insert(state: &AppState, new: NewKey) -> AppResult<CreatedApiKey> {
     let (public_id, secret, secret_hash) = generate();
     let now = state.now();
+    let txn = begin_write(&state.db).await?;
     let key = api_key::ActiveModel {
         public_id: Set(public_id),
         secret_hash: Set(secret_hash),
@@ -176,8 +179,15 @@ async fn insert(state: &AppState, new: NewKey) -> AppResult<CreatedApiKey> {
         revoked_at: Set(None),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    audit::record(
+        &txn,
+        now,
+        key_event("api_key.created", &key, new.created_by),
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(key_id = key.id, organization_id = ?key.organization_id, "API key created");
     let key = views(&state.db, vec![key], now)
         .await?
@@ -212,18 +222,38 @@ pub async fn create_personal(
     .await
 }
 
+/// The audit event of a key's creation or revocation by `user_id`.
+fn key_event(action: &'static str, key: &api_key::Model, user_id: i64) -> AuditEvent {
+    let role = key.role.as_deref().unwrap_or("personal");
+    let mut event = AuditEvent::new(action)
+        .by(AuditActor::Person(user_id))
+        .detail(format!(
+            "\u{201c}{}\u{201d} (pc_{}_…, {role})",
+            key.name, key.public_id
+        ));
+    if let Some(organization_id) = key.organization_id {
+        event = event.in_organization(organization_id);
+    }
+    if let Some(owner) = key.user_id {
+        event = event.about(owner);
+    }
+    event
+}
+
 /// Revokes a key at once (the row stays, so lists show when it was revoked).
-async fn revoke(
-    db: &impl ConnectionTrait,
-    key: &api_key::Model,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    api_key::Entity::update_many()
+async fn revoke(state: &AppState, key: &api_key::Model, user_id: i64) -> AppResult<()> {
+    let now = state.now();
+    let txn = begin_write(&state.db).await?;
+    let revoked = api_key::Entity::update_many()
         .col_expr(api_key::Column::RevokedAt, Expr::value(Some(now)))
         .filter(api_key::Column::Id.eq(key.id))
         .filter(api_key::Column::RevokedAt.is_null())
-        .exec(db)
+        .exec(&txn)
         .await?;
+    if revoked.rows_affected > 0 {
+        audit::record(&txn, now, key_event("api_key.revoked", key, user_id)).await?;
+    }
+    txn.commit().await?;
     tracing::info!(key_id = key.id, "API key revoked");
     Ok(())
 }
@@ -234,7 +264,7 @@ pub async fn revoke_personal(state: &AppState, user_id: i64, key_id: i64) -> App
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::ApiKeyNotFound))?;
-    revoke(&state.db, &key, state.now()).await
+    revoke(state, &key, user_id).await
 }
 
 /// The organization's keys, for one of its admins or owners.
@@ -321,7 +351,7 @@ pub async fn revoke_for_organization(
         return Err(AppError::new(ErrorCode::PermissionDenied)
             .with_message("Only owners can revoke a key with the owner role."));
     }
-    revoke(&state.db, &key, state.now()).await
+    revoke(state, &key, user_id).await
 }
 
 /// A caller of the REST API, established from its key.
@@ -398,6 +428,7 @@ pub async fn authenticate(
                 .ok_or_else(invalid)?;
             KeyCaller {
                 actor: Actor::OrganizationKey {
+                    key_id: key.id,
                     organization_id,
                     role,
                 },

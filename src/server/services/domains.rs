@@ -11,9 +11,10 @@ use sea_orm::{
     QueryFilter, QueryOrder,
 };
 
-use crate::server::db::conflict_on_unique;
 use crate::server::db::entities::domain;
+use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::dns::{self, LookupError};
+use crate::server::services::audit::{self, AuditActor, AuditEvent};
 use crate::server::services::organizations::standing;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -106,6 +107,7 @@ pub async fn claim(
     {
         return Err(AppError::new(ErrorCode::DomainVerifiedElsewhere).on_field("domain"));
     }
+    let txn = begin_write(&state.db).await?;
     let row = domain::ActiveModel {
         organization_id: Set(organization_id),
         domain: Set(name),
@@ -117,13 +119,20 @@ pub async fn claim(
         created_at: Set(state.now()),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await
     .map_err(|err| {
         conflict_on_unique(err, || {
             AppError::new(ErrorCode::DomainAlreadyClaimed).on_field("domain")
         })
     })?;
+    audit::record(
+        &txn,
+        state.now(),
+        domain_event("domain.claimed", &row, user_id),
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(organization_id, domain = %row.domain, "domain claimed");
     Ok(view(row))
 }
@@ -142,6 +151,13 @@ async fn owned_domain(
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::DomainNotFound))
+}
+
+fn domain_event(action: &'static str, row: &domain::Model, user_id: i64) -> AuditEvent {
+    AuditEvent::new(action)
+        .in_organization(row.organization_id)
+        .by(AuditActor::Person(user_id))
+        .detail(row.domain.clone())
 }
 
 /// What a lookup of the challenge record means for a claim.
@@ -184,15 +200,26 @@ pub async fn verify(
             active.verified_at = Set(Some(now));
             active.verified_domain = Set(Some(row.domain.clone()));
             active.last_check_result = Set(Some("The TXT record holds the code.".into()));
-            let updated = active.update(&state.db).await.map_err(|err| {
+            let txn = begin_write(&state.db).await?;
+            let updated = active.update(&txn).await.map_err(|err| {
                 conflict_on_unique(err, || AppError::new(ErrorCode::DomainVerifiedElsewhere))
             })?;
+            audit::record(&txn, now, domain_event("domain.verified", &row, user_id)).await?;
+            txn.commit().await?;
             tracing::info!(organization_id, domain = %row.domain, "domain verified");
             Ok(view(updated))
         }
         Err(refusal) => {
             active.last_check_result = Set(Some(refusal.message.clone()));
             active.update(&state.db).await?;
+            audit::record_refusal(
+                &state.db,
+                now,
+                domain_event("domain.verified", &row, user_id)
+                    .refused(refusal.code.as_str())
+                    .detail(format!("{}: {}", row.domain, refusal.message)),
+            )
+            .await;
             tracing::info!(organization_id, domain = %row.domain, code = %refusal.code, "domain not verified");
             Err(refusal)
         }
@@ -206,7 +233,15 @@ pub async fn remove(
     domain_id: i64,
 ) -> AppResult<()> {
     let row = owned_domain(state, user_id, organization_id, domain_id).await?;
-    domain::Entity::delete_by_id(row.id).exec(&state.db).await?;
+    let txn = begin_write(&state.db).await?;
+    domain::Entity::delete_by_id(row.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        state.now(),
+        domain_event("domain.removed", &row, user_id),
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(organization_id, domain = %row.domain, "domain claim removed");
     Ok(())
 }

@@ -25,7 +25,8 @@ use crate::server::saml::core::metadata::{
     check_sso_url, parse_idp_metadata, usable_certificates, SsoBinding,
 };
 use crate::server::services::actor::Actor;
-use crate::server::services::organizations::standing;
+use crate::server::services::audit::{self, AuditActor, AuditEvent};
+use crate::server::services::organizations::{self, standing};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{
@@ -254,6 +255,29 @@ async fn insert_organizations(
     Ok(())
 }
 
+/// The audit events of a change to an identity provider: one per organization it serves.
+async fn audit_change(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    action: &'static str,
+    idp_id: i64,
+    user_id: i64,
+    detail: String,
+) -> AppResult<()> {
+    for link in organization_links(txn, idp_id).await? {
+        audit::record(
+            txn,
+            now,
+            AuditEvent::new(action)
+                .in_organization(link.organization_id)
+                .by(AuditActor::Person(user_id))
+                .detail(detail.clone()),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Registers an identity provider for one organization the caller administers (more can be added later); returns
 /// its SSO identifier.
 pub async fn create(
@@ -301,6 +325,15 @@ pub async fn create(
     .map_err(identifier_taken)?;
     replace_certificates(&txn, idp.id, &resolved.certificates, now).await?;
     insert_organizations(&txn, idp.id, &organizations, now).await?;
+    audit_change(
+        &txn,
+        now,
+        "identity_provider.created",
+        idp.id,
+        user_id,
+        format!("{} ({identifier})", idp.name),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(idp = %identifier, user_id, "identity provider registered");
     Ok(identifier)
@@ -338,7 +371,19 @@ pub async fn update_settings(
     active.session_lifetime_minutes = Set(session_lifetime);
     active.revision = Set(revision);
     active.updated_at = Set(now);
-    active.update(&txn).await.map_err(identifier_taken)?;
+    let updated = active.update(&txn).await.map_err(identifier_taken)?;
+    audit_change(
+        &txn,
+        now,
+        "identity_provider.changed",
+        updated.id,
+        user_id,
+        format!(
+            "{} ({new_identifier}): settings, revision {revision}",
+            updated.name
+        ),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(idp = %new_identifier, user_id, revision, "identity provider settings changed");
     Ok(new_identifier)
@@ -368,6 +413,15 @@ pub async fn replace_source(
     active.updated_at = Set(now);
     active.update(&txn).await?;
     replace_certificates(&txn, idp_id, &resolved.certificates, now).await?;
+    audit_change(
+        &txn,
+        now,
+        "identity_provider.changed",
+        idp_id,
+        user_id,
+        format!("{identifier}: entity ID, SSO URL and certificates replaced, revision {revision}"),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(idp = %identifier, user_id, revision, "identity provider source replaced");
     Ok(())
@@ -812,7 +866,14 @@ pub async fn delete_saml_account(
             .one(&txn)
             .await?
             .ok_or_else(|| AppError::new(ErrorCode::OrganizationNotFound))?;
-        if !keeps_an_owner_who_can_sign_in(&txn, organization.id, identity.id).await? {
+        if !organizations::keeps_an_owner_who_can_sign_in(
+            &txn,
+            organization.id,
+            None,
+            Some(identity.id),
+        )
+        .await?
+        {
             return Err(AppError::new(ErrorCode::LastOwner).with_message(format!(
                 "Deleting this SAML account would leave {} without an owner who can still sign in. Make someone \
                  else owner first.",
@@ -828,37 +889,21 @@ pub async fn delete_saml_account(
         .filter(session::Column::IdentityProviderId.eq(idp.id))
         .exec(&txn)
         .await?;
+    for link in &links {
+        audit::record(
+            &txn,
+            state.now(),
+            AuditEvent::new("saml_account.deleted")
+                .in_organization(link.organization_id)
+                .by(actor.audited())
+                .about(identity.user_id)
+                .detail(format!("remote ID {} of {}", identity.name_id, idp.name)),
+        )
+        .await?;
+    }
     txn.commit().await?;
     tracing::info!(idp = %idp.identifier, user_id = identity.user_id, "SAML account deleted");
     Ok(())
-}
-
-/// Whether some owner of the organization can still sign in once the SAML identity `removed` is gone: with a
-/// password, or through another linked identity.
-async fn keeps_an_owner_who_can_sign_in(
-    db: &impl ConnectionTrait,
-    organization_id: i64,
-    removed: i64,
-) -> AppResult<bool> {
-    let owners: Vec<i64> = membership::Entity::find()
-        .filter(membership::Column::OrganizationId.eq(organization_id))
-        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    let with_password = user::Entity::find()
-        .filter(user::Column::Id.is_in(owners.clone()))
-        .filter(user::Column::PasswordHash.is_not_null())
-        .count(db)
-        .await?;
-    let with_other_identity = saml_identity::Entity::find()
-        .filter(saml_identity::Column::UserId.is_in(owners))
-        .filter(saml_identity::Column::Id.ne(removed))
-        .count(db)
-        .await?;
-    Ok(with_password + with_other_identity > 0)
 }
 
 /// Deletes an identity provider. Only when no SAML account is linked to it (they would be locked out), and only by
@@ -890,6 +935,15 @@ pub async fn delete(state: &AppState, user_id: i64, identifier: &str) -> AppResu
             "{accounts} still linked to this identity provider. Delete them first, so nobody is locked out."
         )));
     }
+    audit_change(
+        &txn,
+        state.now(),
+        "identity_provider.deleted",
+        idp.id,
+        user_id,
+        format!("{} ({identifier})", idp.name),
+    )
+    .await?;
     identity_provider::Entity::delete_by_id(idp.id)
         .exec(&txn)
         .await

@@ -20,11 +20,13 @@ use sea_orm::{
     QueryFilter, QueryOrder,
 };
 
+use crate::server::auth::sessions::SsoOrigin;
 use crate::server::auth::tokens::{hash_token, random_token};
 use crate::server::auth::totp;
 use crate::server::db::begin_write;
 use crate::server::db::entities::{login_challenge, membership, organization, user};
 use crate::server::services::accounts::{find_user, open_session, Origin};
+use crate::server::services::audit::{self, AuditActor, AuditEvent};
 use crate::server::services::two_factor;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -70,7 +72,7 @@ pub struct FirstFactor<'a> {
     /// `password` or `saml`.
     pub auth_method: &'a str,
     /// The identity provider that vouched, for an SSO login.
-    pub identity_provider_id: Option<i64>,
+    pub sso_origin: Option<SsoOrigin>,
     pub next: String,
     pub origin: &'a Origin,
     /// The browser's cookie (pre-login or session) the second step must come from.
@@ -133,7 +135,7 @@ pub async fn after_first_factor(
             state,
             account.id,
             passed.auth_method,
-            passed.identity_provider_id,
+            passed.sso_origin,
             passed.origin,
             now,
         )
@@ -158,7 +160,8 @@ pub async fn after_first_factor(
         browser_binding: Set(binding),
         user_id: Set(account.id),
         auth_method: Set(passed.auth_method.to_owned()),
-        identity_provider_id: Set(passed.identity_provider_id),
+        identity_provider_id: Set(passed.sso_origin.map(|o| o.identity_provider_id)),
+        identity_provider_revision: Set(passed.sso_origin.map(|o| o.revision)),
         step: Set(waiting.as_str().to_owned()),
         pending_secret: Set((waiting == Waiting::Enrolment).then(totp::generate_secret)),
         return_to: Set(Some(passed.next)),
@@ -261,7 +264,13 @@ async fn finish(
         state,
         challenge.user_id,
         &challenge.auth_method,
-        challenge.identity_provider_id,
+        challenge
+            .identity_provider_id
+            .zip(challenge.identity_provider_revision)
+            .map(|(identity_provider_id, revision)| SsoOrigin {
+                identity_provider_id,
+                revision,
+            }),
         origin,
         state.now(),
     )
@@ -310,6 +319,16 @@ pub async fn submit_enrolment(
     // `activate` refuses when 2FA was turned on meanwhile (from preferences): this login then needs a code.
     let recovery_codes = two_factor::activate(&txn, challenge.user_id, &secret, code, now).await?;
     let (session_token, next) = finish(&txn, state, &challenge, origin).await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new("two_factor.enabled")
+            .by(AuditActor::Person(challenge.user_id))
+            .about(challenge.user_id)
+            .from_address(&origin.ip)
+            .detail("set up during login, as an organization requires"),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(user_id = challenge.user_id, "enrolled in 2FA at login");
     Ok((

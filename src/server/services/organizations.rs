@@ -11,7 +11,9 @@ use sea_orm::{
 use std::collections::HashMap;
 
 use crate::server::auth::tokens::{hash_token, random_token};
-use crate::server::db::entities::{invitation, membership, organization, team, team_member, user};
+use crate::server::db::entities::{
+    invitation, membership, organization, saml_identity, team, team_member, user,
+};
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::mail::Email;
 use crate::server::services::accounts::normalize_email;
@@ -666,6 +668,49 @@ async fn locked_standing(
     standing(txn, user_id, organization_id).await
 }
 
+/// Whether an owner of the organization, other than `leaving` (being demoted or removed), can still sign in without
+/// the SAML identity `unlinked` (being deleted): with a password, or through another linked identity. No change may
+/// take that away: the organization would have nobody left to manage it.
+pub async fn keeps_an_owner_who_can_sign_in(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+    leaving: Option<i64>,
+    unlinked: Option<i64>,
+) -> AppResult<bool> {
+    let owners: Vec<i64> = membership::Entity::find()
+        .filter(membership::Column::OrganizationId.eq(organization_id))
+        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .filter(|id| Some(*id) != leaving)
+        .collect();
+    let with_password = user::Entity::find()
+        .filter(user::Column::Id.is_in(owners.clone()))
+        .filter(user::Column::PasswordHash.is_not_null())
+        .count(db)
+        .await?;
+    let mut identities =
+        saml_identity::Entity::find().filter(saml_identity::Column::UserId.is_in(owners));
+    if let Some(unlinked) = unlinked {
+        identities = identities.filter(saml_identity::Column::Id.ne(unlinked));
+    }
+    Ok(with_password + identities.count(db).await? > 0)
+}
+
+/// The refusal when a change would leave no owner who can sign in.
+fn no_owner_left(organization: &organization::Model, remaining_owners: u64) -> AppError {
+    if remaining_owners == 0 {
+        return AppError::new(ErrorCode::LastOwner);
+    }
+    AppError::new(ErrorCode::LastOwner).with_message(format!(
+        "This would leave {} without an owner who can still sign in: the other owners have neither a password nor \
+         a linked single sign-on identity. Make someone who can sign in an owner first.",
+        organization.name
+    ))
+}
+
 async fn owner_count(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<u64> {
     Ok(membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(organization_id))
@@ -700,9 +745,11 @@ pub async fn change_role(
     check_role_authority(&actor, old_role.max(new_role))?;
     if old_role == Role::Owner
         && new_role != Role::Owner
-        && owner_count(&txn, organization_id).await? <= 1
+        && !keeps_an_owner_who_can_sign_in(&txn, organization_id, Some(target_user_id), None)
+            .await?
     {
-        return Err(AppError::new(ErrorCode::LastOwner));
+        let others = owner_count(&txn, organization_id).await?.saturating_sub(1);
+        return Err(no_owner_left(&actor.organization, others));
     }
     let mut active = target.into_active_model();
     active.role = Set(new_role.as_str().into());
@@ -754,8 +801,12 @@ pub async fn remove_member(
     if actor_id != target_user_id {
         check_role_authority(&actor, target_role)?;
     }
-    if target_role == Role::Owner && owner_count(&txn, organization_id).await? <= 1 {
-        return Err(AppError::new(ErrorCode::LastOwner));
+    if target_role == Role::Owner
+        && !keeps_an_owner_who_can_sign_in(&txn, organization_id, Some(target_user_id), None)
+            .await?
+    {
+        let others = owner_count(&txn, organization_id).await?.saturating_sub(1);
+        return Err(no_owner_left(&actor.organization, others));
     }
     delete_membership(&txn, organization_id, target_user_id).await?;
     txn.commit().await?;

@@ -12,6 +12,7 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use crate::server::auth::sessions::SsoOrigin;
 use crate::server::auth::tokens::{hash_token, random_token};
 use crate::server::db::entities::{
     identity_provider, idp_organization, membership, saml_identity, saml_login_failure,
@@ -27,8 +28,10 @@ use crate::server::saml::core::response::{validate, AcceptedIdentity, Solicitati
 use crate::server::services::accounts::{
     find_by_email, normalize_email, normalize_name, open_session, Origin,
 };
+use crate::server::services::audit::{self, AuditActor, AuditEvent};
 use crate::server::services::domains;
 use crate::server::services::identity_providers::{self, find_by_identifier, sp_endpoints, trust};
+use crate::server::services::role_mappings::{self, AssertedGroups};
 use crate::server::services::{login, merge};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -275,7 +278,10 @@ async fn accept(
                 state,
                 merged.account.id,
                 "saml",
-                Some(idp.id),
+                Some(SsoOrigin {
+                    identity_provider_id: idp.id,
+                    revision: idp.revision,
+                }),
                 origin,
                 now,
             )
@@ -289,13 +295,17 @@ async fn accept(
         None => {
             let account = linked_account(&txn, idp, &identity, now).await?;
             join_provider_organizations(&txn, idp, account.id, now).await?;
+            apply_role_mappings(&txn, idp, &identity, account.id, &origin.ip, now).await?;
             let progress = login::after_first_factor(
                 &txn,
                 state,
                 login::FirstFactor {
                     account: &account,
                     auth_method: "saml",
-                    identity_provider_id: Some(idp.id),
+                    sso_origin: Some(SsoOrigin {
+                        identity_provider_id: idp.id,
+                        revision: idp.revision,
+                    }),
                     next: return_to,
                     origin,
                     browser_binding,
@@ -305,6 +315,31 @@ async fn accept(
             (account, progress, None)
         }
     };
+    for link in identity_providers::organization_links(&txn, idp.id).await? {
+        let what = if merged.is_some() {
+            "enabled Enterprise SSO (account merged)"
+        } else {
+            "signed in"
+        };
+        audit::record(
+            &txn,
+            now,
+            AuditEvent::new(if merged.is_some() {
+                "account.merged"
+            } else {
+                "login.sso"
+            })
+            .in_organization(link.organization_id)
+            .by(AuditActor::Person(account.id))
+            .about(account.id)
+            .from_address(&origin.ip)
+            .detail(format!(
+                "{what} through {} (revision {})",
+                idp.name, idp.revision
+            )),
+        )
+        .await?;
+    }
     txn.commit().await?;
     tracing::info!(idp = %idp.identifier, user_id = account.id, "identity accepted by SSO");
     if let Some(receipt) = merged {
@@ -399,6 +434,31 @@ pub(crate) async fn join_provider_organizations(
             .exec(txn)
             .await?;
         }
+    }
+    Ok(())
+}
+
+/// Applies each of the provider's organizations' role mappings to the person who just signed in.
+async fn apply_role_mappings(
+    txn: &DatabaseTransaction,
+    idp: &identity_provider::Model,
+    identity: &AcceptedIdentity,
+    user_id: i64,
+    ip: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    for link in identity_providers::organization_links(txn, idp.id).await? {
+        let groups = match identity.attributes.get(role_mappings::GROUPS_ATTRIBUTE) {
+            Some(groups) => AssertedGroups::Present(groups),
+            None if identity
+                .attributes
+                .contains_key(role_mappings::GROUPS_OVERAGE_ATTRIBUTE) =>
+            {
+                AssertedGroups::Overage
+            }
+            None => AssertedGroups::Missing,
+        };
+        role_mappings::apply_at_login(txn, link.organization_id, user_id, groups, ip, now).await?;
     }
     Ok(())
 }
@@ -628,13 +688,31 @@ async fn record_failure(
     origin: &Origin,
 ) {
     let (code, diagnosis) = match failure {
-        AcsFailure::Refused(e) => (e.code.as_str().to_string(), e.diagnosis.clone()),
-        AcsFailure::App(e) => (e.code.as_str().to_string(), e.message.clone()),
+        AcsFailure::Refused(e) => (e.code.as_str(), e.diagnosis.clone()),
+        AcsFailure::App(e) => (e.code.as_str(), e.message.clone()),
     };
     tracing::warn!(idp = %idp.identifier, code = %code, diagnosis = %diagnosis, "SSO login refused");
+    let now = state.now();
+    match identity_providers::organization_links(&state.db, idp.id).await {
+        Ok(links) => {
+            for link in links {
+                audit::record_refusal(
+                    &state.db,
+                    now,
+                    AuditEvent::new("login.sso")
+                        .in_organization(link.organization_id)
+                        .from_address(&origin.ip)
+                        .refused(code)
+                        .detail(format!("{}: {diagnosis}", idp.name)),
+                )
+                .await;
+            }
+        }
+        Err(err) => tracing::error!(error = %err.message, "could not audit the refused SSO login"),
+    }
     let row = saml_login_failure::ActiveModel {
         identity_provider_id: Set(idp.id),
-        code: Set(code),
+        code: Set(code.to_owned()),
         diagnosis: Set(diagnosis),
         ip_address: Set(Some(origin.ip.clone())),
         created_at: Set(state.now()),

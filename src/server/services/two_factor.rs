@@ -16,6 +16,7 @@ use crate::server::auth::{password, rate_limit, totp};
 use crate::server::db::entities::{recovery_code, two_factor_secret, user};
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::mail::Email;
+use crate::server::services::audit::{self, AuditActor, AuditEvent};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{TwoFactorEnrolment, TwoFactorStatus};
@@ -268,6 +269,13 @@ fn two_factor_email(state: &AppState, to: &str, what: &str) -> Email {
     }
 }
 
+/// A change a person made to their own second factor.
+fn own_event(action: &'static str, user_id: i64) -> AuditEvent {
+    AuditEvent::new(action)
+        .by(AuditActor::Person(user_id))
+        .about(user_id)
+}
+
 /// Confirms enrolment started from preferences; returns the recovery codes.
 pub async fn confirm_enrolment(
     state: &AppState,
@@ -285,6 +293,7 @@ pub async fn confirm_enrolment(
         return Err(AppError::new(ErrorCode::TwoFactorAlreadyEnabled));
     }
     let codes = activate(&txn, account.id, &pending.secret, code, now).await?;
+    audit::record(&txn, now, own_event("two_factor.enabled", account.id)).await?;
     txn.commit().await?;
     tracing::info!(user_id = account.id, "two-factor authentication enabled");
     state
@@ -303,6 +312,12 @@ pub async fn regenerate_recovery_codes(
     let txn = begin_write(&state.db).await?;
     verify(&txn, user_id, code, state.now()).await?;
     let codes = replace_recovery_codes(&txn, user_id, state.now()).await?;
+    audit::record(
+        &txn,
+        state.now(),
+        own_event("two_factor.recovery_codes_replaced", user_id),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(user_id, "recovery codes regenerated");
     Ok(codes)
@@ -354,6 +369,7 @@ pub async fn disable(
         .filter(recovery_code::Column::UserId.eq(account.id))
         .exec(&txn)
         .await?;
+    audit::record(&txn, now, own_event("two_factor.disabled", account.id)).await?;
     txn.commit().await?;
     tracing::info!(user_id = account.id, "two-factor authentication disabled");
     state

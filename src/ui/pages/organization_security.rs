@@ -3,6 +3,7 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use crate::api::security::{
     CreateOrganizationApiKey, RevokeOrganizationApiKey, SetRequireTwoFactor,
@@ -34,6 +35,17 @@ pub fn SecuritySection(
     view! {
         <section class="card" id="security" aria-labelledby="security-heading">
             <h2 id="security-heading">"Security"</h2>
+            <h3>"Single sign-on enforcement"</h3>
+            <p class="muted">"Only allow login through your identity provider, with a break-glass key so a broken provider never locks you out. "
+                <A href=format!("/organizations/{organization_id}/security")>"Single sign-on enforcement"</A></p>
+            <h3>"Role mappings"</h3>
+            <p class="muted">"Give roles and teams from your identity provider's groups at every SSO login. "
+                <A href=format!("/organizations/{organization_id}/role-mappings")>"Role mappings"</A></p>
+            {owner.then(|| view! {
+                <h3>"Audit log"</h3>
+                <p class="muted">"Every sign-in and security change in this organization, with who, when and from where. "
+                    <A href=format!("/organizations/{organization_id}/audit")>"Open the audit log"</A></p>
+            })}
             <h3>"Two-factor authentication"</h3>
             {if owner {
                 view! {

@@ -1,4 +1,4 @@
-//! Preferences: profile (name), password, Enterprise SSO, two-factor authentication, API keys, and the signed-in devices list where
+//! Preferences: profile (name), password, Enterprise SSO, security events, two-factor authentication, API keys, and the signed-in devices list where
 //! sessions are revoked.
 
 use leptos::form::ActionForm;
@@ -11,6 +11,7 @@ use crate::shared::user_agent::describe;
 use crate::ui::components::forms::{failure, succeeded, Field, FormError, Saved};
 use crate::ui::components::layout::LoadError;
 use crate::ui::components::visit::{current_user, use_visit, CsrfField, RequireUser};
+use crate::ui::pages::audit_log::MySecurityEventsSection;
 use crate::ui::pages::enterprise_sso::EnterpriseSsoSection;
 use crate::ui::pages::preferences_security::{PersonalKeysSection, TwoFactorSection};
 
@@ -26,6 +27,7 @@ pub fn PreferencesPage() -> impl IntoView {
             <TwoFactorSection/>
             <PersonalKeysSection/>
             <Sessions/>
+            <MySecurityEventsSection/>
         </RequireUser>
     }
 }

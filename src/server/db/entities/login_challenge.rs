@@ -16,6 +16,7 @@ pub struct Model {
     pub auth_method: String,
     /// The identity provider that vouched, for an SSO login: the session gets its lifetime.
     pub identity_provider_id: Option<i64>,
+    pub identity_provider_revision: Option<i32>,
     /// `code` (enter a code) or `enrol` (set up 2FA first).
     pub step: String,
     /// The secret being enrolled, during the `enrol` step.

@@ -2,6 +2,7 @@
 
 pub mod account_merge;
 pub mod api_key;
+pub mod audit_event;
 pub mod device;
 pub mod domain;
 pub mod email_token;
@@ -15,6 +16,7 @@ pub mod membership;
 pub mod organization;
 pub mod rate_limit;
 pub mod recovery_code;
+pub mod role_mapping;
 pub mod saml_identity;
 pub mod saml_login_failure;
 pub mod saml_replay;

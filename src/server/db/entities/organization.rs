@@ -12,6 +12,9 @@ pub struct Model {
     pub handle: String,
     /// Members who log in with a password must use two-factor authentication (enrolling at their next login).
     pub require_two_factor: bool,
+    /// "Only allow login through my identity provider": members sign in by SSO only, since then.
+    pub sso_enforced_at: Option<DateTimeUtc>,
+    pub sso_enforced_by: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

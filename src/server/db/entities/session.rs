@@ -11,6 +11,8 @@ pub struct Model {
     pub auth_method: String,
     /// The identity provider of an SSO session: when it ends, the browser goes back there.
     pub identity_provider_id: Option<i64>,
+    /// That provider's configuration revision at sign-in: enforcement needs a login with the current one.
+    pub identity_provider_revision: Option<i32>,
     pub user_agent: Option<String>,
     pub ip_address: Option<String>,
     pub created_at: DateTimeUtc,

@@ -1,0 +1,114 @@
+//! Server functions for role mappings: the organization's mappings with its teams, create, update, delete, and the
+//! preview of what typed groups would be granted.
+
+use leptos::prelude::*;
+
+use crate::shared::error::AppError;
+use crate::shared::models::{MappingPreview, RoleMappingsPage};
+
+#[cfg(feature = "ssr")]
+fn input(
+    name: String,
+    role: Option<String>,
+    team_id: Option<String>,
+    kind: String,
+    patterns: String,
+) -> crate::shared::error::AppResult<crate::server::services::role_mappings::MappingInput> {
+    use crate::shared::error::ErrorCode;
+    let team_ids = match team_id.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => Vec::new(),
+        Some(raw) => vec![raw
+            .parse()
+            .map_err(|_| AppError::new(ErrorCode::TeamNotFound).on_field("team_ids"))?],
+    };
+    Ok(crate::server::services::role_mappings::MappingInput {
+        name,
+        role,
+        team_ids,
+        kind,
+        patterns,
+    })
+}
+
+#[server(endpoint = "role_mappings")]
+pub async fn load_role_mappings(organization_id: i64) -> Result<RoleMappingsPage, AppError> {
+    use crate::api::edge;
+    use crate::server::services::role_mappings;
+    edge::run(async move {
+        let (state, me) = edge::reader()?;
+        role_mappings::page(&state, me.user.id, organization_id).await
+    })
+    .await
+}
+
+#[server(endpoint = "create_role_mapping")]
+pub async fn create_role_mapping(
+    csrf_token: Option<String>,
+    organization_id: i64,
+    name: String,
+    role: Option<String>,
+    team_id: Option<String>,
+    kind: String,
+    patterns: String,
+) -> Result<(), AppError> {
+    use crate::api::edge;
+    use crate::server::services::role_mappings;
+    edge::run(async move {
+        let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
+        let input = input(name, role, team_id, kind, patterns)?;
+        role_mappings::create(&state, me.user.id, organization_id, input).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "update_role_mapping")]
+pub async fn update_role_mapping(
+    csrf_token: Option<String>,
+    organization_id: i64,
+    mapping_id: i64,
+    name: String,
+    role: Option<String>,
+    team_id: Option<String>,
+    kind: String,
+    patterns: String,
+) -> Result<(), AppError> {
+    use crate::api::edge;
+    use crate::server::services::role_mappings;
+    edge::run(async move {
+        let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
+        let input = input(name, role, team_id, kind, patterns)?;
+        role_mappings::update(&state, me.user.id, organization_id, mapping_id, input).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "delete_role_mapping")]
+pub async fn delete_role_mapping(
+    csrf_token: Option<String>,
+    organization_id: i64,
+    mapping_id: i64,
+) -> Result<(), AppError> {
+    use crate::api::edge;
+    use crate::server::services::role_mappings;
+    edge::run(async move {
+        let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
+        role_mappings::delete(&state, me.user.id, organization_id, mapping_id).await
+    })
+    .await
+}
+
+#[server(endpoint = "preview_role_mappings")]
+pub async fn preview_role_mappings(
+    organization_id: i64,
+    groups: String,
+) -> Result<MappingPreview, AppError> {
+    use crate::api::edge;
+    use crate::server::services::role_mappings;
+    edge::run(async move {
+        let (state, me) = edge::reader()?;
+        role_mappings::preview(&state, me.user.id, organization_id, &groups).await
+    })
+    .await
+}

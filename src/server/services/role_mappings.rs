@@ -1,0 +1,707 @@
+//! Role mappings: an organization's admins map the identity provider's `groups` attribute to an organization role
+//! and team memberships. Each mapping has a unique name, the role and teams it grants, and rules on the groups:
+//! *All are true* (every pattern matches one of the person's groups) or *Any is true* (at least one does); in a
+//! pattern, `*` matches zero or more characters. At every SSO login, the matching mappings decide: the highest role
+//! any of them grants (`member` when none matches) replaces the member's role, even one given by hand, and the teams
+//! of matching mappings are joined while teams only non-matching mappings grant are left. A response without a
+//! `groups` attribute (or with Microsoft's `groups.link` overage claim instead) changes nothing: the member keeps
+//! the roles from the last mapping. No mapping demotes the last owner who can sign in.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+};
+use std::collections::BTreeSet;
+
+use crate::server::db::entities::{membership, role_mapping, team, team_member};
+use crate::server::db::{begin_write, conflict_on_unique};
+use crate::server::services::actor::Actor;
+use crate::server::services::audit::{self, AuditActor, AuditEvent};
+use crate::server::services::organizations::keeps_an_owner_who_can_sign_in;
+use crate::server::state::AppState;
+use crate::shared::error::{AppError, AppResult, ErrorCode};
+use crate::shared::models::{MappingPreview, Role, RoleMappingView, RoleMappingsPage, TeamOption};
+
+/// The attribute identity providers send groups in.
+pub const GROUPS_ATTRIBUTE: &str = "groups";
+/// Microsoft Entra ID sends this instead of `groups` when a person is in too many groups (the "overage" claim).
+pub const GROUPS_OVERAGE_ATTRIBUTE: &str = "http://schemas.microsoft.com/claims/groups.link";
+const MAX_PATTERNS: usize = 50;
+const MAX_PATTERN_CHARS: usize = 256;
+
+/// How a mapping's patterns combine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleKind {
+    /// Every pattern matches at least one group.
+    All,
+    /// At least one pattern matches at least one group.
+    Any,
+}
+
+impl RuleKind {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "all" => Some(RuleKind::All),
+            "any" => Some(RuleKind::Any),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::All => "all",
+            RuleKind::Any => "any",
+        }
+    }
+}
+
+/// A mapping as the evaluation needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MappingRule {
+    pub name: String,
+    pub role: Option<Role>,
+    pub team_ids: Vec<i64>,
+    pub kind: RuleKind,
+    pub patterns: Vec<String>,
+}
+
+/// What the mappings grant for a set of groups.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Granted {
+    /// The role: the highest a matching mapping grants, or `member`.
+    pub role: Role,
+    /// Teams of matching mappings.
+    pub teams: BTreeSet<i64>,
+    /// Teams that only mappings that did not match grant: the member leaves them.
+    pub teams_to_leave: BTreeSet<i64>,
+    /// Names of the matching mappings.
+    pub matched: Vec<String>,
+}
+
+/// Whether `pattern` (with `*` for zero or more characters) matches the whole of `group`. Iterative, with one
+/// backtracking point, so a hostile pattern of many stars stays linear-ish instead of exponential.
+pub fn pattern_matches(pattern: &str, group: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let group: Vec<char> = group.chars().collect();
+    let (mut p, mut g) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while g < group.len() {
+        if p < pattern.len() && pattern[p] == '*' {
+            star = Some((p, g));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == group[g] {
+            p += 1;
+            g += 1;
+        } else if let Some((star_p, star_g)) = star {
+            p = star_p + 1;
+            g = star_g + 1;
+            star = Some((star_p, star_g + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+fn rule_matches(rule: &MappingRule, groups: &[String]) -> bool {
+    let matches = |pattern: &String| groups.iter().any(|g| pattern_matches(pattern, g));
+    match rule.kind {
+        RuleKind::All => !rule.patterns.is_empty() && rule.patterns.iter().all(matches),
+        RuleKind::Any => rule.patterns.iter().any(matches),
+    }
+}
+
+/// Evaluates the mappings against a person's groups (pure: the login and the preview use it alike).
+pub fn evaluate(rules: &[MappingRule], groups: &[String]) -> Granted {
+    let mut role = Role::Member;
+    let mut teams = BTreeSet::new();
+    let mut other_teams = BTreeSet::new();
+    let mut matched = Vec::new();
+    for rule in rules {
+        if rule_matches(rule, groups) {
+            if let Some(granted) = rule.role {
+                role = role.max(granted);
+            }
+            teams.extend(rule.team_ids.iter().copied());
+            matched.push(rule.name.clone());
+        } else {
+            other_teams.extend(rule.team_ids.iter().copied());
+        }
+    }
+    let teams_to_leave = other_teams.difference(&teams).copied().collect();
+    Granted {
+        role,
+        teams,
+        teams_to_leave,
+        matched,
+    }
+}
+
+fn parse_json_list<T: serde::de::DeserializeOwned>(raw: &str) -> Vec<T> {
+    serde_json::from_str(raw).unwrap_or_default()
+}
+
+fn to_rule(row: &role_mapping::Model) -> MappingRule {
+    MappingRule {
+        name: row.name.clone(),
+        role: row.role.as_deref().and_then(Role::parse),
+        team_ids: parse_json_list(&row.team_ids),
+        kind: RuleKind::parse(&row.rule_kind).unwrap_or(RuleKind::All),
+        patterns: parse_json_list(&row.group_patterns),
+    }
+}
+
+async fn rules_of(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+) -> AppResult<Vec<role_mapping::Model>> {
+    Ok(role_mapping::Entity::find()
+        .filter(role_mapping::Column::OrganizationId.eq(organization_id))
+        .order_by_asc(role_mapping::Column::Name)
+        .all(db)
+        .await?)
+}
+
+/// The input of a mapping, as an admin typed it.
+pub struct MappingInput {
+    pub name: String,
+    pub role: Option<String>,
+    pub team_ids: Vec<i64>,
+    pub kind: String,
+    /// One pattern per line (or comma-separated).
+    pub patterns: String,
+}
+
+/// The checked parts of a mapping.
+struct Checked {
+    name: String,
+    role: Option<Role>,
+    team_ids: Vec<i64>,
+    kind: RuleKind,
+    patterns: Vec<String>,
+}
+
+/// Splits typed patterns (one per line, or separated by commas) and drops blanks.
+pub fn split_patterns(raw: &str) -> Vec<String> {
+    raw.split(['\n', ','])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn check(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+    actor_role: Role,
+    input: MappingInput,
+) -> AppResult<Checked> {
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(AppError::new(ErrorCode::NameInvalid)
+            .with_message("Name the mapping with 1 to 80 characters.")
+            .on_field("name"));
+    }
+    let role = match input
+        .role
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        None => None,
+        Some(raw) => Some(
+            Role::parse(raw)
+                .ok_or_else(|| AppError::new(ErrorCode::RoleInvalid).on_field("role"))?,
+        ),
+    };
+    if role.is_some_and(|r| r > actor_role) {
+        return Err(AppError::new(ErrorCode::PermissionDenied)
+            .with_message("Only owners can map groups to the owner role.")
+            .on_field("role"));
+    }
+    let kind = RuleKind::parse(input.kind.trim()).ok_or_else(|| {
+        AppError::new(ErrorCode::InvalidInput)
+            .with_message("Choose \u{201c}All are true\u{201d} or \u{201c}Any is true\u{201d}.")
+            .on_field("kind")
+    })?;
+    let patterns = split_patterns(&input.patterns);
+    if patterns.is_empty()
+        || patterns.len() > MAX_PATTERNS
+        || patterns
+            .iter()
+            .any(|p| p.chars().count() > MAX_PATTERN_CHARS)
+    {
+        return Err(AppError::new(ErrorCode::InvalidInput)
+            .with_message(format!(
+                "Enter 1 to {MAX_PATTERNS} group patterns, one per line, each at most {MAX_PATTERN_CHARS} \
+                 characters; * matches any characters."
+            ))
+            .on_field("patterns"));
+    }
+    let known: BTreeSet<i64> = team::Entity::find()
+        .filter(team::Column::OrganizationId.eq(organization_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    if input.team_ids.iter().any(|id| !known.contains(id)) {
+        return Err(AppError::new(ErrorCode::TeamNotFound).on_field("team_ids"));
+    }
+    if role.is_none() && input.team_ids.is_empty() {
+        return Err(AppError::new(ErrorCode::InvalidInput)
+            .with_message("Grant a role, a team, or both.")
+            .on_field("role"));
+    }
+    let team_ids: BTreeSet<i64> = input.team_ids.into_iter().collect();
+    Ok(Checked {
+        name,
+        role,
+        team_ids: team_ids.into_iter().collect(),
+        kind,
+        patterns,
+    })
+}
+
+fn view(row: &role_mapping::Model) -> RoleMappingView {
+    let rule = to_rule(row);
+    RoleMappingView {
+        id: row.id,
+        name: rule.name,
+        role: rule.role,
+        team_ids: rule.team_ids,
+        kind: rule.kind.as_str().to_owned(),
+        patterns: rule.patterns,
+        updated_at: row.updated_at,
+    }
+}
+
+/// The organization's mappings and teams, for its admins.
+pub async fn page(
+    state: &AppState,
+    user_id: i64,
+    organization_id: i64,
+) -> AppResult<RoleMappingsPage> {
+    let standing = Actor::Person(user_id)
+        .standing(&state.db, organization_id)
+        .await?;
+    standing.require_manager()?;
+    let mut teams: Vec<TeamOption> = team_names(&state.db, organization_id)
+        .await?
+        .into_iter()
+        .map(|(id, name)| TeamOption { id, name })
+        .collect();
+    teams.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    Ok(RoleMappingsPage {
+        organization_id,
+        organization_name: standing.organization.name.clone(),
+        my_role: standing.role,
+        mappings: rules_of(&state.db, organization_id)
+            .await?
+            .iter()
+            .map(view)
+            .collect(),
+        teams,
+    })
+}
+
+fn name_taken(err: sea_orm::DbErr) -> AppError {
+    conflict_on_unique(err, || {
+        AppError::new(ErrorCode::RoleMappingNameTaken).on_field("name")
+    })
+}
+
+/// Creates a mapping (admins; only owners map to the owner role).
+pub async fn create(
+    state: &AppState,
+    user_id: i64,
+    organization_id: i64,
+    input: MappingInput,
+) -> AppResult<RoleMappingView> {
+    let now = state.now();
+    let txn = begin_write(&state.db).await?;
+    let standing = Actor::Person(user_id)
+        .standing(&txn, organization_id)
+        .await?;
+    standing.require_manager()?;
+    let checked = check(&txn, organization_id, standing.role, input).await?;
+    let row = role_mapping::ActiveModel {
+        organization_id: Set(organization_id),
+        name: Set(checked.name),
+        role: Set(checked.role.map(|r| r.as_str().to_owned())),
+        team_ids: Set(serde_json::to_string(&checked.team_ids).unwrap_or_else(|_| "[]".into())),
+        rule_kind: Set(checked.kind.as_str().to_owned()),
+        group_patterns: Set(
+            serde_json::to_string(&checked.patterns).unwrap_or_else(|_| "[]".into())
+        ),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(name_taken)?;
+    audit_change(&txn, now, "role_mapping.created", &row, user_id).await?;
+    txn.commit().await?;
+    Ok(view(&row))
+}
+
+/// Replaces a mapping's name, grants and rules.
+pub async fn update(
+    state: &AppState,
+    user_id: i64,
+    organization_id: i64,
+    mapping_id: i64,
+    input: MappingInput,
+) -> AppResult<RoleMappingView> {
+    let now = state.now();
+    let txn = begin_write(&state.db).await?;
+    let standing = Actor::Person(user_id)
+        .standing(&txn, organization_id)
+        .await?;
+    standing.require_manager()?;
+    let existing = find(&txn, organization_id, mapping_id).await?;
+    if existing.role.as_deref() == Some(Role::Owner.as_str()) && standing.role != Role::Owner {
+        return Err(AppError::new(ErrorCode::PermissionDenied)
+            .with_message("Only owners can change a mapping to the owner role."));
+    }
+    let checked = check(&txn, organization_id, standing.role, input).await?;
+    let mut active = existing.into_active_model();
+    active.name = Set(checked.name);
+    active.role = Set(checked.role.map(|r| r.as_str().to_owned()));
+    active.team_ids = Set(serde_json::to_string(&checked.team_ids).unwrap_or_else(|_| "[]".into()));
+    active.rule_kind = Set(checked.kind.as_str().to_owned());
+    active.group_patterns =
+        Set(serde_json::to_string(&checked.patterns).unwrap_or_else(|_| "[]".into()));
+    active.updated_at = Set(now);
+    let row = active.update(&txn).await.map_err(name_taken)?;
+    audit_change(&txn, now, "role_mapping.changed", &row, user_id).await?;
+    txn.commit().await?;
+    Ok(view(&row))
+}
+
+pub async fn delete(
+    state: &AppState,
+    user_id: i64,
+    organization_id: i64,
+    mapping_id: i64,
+) -> AppResult<()> {
+    let now = state.now();
+    let txn = begin_write(&state.db).await?;
+    let standing = Actor::Person(user_id)
+        .standing(&txn, organization_id)
+        .await?;
+    standing.require_manager()?;
+    let existing = find(&txn, organization_id, mapping_id).await?;
+    if existing.role.as_deref() == Some(Role::Owner.as_str()) && standing.role != Role::Owner {
+        return Err(AppError::new(ErrorCode::PermissionDenied)
+            .with_message("Only owners can delete a mapping to the owner role."));
+    }
+    role_mapping::Entity::delete_by_id(existing.id)
+        .exec(&txn)
+        .await?;
+    audit_change(&txn, now, "role_mapping.deleted", &existing, user_id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn find(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+    mapping_id: i64,
+) -> AppResult<role_mapping::Model> {
+    role_mapping::Entity::find_by_id(mapping_id)
+        .filter(role_mapping::Column::OrganizationId.eq(organization_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::RoleMappingNotFound))
+}
+
+async fn audit_change(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    action: &'static str,
+    row: &role_mapping::Model,
+    user_id: i64,
+) -> AppResult<()> {
+    let rule = to_rule(row);
+    audit::record(
+        txn,
+        now,
+        AuditEvent::new(action)
+            .in_organization(row.organization_id)
+            .by(AuditActor::Person(user_id))
+            .detail(format!(
+                "\u{201c}{}\u{201d}: {} of [{}] grants {}{}",
+                rule.name,
+                if rule.kind == RuleKind::All {
+                    "all"
+                } else {
+                    "any"
+                },
+                rule.patterns.join(", "),
+                rule.role.map_or("no role", Role::as_str),
+                if rule.team_ids.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and {} team(s)", rule.team_ids.len())
+                }
+            )),
+    )
+    .await
+}
+
+/// What the organization's mappings would grant for typed groups (before saving anything).
+pub async fn preview(
+    state: &AppState,
+    user_id: i64,
+    organization_id: i64,
+    raw_groups: &str,
+) -> AppResult<MappingPreview> {
+    Actor::Person(user_id)
+        .standing(&state.db, organization_id)
+        .await?
+        .require_manager()?;
+    let groups = split_patterns(raw_groups);
+    let rules: Vec<MappingRule> = rules_of(&state.db, organization_id)
+        .await?
+        .iter()
+        .map(to_rule)
+        .collect();
+    let granted = evaluate(&rules, &groups);
+    let names = team_names(&state.db, organization_id).await?;
+    Ok(MappingPreview {
+        groups,
+        role: granted.role,
+        teams: granted
+            .teams
+            .iter()
+            .filter_map(|id| {
+                names
+                    .iter()
+                    .find(|(tid, _)| tid == id)
+                    .map(|(_, n)| n.clone())
+            })
+            .collect(),
+        matched: granted.matched,
+        has_mappings: !rules.is_empty(),
+    })
+}
+
+async fn team_names(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+) -> AppResult<Vec<(i64, String)>> {
+    Ok(team::Entity::find()
+        .filter(team::Column::OrganizationId.eq(organization_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect())
+}
+
+/// The groups an SSO login asserted: `None` when the response has no `groups` attribute (or only the overage
+/// claim), so the member keeps the roles of the last mapping.
+pub enum AssertedGroups<'a> {
+    Present(&'a [String]),
+    Missing,
+    Overage,
+}
+
+/// Applies the organization's mappings to a member at their SSO login, in the login's transaction; audits what it
+/// applied (or why it applied nothing).
+pub async fn apply_at_login(
+    txn: &DatabaseTransaction,
+    organization_id: i64,
+    user_id: i64,
+    groups: AssertedGroups<'_>,
+    ip: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let rows = rules_of(txn, organization_id).await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let event = || {
+        AuditEvent::new("role_mapping.applied")
+            .in_organization(organization_id)
+            .by(AuditActor::Person(user_id))
+            .about(user_id)
+            .from_address(ip)
+    };
+    let groups = match groups {
+        AssertedGroups::Present(groups) => groups,
+        AssertedGroups::Missing => {
+            return audit::record(
+                txn,
+                now,
+                event().detail(
+                    "no groups attribute in the response: roles kept from the last mapping",
+                ),
+            )
+            .await;
+        }
+        AssertedGroups::Overage => {
+            return audit::record(
+                txn,
+                now,
+                event().detail(
+                    "the response has Microsoft's groups.link overage claim instead of groups (the person is in \
+                     too many groups): roles kept from the last mapping; configure the identity provider to send \
+                     only the groups you map",
+                ),
+            )
+            .await;
+        }
+    };
+    let rules: Vec<MappingRule> = rows.iter().map(to_rule).collect();
+    let granted = evaluate(&rules, groups);
+    let Some(member) = membership::Entity::find_by_id((organization_id, user_id))
+        .one(txn)
+        .await?
+    else {
+        return Ok(());
+    };
+    let current = Role::parse(&member.role).unwrap_or(Role::Member);
+    let mut detail = format!(
+        "groups [{}] matched [{}]: role {}",
+        groups.join(", "),
+        granted.matched.join(", "),
+        granted.role.as_str()
+    );
+    let demotes_owner = current == Role::Owner && granted.role != Role::Owner;
+    if demotes_owner
+        && !keeps_an_owner_who_can_sign_in(txn, organization_id, Some(user_id), None).await?
+    {
+        detail.push_str(
+            " NOT applied: it would leave the organization without an owner who can sign in",
+        );
+        audit::record(
+            txn,
+            now,
+            event()
+                .refused(ErrorCode::LastOwner.as_str())
+                .detail(detail.clone()),
+        )
+        .await?;
+    } else if granted.role != current {
+        let mut active = member.into_active_model();
+        active.role = Set(granted.role.as_str().to_owned());
+        active.update(txn).await?;
+    }
+    for team_id in &granted.teams {
+        team_member::Entity::insert(team_member::ActiveModel {
+            team_id: Set(*team_id),
+            user_id: Set(user_id),
+        })
+        .on_conflict_do_nothing()
+        .exec(txn)
+        .await?;
+    }
+    if !granted.teams_to_leave.is_empty() {
+        team_member::Entity::delete_many()
+            .filter(team_member::Column::UserId.eq(user_id))
+            .filter(team_member::Column::TeamId.is_in(granted.teams_to_leave.iter().copied()))
+            .exec(txn)
+            .await?;
+    }
+    if !detail.contains("NOT applied") {
+        audit::record(txn, now, event().detail(detail)).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(
+        name: &str,
+        kind: RuleKind,
+        patterns: &[&str],
+        role: Option<Role>,
+        teams: &[i64],
+    ) -> MappingRule {
+        MappingRule {
+            name: name.into(),
+            role,
+            team_ids: teams.to_vec(),
+            kind,
+            patterns: patterns.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    fn groups(list: &[&str]) -> Vec<String> {
+        list.iter().map(|g| g.to_string()).collect()
+    }
+
+    #[test]
+    fn stars_match_zero_or_more_characters() {
+        assert!(pattern_matches("eng-*", "eng-"));
+        assert!(pattern_matches("eng-*", "eng-platform"));
+        assert!(pattern_matches("*-admins", "cloud-admins"));
+        assert!(pattern_matches("*", ""));
+        assert!(pattern_matches("a*b*c", "aXXbYYc"));
+        assert!(pattern_matches("a*b*c", "abc"));
+        assert!(!pattern_matches("a*b*c", "acb"));
+        assert!(!pattern_matches("eng-*", "Eng-platform"));
+        assert!(!pattern_matches("admins", "admins2"));
+        assert!(pattern_matches("**x", "x"));
+        // Many stars against a long non-matching group stays fast (no exponential backtracking).
+        let hostile = "*a".repeat(40);
+        assert!(!pattern_matches(&hostile, &"a".repeat(39)));
+    }
+
+    #[test]
+    fn all_needs_every_pattern_any_needs_one() {
+        let rules = [
+            rule(
+                "admins",
+                RuleKind::All,
+                &["staff", "cloud-*"],
+                Some(Role::Admin),
+                &[1],
+            ),
+            rule("ops", RuleKind::Any, &["ops", "sre-*"], None, &[2]),
+        ];
+        let g = evaluate(&rules, &groups(&["staff", "cloud-eu"]));
+        assert_eq!(g.role, Role::Admin);
+        assert_eq!(g.teams, BTreeSet::from([1]));
+        assert_eq!(g.teams_to_leave, BTreeSet::from([2]));
+        assert_eq!(g.matched, vec!["admins".to_string()]);
+
+        let g = evaluate(&rules, &groups(&["staff", "sre-berlin"]));
+        assert_eq!(g.role, Role::Member);
+        assert_eq!(g.teams, BTreeSet::from([2]));
+        assert_eq!(g.teams_to_leave, BTreeSet::from([1]));
+    }
+
+    #[test]
+    fn the_highest_role_wins_and_no_match_means_member() {
+        let rules = [
+            rule("a", RuleKind::Any, &["x"], Some(Role::Admin), &[]),
+            rule("o", RuleKind::Any, &["y"], Some(Role::Owner), &[]),
+        ];
+        assert_eq!(evaluate(&rules, &groups(&["x", "y"])).role, Role::Owner);
+        assert_eq!(evaluate(&rules, &groups(&["z"])).role, Role::Member);
+        assert_eq!(evaluate(&rules, &[]).role, Role::Member);
+    }
+
+    #[test]
+    fn a_team_granted_by_a_matching_mapping_is_never_left() {
+        let rules = [
+            rule("a", RuleKind::Any, &["x"], None, &[1, 2]),
+            rule("b", RuleKind::Any, &["y"], None, &[2, 3]),
+        ];
+        let g = evaluate(&rules, &groups(&["x"]));
+        assert_eq!(g.teams, BTreeSet::from([1, 2]));
+        assert_eq!(g.teams_to_leave, BTreeSet::from([3]));
+    }
+
+    #[test]
+    fn typed_patterns_split_on_lines_and_commas() {
+        assert_eq!(split_patterns(" a ,b\n\n c*\r\n"), vec!["a", "b", "c*"]);
+    }
+}
