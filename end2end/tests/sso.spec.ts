@@ -10,12 +10,12 @@ import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PASSWORD, hydrated, linkIn, snap, waitForMail, expectNoProblems, watchForProblems, setTxtRecord } from './support';
+import {
+  IDP, PASSWORD, hydrated, linkIn, snap, waitForMail, expectNoProblems, watchForProblems, setTxtRecord, signInAtIdp, ssoLogin,
+} from './support';
 
 test.describe.configure({ mode: 'serial' });
 
-const IDP = 'http://localhost:7100';
-const IDP_PASSWORD = 'correct-horse';
 const owner = { name: 'Olivia Owner', email: 'olivia@corp.test' };
 const member = { name: 'Mia Member', email: 'mia@corp.test' };
 
@@ -47,15 +47,6 @@ async function organizationPage(page: Page): Promise<string> {
   return page.url();
 }
 
-/** Signs in at the IdP's login form, where the browser is now. */
-async function signInAtIdp(page: Page, email: string, tamper = false) {
-  await expect(page).toHaveURL(new RegExp(`^${IDP}/sso`));
-  await page.getByLabel('Work email').fill(email);
-  await page.getByLabel('Password').fill(IDP_PASSWORD);
-  if (tamper) await page.getByLabel('Tamper with the signed response (test)').check();
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
 /** Signs up with a password, verifies the address and logs in. */
 async function signUp(page: Page, name: string, email: string) {
   await page.goto('/signup');
@@ -77,19 +68,6 @@ async function openConsent(page: Page) {
   await expect(page).toHaveURL(/\/preferences\/enterprise-sso\?identifier=corp$/);
   await expect(page.getByRole('heading', { name: 'Enable Enterprise SSO', level: 1 })).toBeVisible();
   await hydrated(page);
-}
-
-/** Starts "Log in with Enterprise SSO" from our login page and signs in at the IdP. */
-async function ssoLogin(page: Page, email: string, tamper = false) {
-  await page.goto('/login');
-  await hydrated(page);
-  await page.getByLabel('SSO identifier').fill('corp');
-  await page.getByRole('button', { name: 'Continue with SSO' }).click();
-  await expect(page).toHaveURL(new RegExp(`^${IDP}/sso`));
-  await page.getByLabel('Work email').fill(email);
-  await page.getByLabel('Password').fill(IDP_PASSWORD);
-  if (tamper) await page.getByLabel('Tamper with the signed response (test)').check();
-  await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
 test('an owner registers the identity provider from its metadata file', async ({ page }) => {
@@ -173,7 +151,7 @@ test('an unknown SSO identifier is explained on the login page', async ({ page }
 });
 
 test('a tampered response shows a clear error, and the owner sees why', async ({ page, browser }) => {
-  await ssoLogin(page, member.email, true);
+  await ssoLogin(page, member.email, { tamper: true });
   await expect(page.getByRole('heading', { name: 'Single sign-on failed' })).toBeVisible();
   await expect(page.getByText("The sign-in response's signature is not valid.")).toBeVisible();
   await expect(page.locator('code')).toHaveText('saml.signature_invalid');

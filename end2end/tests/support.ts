@@ -98,3 +98,26 @@ export async function refuseDnsQueries(refuse: boolean) {
   });
   expect(res.ok).toBe(true);
 }
+
+/** The test identity provider (samlify), on another site than the app. */
+export const IDP = 'http://localhost:7100';
+const IDP_PASSWORD = 'correct-horse';
+
+/** Signs in at the IdP's login form, where the browser is now: optionally with groups, or tampering. */
+export async function signInAtIdp(page: Page, email: string, options: { tamper?: boolean; groups?: string } = {}) {
+  await expect(page).toHaveURL(new RegExp(`^${IDP}/sso`));
+  await page.getByLabel('Work email').fill(email);
+  await page.getByLabel('Password').fill(IDP_PASSWORD);
+  if (options.groups) await page.getByLabel('Groups (comma-separated)').fill(options.groups);
+  if (options.tamper) await page.getByLabel('Tamper with the signed response (test)').check();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** "Log in with Enterprise SSO" with the identifier corp from our login page, then the IdP's form. */
+export async function ssoLogin(page: Page, email: string, options: { tamper?: boolean; groups?: string } = {}) {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('SSO identifier').fill('corp');
+  await page.getByRole('button', { name: 'Continue with SSO' }).click();
+  await signInAtIdp(page, email, options);
+}

@@ -1,6 +1,9 @@
 //! Server functions for role mappings: the organization's mappings with its teams, create, update, delete, and the
 //! preview of what typed groups would be granted.
 
+// Each argument is one field of a plain HTML form, which is what keeps these forms working without JavaScript.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 
 use crate::shared::error::AppError;

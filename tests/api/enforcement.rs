@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
 use crate::helpers::{backends, member_id, Browser, PASSWORD};
-use crate::sso::{metadata, provision, register, setup, sso_login, Setup, IDENTIFIER};
+use crate::sso::{admin_bob, metadata, provision, register, setup, sso_login, Setup, IDENTIFIER};
 
 async fn enable(browser: &Browser, organization_id: &str) -> crate::helpers::Reply {
     browser
@@ -183,6 +183,38 @@ async fn enforcement_needs_a_fresh_sso_login_with_the_current_configuration_and_
         ada.log_in("ada@corp.example", "wrong-password-1")
             .await
             .assert_error(401, "auth.invalid_credentials");
+        // Nor can anyone join it with a password from an invitation.
+        mia.call(
+            "invite_member",
+            &[
+                ("organization_id", &org),
+                ("email", "carl@corp.example"),
+                ("role", "member"),
+            ],
+        )
+        .await
+        .assert_ok();
+        let mail = setup.app.mail.wait_for("carl@corp.example", "Join").await;
+        let token = crate::helpers::token_of(&mail.link_path());
+        let refused = setup
+            .app
+            .browser()
+            .call(
+                "sign_up",
+                &[
+                    ("name", "Carl"),
+                    ("email", "carl@corp.example"),
+                    ("password", PASSWORD),
+                    ("invitation", &token),
+                ],
+            )
+            .await;
+        let body = refused.assert_error(403, "auth.sso_enforced");
+        assert!(
+            body["message"].as_str().unwrap().contains("/saml/acme"),
+            "{body}"
+        );
+
         let path = format!("/api/v1/organizations/{org}");
         let organization = setup.app.api("GET", &path, Some(&break_glass), None).await;
         assert_eq!(
@@ -345,5 +377,113 @@ async fn no_role_change_or_removal_leaves_only_owners_who_cannot_sign_in() {
         )
         .await
         .assert_ok();
+    }
+}
+
+#[tokio::test]
+async fn people_see_their_own_security_events_and_only_owners_read_and_export_the_organizations() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        let org = setup.organization_id.to_string();
+        setup
+            .app
+            .browser()
+            .log_in("ada@corp.example", "not-her-password-1")
+            .await
+            .assert_error(401, "auth.invalid_credentials");
+        let mine = setup.admin.call_raw("my_security_events", &[]).await;
+        mine.assert_ok();
+        let events = mine.body.as_array().unwrap();
+        let outcomes: Vec<(&str, &str)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap(),
+                    e["outcome"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert!(
+            outcomes.contains(&("login.password", "auth.invalid_credentials")),
+            "{outcomes:?}"
+        );
+        assert!(
+            outcomes.contains(&("login.password", "success")),
+            "{outcomes:?}"
+        );
+
+        // The organization's log: owners only, filtered, exported.
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
+        create_key(&setup, "member").await;
+        let bob = admin_bob(&setup).await;
+        bob.call_raw("organization_audit_log", &[("organization_id", &org)])
+            .await
+            .assert_error(403, "permission_denied");
+        let keys_only = setup
+            .admin
+            .call_raw(
+                "organization_audit_log",
+                &[("organization_id", &org), ("category", "api_key")],
+            )
+            .await;
+        keys_only.assert_ok();
+        let actions: Vec<&str> = keys_only.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions, vec!["api_key.created"]);
+        setup
+            .admin
+            .call_raw(
+                "organization_audit_log",
+                &[("organization_id", &org), ("category", "everything")],
+            )
+            .await
+            .assert_error(422, "input.invalid");
+
+        let csv = setup
+            .admin
+            .get(&format!(
+                "/organizations/{org}/audit-log.csv?category=identity_provider"
+            ))
+            .await;
+        assert_eq!(csv.status().as_u16(), 200);
+        assert!(csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        let body = csv.text().await.unwrap();
+        assert!(
+            body.starts_with("id,time,action,outcome,actor,subject,ip_address,detail\r\n"),
+            "{body}"
+        );
+        assert!(body.contains("\"identity_provider.created\""), "{body}");
+        let json = setup
+            .admin
+            .get(&format!("/organizations/{org}/audit-log.json"))
+            .await;
+        assert_eq!(json.status().as_u16(), 200);
+        let events: Vec<serde_json::Value> = json.json().await.unwrap();
+        assert!(events.iter().any(|e| e["action"] == "api_key.created"));
+        assert_eq!(
+            bob.get(&format!("/organizations/{org}/audit-log.csv"))
+                .await
+                .status()
+                .as_u16(),
+            403
+        );
+        assert_eq!(
+            setup
+                .admin
+                .get(&format!("/organizations/{org}/audit-log.xml"))
+                .await
+                .status()
+                .as_u16(),
+            422
+        );
     }
 }

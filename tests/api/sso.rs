@@ -960,6 +960,21 @@ async fn an_identity_provider_with_only_http_post_gets_an_auto_posted_request() 
     }
 }
 
+/// Bob, a password account and admin of the setup's organization.
+pub(crate) async fn admin_bob(setup: &Setup) -> Browser {
+    let bob = setup.app.signed_in_user("Bob", "bob@corp.example").await;
+    crate::helpers::join_organization(
+        &setup.app,
+        &setup.admin,
+        &bob,
+        setup.organization_id,
+        "bob@corp.example",
+        "admin",
+    )
+    .await;
+    bob
+}
+
 /// Signs `browser` in by SSO as `email` (a fresh assertion ID each time); returns the ACS's answer.
 pub(crate) async fn sso_login(
     setup: &Setup,
@@ -1389,16 +1404,7 @@ async fn an_identity_provider_is_deleted_only_without_linked_accounts_by_admins_
             )
             .await
             .assert_ok();
-        let bob = setup.app.signed_in_user("Bob", "bob@corp.example").await;
-        crate::helpers::join_organization(
-            &setup.app,
-            &setup.admin,
-            &bob,
-            setup.organization_id,
-            "bob@corp.example",
-            "admin",
-        )
-        .await;
+        let bob = admin_bob(&setup).await;
         bob.call("delete_identity_provider", &[("identifier", "acme-two")])
             .await
             .assert_error(403, "permission_denied");

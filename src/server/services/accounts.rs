@@ -271,6 +271,13 @@ pub async fn sign_up(
         None => None,
     };
     let verified_by_invitation = invitation.as_ref().is_some_and(|inv| inv.email == email);
+    if let Some(invitation) = &invitation {
+        if let Some(refusal) =
+            enforcement::refusal_for_invitation(state, invitation.organization_id).await?
+        {
+            return Err(refusal);
+        }
+    }
 
     let txn = begin_write(&state.db).await?;
     let inserted = user::ActiveModel {
@@ -464,15 +471,8 @@ pub async fn log_in(
         found => {
             tracing::info!(email = %email, "login refused: invalid credentials");
             if let Some(account) = found {
-                audit::record_refusal(
-                    &state.db,
-                    now,
-                    AuditEvent::new("login.password")
-                        .about(account.id)
-                        .from_address(&origin.ip)
-                        .refused(ErrorCode::InvalidCredentials.as_str()),
-                )
-                .await;
+                audit_refused_login(state, &account, origin, ErrorCode::InvalidCredentials, "")
+                    .await;
             }
             rate_limit::record(&state.db, &from_here, now).await?;
             rate_limit::record(&state.db, &everywhere, now).await?;
@@ -480,20 +480,13 @@ pub async fn log_in(
         }
     };
     if account.email_verified_at.is_none() {
+        audit_refused_login(state, &account, origin, ErrorCode::EmailNotVerified, "").await;
         return Err(AppError::new(ErrorCode::EmailNotVerified));
     }
     let enforcing = enforcement::enforced_login_urls(state, account.id).await?;
     if let Some((organization, url)) = enforcing.first() {
-        audit::record_refusal(
-            &state.db,
-            now,
-            AuditEvent::new("login.password")
-                .about(account.id)
-                .from_address(&origin.ip)
-                .refused(ErrorCode::SsoEnforced.as_str())
-                .detail(format!("{organization} allows only single sign-on")),
-        )
-        .await;
+        let why = format!("{organization} allows only single sign-on");
+        audit_refused_login(state, &account, origin, ErrorCode::SsoEnforced, &why).await;
         return Err(AppError::new(ErrorCode::SsoEnforced).with_message(format!(
             "{organization} allows only single sign-on. Log in with Enterprise SSO at {url}"
         )));
@@ -524,6 +517,26 @@ pub async fn log_in(
     .await?;
     txn.commit().await?;
     Ok(progress)
+}
+
+/// Records a refused password login of an existing account (unknown addresses are not logged: nobody to show it to).
+async fn audit_refused_login(
+    state: &AppState,
+    account: &user::Model,
+    origin: &Origin,
+    code: ErrorCode,
+    detail: &str,
+) {
+    audit::record_refusal(
+        &state.db,
+        state.now(),
+        AuditEvent::new("login.password")
+            .about(account.id)
+            .from_address(&origin.ip)
+            .refused(code.as_str())
+            .detail(detail),
+    )
+    .await;
 }
 
 /// Emails a single-use reset link valid for an hour if the address has an account; answers the same either way.

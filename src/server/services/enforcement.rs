@@ -319,6 +319,32 @@ async fn owners_of(db: &impl ConnectionTrait, organization_id: i64) -> AppResult
         .await?)
 }
 
+/// The refusal of a password sign-up into an organization that allows only single sign-on (from an invitation),
+/// naming where to sign in instead; `None` when the organization does not enforce it.
+pub async fn refusal_for_invitation(
+    state: &AppState,
+    organization_id: i64,
+) -> AppResult<Option<AppError>> {
+    let Some(organization) = organization::Entity::find_by_id(organization_id)
+        .one(&state.db)
+        .await?
+        .filter(|o| o.sso_enforced_at.is_some())
+    else {
+        return Ok(None);
+    };
+    let urls: Vec<String> = providers_of(&state.db, organization_id)
+        .await?
+        .iter()
+        .map(|p| state.link(&format!("/saml/{}", p.identifier)))
+        .collect();
+    Ok(Some(AppError::new(ErrorCode::SsoEnforced).with_message(format!(
+        "{} allows only single sign-on, so you cannot join it with a password. Sign in through your company \
+         at {}: your administrator can add you there.",
+        organization.name,
+        urls.join(" or ")
+    ))))
+}
+
 /// For the login form: the SSO login URLs of the enforcing organizations the account belongs to, if any (then a
 /// password login is refused).
 pub async fn enforced_login_urls(

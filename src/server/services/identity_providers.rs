@@ -470,7 +470,18 @@ pub async fn set_organization(
     }
     .insert(&txn)
     .await?;
+    let detail = format!("{} ({})", idp.name, idp.identifier);
+    let idp_id = idp.id;
     bump_revision(&txn, idp, now).await?;
+    audit_change(
+        &txn,
+        now,
+        "identity_provider.organization_set",
+        idp_id,
+        user_id,
+        detail,
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -499,6 +510,15 @@ pub async fn remove_organization(
     idp_organization::Entity::delete_by_id((idp.id, organization_id))
         .exec(&txn)
         .await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new("identity_provider.organization_removed")
+            .in_organization(organization_id)
+            .by(AuditActor::Person(user_id))
+            .detail(format!("{} ({})", idp.name, idp.identifier)),
+    )
+    .await?;
     bump_revision(&txn, idp, now).await?;
     txn.commit().await?;
     Ok(())

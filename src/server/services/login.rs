@@ -292,9 +292,24 @@ pub async fn submit_code(
             .with_message("Set up two-factor authentication to finish logging in."));
     }
     count_wrong_code_budget(state, &challenge).await?;
+    let now = state.now();
+    let event = || {
+        AuditEvent::new("login.second_factor")
+            .about(challenge.user_id)
+            .from_address(&origin.ip)
+            .detail(format!("after {}", challenge.auth_method))
+    };
     let txn = begin_write(&state.db).await?;
-    let used = two_factor::verify(&txn, challenge.user_id, code, state.now()).await?;
+    let used = match two_factor::verify(&txn, challenge.user_id, code, now).await {
+        Ok(used) => used,
+        Err(err) => {
+            drop(txn);
+            audit::record_refusal(&state.db, now, event().refused(err.code.as_str())).await;
+            return Err(err);
+        }
+    };
     let signed_in = finish(&txn, state, &challenge, origin).await?;
+    audit::record(&txn, now, event().by(AuditActor::Person(challenge.user_id))).await?;
     txn.commit().await?;
     tracing::info!(user_id = challenge.user_id, factor = ?used, "logged in with a second factor");
     Ok(signed_in)

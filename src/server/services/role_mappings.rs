@@ -292,7 +292,7 @@ pub async fn page(
         .into_iter()
         .map(|(id, name)| TeamOption { id, name })
         .collect();
-    teams.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    teams.sort_by_key(|t| t.name.to_lowercase());
     Ok(RoleMappingsPage {
         organization_id,
         organization_name: standing.organization.name.clone(),

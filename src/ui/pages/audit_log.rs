@@ -98,7 +98,7 @@ fn EventTable(events: Vec<AuditEventView>, show_subject: bool) -> impl IntoView 
             <thead><tr>
                 <th>"Time"</th><th>"Event"</th><th>"Outcome"</th><th>"By"</th>
                 {show_subject.then(|| view! { <th>"About"</th> })}
-                <th>"Address"</th><th>"Details"</th>
+                <th>"Address"</th>
             </tr></thead>
             <tbody>
                 {events.into_iter().map(|e| {
@@ -106,7 +106,8 @@ fn EventTable(events: Vec<AuditEventView>, show_subject: bool) -> impl IntoView 
                     view! {
                         <tr class:refused=refused>
                             <td class="nowrap">{format_time(&e.at)}</td>
-                            <td><code>{e.action.clone()}</code></td>
+                            <td class="audit-event"><code>{e.action.clone()}</code>
+                                {(!e.detail.is_empty()).then(|| view! { <p class="audit-detail">{e.detail.clone()}</p> })}</td>
                             <td>{if refused {
                                 view! { <span class="badge badge-warning">{e.outcome.clone()}</span> }.into_any()
                             } else {
@@ -115,7 +116,6 @@ fn EventTable(events: Vec<AuditEventView>, show_subject: bool) -> impl IntoView 
                             <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
                             {show_subject.then(|| view! { <td>{e.subject.clone().unwrap_or_else(|| "—".into())}</td> })}
                             <td class="nowrap">{e.ip_address.clone().unwrap_or_else(|| "—".into())}</td>
-                            <td class="audit-detail">{e.detail.clone()}</td>
                         </tr>
                     }
                 }).collect_view()}

@@ -1,15 +1,13 @@
-// SSO enforcement, role mappings and the audit log in a real browser, after sso.spec.ts set up Corp Inc with its
-// identity provider (samlify): the owner creates a role mapping (with its preview) and a break-glass key; an admin
-// signs in by SSO and enforces; a password login is refused naming the SSO login URL; a member signs in by SSO and
-// gets the mapped role from their IdP groups; the break-glass key switches enforcement off over HTTP; the owner reads
-// it all in the audit log.
+// SSO enforcement, role mappings and the audit log in a real browser. Named to run after sso.spec.ts, whose Corp Inc,
+// identity provider (samlify) and people it uses: the owner creates a role mapping (with its preview) and a
+// break-glass key; an admin signs in by SSO and enforces; a password login is refused naming the SSO login URL; a
+// member signs in by SSO and gets the mapped role from their IdP groups; the break-glass key switches enforcement off
+// over HTTP; the owner reads it all in the audit log, filters it and exports it.
 import { test, expect, type Page } from '@playwright/test';
-import { PASSWORD, hydrated, snap, waitForMail, expectNoProblems, watchForProblems } from './support';
+import { PASSWORD, hydrated, snap, waitForMail, expectNoProblems, watchForProblems, ssoLogin } from './support';
 
 test.describe.configure({ mode: 'serial' });
 
-const IDP = 'http://localhost:7100';
-const IDP_PASSWORD = 'correct-horse';
 const owner = { name: 'Olivia Owner', email: 'olivia@corp.test' };
 const admin = { name: 'Mia Member', email: 'mia@corp.test' };
 let organizationUrl = '';
@@ -24,20 +22,6 @@ async function passwordLogin(page: Page, email: string) {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
-}
-
-async function ssoLogin(page: Page, email: string, groups = '') {
-  await page.goto('/login');
-  await hydrated(page);
-  await page.getByLabel('SSO identifier').fill('corp');
-  await page.getByRole('button', { name: 'Continue with SSO' }).click();
-  await expect(page).toHaveURL(new RegExp(`^${IDP}/sso`));
-  await page.getByLabel('Work email').fill(email);
-  await page.getByLabel('Password').fill(IDP_PASSWORD);
-  await page.getByLabel('Groups (comma-separated)').fill(groups);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
-  await hydrated(page);
 }
 
 test('the owner maps IdP groups to roles and creates a break-glass key', async ({ page }) => {
@@ -80,6 +64,8 @@ test('the owner maps IdP groups to roles and creates a break-glass key', async (
 
 test('an admin who just signed in by SSO enforces it; password logins are refused', async ({ page, browser }) => {
   await ssoLogin(page, admin.email);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await hydrated(page);
   await page.goto(`${organizationUrl}/security`);
   await hydrated(page);
   await page.getByRole('button', { name: 'Only allow login through my identity provider' }).click();
@@ -96,7 +82,8 @@ test('an admin who just signed in by SSO enforces it; password logins are refuse
 });
 
 test('a member signs in by SSO and gets the role mapped from their groups', async ({ page }) => {
-  await ssoLogin(page, 'newbie@corp.test', 'eng-platform, staff');
+  await ssoLogin(page, 'newbie@corp.test', { groups: 'eng-platform, staff' });
+  await expect(page).toHaveURL(/\/dashboard$/);
   const members = await page.request.get(`/api/v1${organizationUrl}/members?per_page=100`, {
     headers: { authorization: `Bearer ${breakGlassKey}` },
   });
@@ -123,7 +110,7 @@ test('the break-glass key switches enforcement off over HTTP; the owner reads th
   await expect(log).toContainText('sso.enforcement_disabled_by_break_glass');
   await expect(log).toContainText('role_mapping.applied');
   await expect(log).toContainText('API key “Break-glass”');
-  await snap(page, '47-audit-log');
+  await snap(page, '47-audit-log', false);
   await page.getByLabel('Kind').selectOption('sso');
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(page).toHaveURL(/category=sso/);
