@@ -44,13 +44,21 @@ test('the owner maps IdP groups to roles and creates a break-glass key', async (
   await page.getByLabel('Rule').selectOption('any');
   await page.getByLabel('Group patterns').fill('eng-*\nplatform');
   await page.getByLabel('Organization role').selectOption('admin');
+  // Before saving: what would someone in these groups get?
+  const form = page.locator('section', { has: page.getByRole('heading', { name: 'New role mapping' }) });
+  await page.getByLabel('Groups to try (optional)').fill('eng-platform\nstaff');
+  await form.getByRole('button', { name: 'Preview' }).click();
+  await expect(form.locator('.preview-result')).toHaveText('Matches Corp engineers: role admin.');
+  await expect(page.getByText('No role mappings yet')).toBeVisible();
+  await snap(page, '45-role-mappings');
   await page.getByRole('button', { name: 'Create mapping' }).click();
   await expect(page.locator('table')).toContainText('Corp engineers');
   await expect(page.locator('table')).toContainText('Any is true: eng-*, platform');
-  await page.getByLabel('Groups', { exact: true }).fill('eng-platform, staff');
-  await page.getByRole('button', { name: 'Preview' }).click();
-  await expect(page.locator('.preview-result')).toHaveText('Matches Corp engineers: role admin.');
-  await snap(page, '45-role-mappings');
+  // The saved mappings, tried against other groups.
+  const saved = page.locator('section', { has: page.getByRole('heading', { name: 'Preview', exact: true }) });
+  await page.getByLabel('Groups', { exact: true }).fill('sales');
+  await saved.getByRole('button', { name: 'Preview' }).click();
+  await expect(saved.locator('.preview-result')).toHaveText('No mapping matches [sales]: role member, no mapped teams.');
 
   await page.goto(`${organizationUrl}/security`);
   await hydrated(page);

@@ -1,5 +1,5 @@
 //! Server functions for role mappings: the organization's mappings with its teams, create, update, delete, and the
-//! preview of what typed groups would be granted.
+//! preview of what typed groups would be granted, by the saved mappings or with the form's unsaved one.
 
 // Each argument is one field of a plain HTML form, which is what keeps these forms working without JavaScript.
 #![allow(clippy::too_many_arguments)]
@@ -44,6 +44,7 @@ pub async fn load_role_mappings(organization_id: i64) -> Result<RoleMappingsPage
     .await
 }
 
+/// Creates the mapping; or, with `intent=preview` (the form's other button), previews it with `groups` unsaved.
 #[server(endpoint = "create_role_mapping")]
 pub async fn create_role_mapping(
     csrf_token: Option<String>,
@@ -53,14 +54,32 @@ pub async fn create_role_mapping(
     team_id: Option<String>,
     kind: String,
     patterns: String,
-) -> Result<(), AppError> {
+    groups: Option<String>,
+    intent: Option<String>,
+) -> Result<Option<MappingPreview>, AppError> {
     use crate::api::edge;
-    use crate::server::services::role_mappings;
+    use crate::server::services::role_mappings::{self, Draft};
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
         let input = input(name, role, team_id, kind, patterns)?;
+        if intent.as_deref() == Some("preview") {
+            let draft = Draft {
+                replacing: None,
+                input,
+            };
+            let groups = groups.unwrap_or_default();
+            return role_mappings::preview(
+                &state,
+                me.user.id,
+                organization_id,
+                &groups,
+                Some(draft),
+            )
+            .await
+            .map(Some);
+        }
         role_mappings::create(&state, me.user.id, organization_id, input).await?;
-        Ok(())
+        Ok(None)
     })
     .await
 }
@@ -75,14 +94,32 @@ pub async fn update_role_mapping(
     team_id: Option<String>,
     kind: String,
     patterns: String,
-) -> Result<(), AppError> {
+    groups: Option<String>,
+    intent: Option<String>,
+) -> Result<Option<MappingPreview>, AppError> {
     use crate::api::edge;
-    use crate::server::services::role_mappings;
+    use crate::server::services::role_mappings::{self, Draft};
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
         let input = input(name, role, team_id, kind, patterns)?;
+        if intent.as_deref() == Some("preview") {
+            let draft = Draft {
+                replacing: Some(mapping_id),
+                input,
+            };
+            let groups = groups.unwrap_or_default();
+            return role_mappings::preview(
+                &state,
+                me.user.id,
+                organization_id,
+                &groups,
+                Some(draft),
+            )
+            .await
+            .map(Some);
+        }
         role_mappings::update(&state, me.user.id, organization_id, mapping_id, input).await?;
-        Ok(())
+        Ok(None)
     })
     .await
 }
@@ -111,7 +148,7 @@ pub async fn preview_role_mappings(
     use crate::server::services::role_mappings;
     edge::run(async move {
         let (state, me) = edge::reader()?;
-        role_mappings::preview(&state, me.user.id, organization_id, &groups).await
+        role_mappings::preview(&state, me.user.id, organization_id, &groups, None).await
     })
     .await
 }

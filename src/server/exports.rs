@@ -60,12 +60,15 @@ async fn audit_log(
         header::CONTENT_DISPOSITION,
         format!("attachment; filename=\"{filename}\""),
     );
+    let no_store = (header::CACHE_CONTROL, "no-store");
     match format.as_str() {
         "json" => HttpResponse::Ok()
             .insert_header(disposition)
+            .insert_header(no_store)
             .json(&log.events),
         "csv" => HttpResponse::Ok()
             .insert_header(disposition)
+            .insert_header(no_store)
             .content_type("text/csv; charset=utf-8")
             .body(audit::to_csv(&log.events)),
         _ => refusal(

@@ -510,7 +510,8 @@ pub struct RoleMappingView {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MappingPreview {
     pub groups: Vec<String>,
-    pub role: Role,
+    /// `None` when no mapping grants a role (roles are then left as they are).
+    pub role: Option<Role>,
     pub teams: Vec<String>,
     /// Names of the matching mappings.
     pub matched: Vec<String>,

@@ -116,7 +116,7 @@ async fn mappings_are_checked_previewed_and_applied_at_every_sso_login() {
             &[
                 ("name", "Platform engineers"),
                 ("kind", "all"),
-                ("patterns", "staff, eng-*"),
+                ("patterns", "staff\neng-*"),
                 ("team_id", &platform),
             ],
         )
@@ -192,11 +192,49 @@ async fn mappings_are_checked_previewed_and_applied_at_every_sso_login() {
             .admin
             .call_raw(
                 "preview_role_mappings",
-                &[("organization_id", &org), ("groups", "root-eu, staff")],
+                &[("organization_id", &org), ("groups", "root-eu\nstaff")],
             )
             .await;
         assert_eq!(preview.body["role"], "admin");
         assert_eq!(preview.body["teams"].as_array().unwrap().len(), 0);
+
+        // The form's "Preview" tries a mapping as typed, with the saved ones, and saves nothing.
+        let draft = create_mapping(
+            &setup,
+            &[
+                ("name", "Owners"),
+                ("kind", "all"),
+                ("patterns", "root-*\nstaff"),
+                ("role", "owner"),
+                ("groups", "root-eu\nstaff"),
+                ("intent", "preview"),
+            ],
+        )
+        .await;
+        draft.assert_ok();
+        assert_eq!(draft.body["role"], "owner");
+        assert_eq!(
+            draft.body["matched"],
+            serde_json::json!(["Cloud admins", "Owners"])
+        );
+        let saved = setup
+            .admin
+            .call_raw("role_mappings", &[("organization_id", &org)])
+            .await;
+        assert_eq!(saved.body["mappings"].as_array().unwrap().len(), 2);
+        // A draft is checked like a mapping to save.
+        create_mapping(
+            &setup,
+            &[
+                ("name", "Cloud admins"),
+                ("kind", "any"),
+                ("patterns", ""),
+                ("role", "admin"),
+                ("intent", "preview"),
+            ],
+        )
+        .await
+        .assert_error(422, "input.invalid");
 
         // A login with matching groups: admin (Any, wildcard) and the Platform team (All).
         let mia = setup.app.browser();
@@ -310,8 +348,23 @@ async fn a_mapping_never_demotes_the_last_owner_who_can_sign_in() {
             )
             .await
             .assert_ok();
-        // Mia is now the only owner who can sign in: the mapping's "member" is not applied to her.
+        // Mappings written without an owner-role mapping never demote an owner.
         login_with(&setup, &mia, "_owner-2", &[("groups", &["staff"])]).await;
+        assert_eq!(mia_standing(&setup).await.0, "owner");
+        // With one (only owners write those), Mia, now the only owner who can sign in, is still not demoted.
+        mia.call(
+            "create_role_mapping",
+            &[
+                ("organization_id", &org),
+                ("name", "Owners"),
+                ("kind", "any"),
+                ("patterns", "root"),
+                ("role", "owner"),
+            ],
+        )
+        .await
+        .assert_ok();
+        login_with(&setup, &mia, "_owner-3", &[("groups", &["staff"])]).await;
         assert_eq!(mia_standing(&setup).await.0, "owner");
         let log = mia
             .call_raw(
@@ -330,5 +383,13 @@ async fn a_mapping_never_demotes_the_last_owner_who_can_sign_in() {
             refused["detail"].as_str().unwrap().contains("NOT applied"),
             "{refused}"
         );
+        assert!(log.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["detail"]
+                .as_str()
+                .unwrap()
+                .contains("no mapping of the organization grants the owner role")));
     }
 }

@@ -175,7 +175,10 @@ use sea_orm::EntityTrait;
 /// "session ended" answer instead.
 fn back_to_identity_provider(req: &ServiceRequest, visitor: &Visitor) -> Option<String> {
     let identifier = visitor.ended_sso_identifier.as_deref()?;
+    // Public pages stay reachable: someone may want another account, or a password login with the break-glass.
+    let public = matches!(req.path(), "/" | "/login" | "/signup" | "/forgot-password");
     let is_page = req.method() == actix_web::http::Method::GET
+        && !public
         && !req.path().starts_with("/api/")
         && !req.path().starts_with("/saml/");
     if !is_page {

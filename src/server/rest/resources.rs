@@ -187,6 +187,20 @@ async fn update_organization(
             )
             .on_field("enforce_authentication_method")
     };
+    if !matches!(
+        actor(&caller),
+        Actor::OrganizationKey {
+            role: crate::shared::models::Role::Owner,
+            ..
+        }
+    ) {
+        return Err(AppError::new(ErrorCode::PermissionDenied)
+            .with_message(
+                "Only an organization API key with the owner role (the break-glass) can switch SSO enforcement off \
+                 over the API.",
+            )
+            .into());
+    }
     match body.get("enforce_authentication_method") {
         Some(serde_json::Value::Null) => {
             let ip = client_ip(&req, state.config.trust_forwarded_for);

@@ -268,7 +268,15 @@ pub async fn for_person(state: &AppState, user_id: i64) -> AppResult<Vec<AuditEv
 
 /// The events as CSV (RFC 4180: every field quoted, quotes doubled).
 pub fn to_csv(events: &[AuditEventView]) -> String {
-    let quote = |value: &str| format!("\"{}\"", value.replace('"', "\"\""));
+    // A spreadsheet would run a field that starts like a formula; names and details come from users and IdPs.
+    let quote = |value: &str| {
+        let defused = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{value}")
+        } else {
+            value.to_owned()
+        };
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    };
     let mut out = String::from("id,time,action,outcome,actor,subject,ip_address,detail\r\n");
     for e in events {
         let fields = [
@@ -317,6 +325,28 @@ mod tests {
              \"7\",\"2026-11-30T10:00:00+00:00\",\"login.password\",\"auth.invalid_credentials\",\"\",\
              \"Ada \"\"the admin\"\" <ada@corp.example>\",\"10.0.0.1\",\"line, with comma\"\r\n"
         );
+    }
+
+    #[test]
+    fn csv_fields_that_look_like_formulas_are_defused() {
+        let event = AuditEventView {
+            id: 1,
+            at: Utc::now(),
+            action: "login.sso".into(),
+            outcome: "success".into(),
+            actor: Some("=HYPERLINK(\"http://evil\") <x@y>".into()),
+            subject: Some("+1 <a@b>".into()),
+            detail: "@SUM(A1)".into(),
+            ip_address: Some("-".into()),
+        };
+        let csv = to_csv(&[event]);
+        assert!(
+            csv.contains("\"'=HYPERLINK(\"\"http://evil\"\") <x@y>\""),
+            "{csv}"
+        );
+        assert!(csv.contains("\"'+1 <a@b>\""), "{csv}");
+        assert!(csv.contains("\"'@SUM(A1)\""), "{csv}");
+        assert!(csv.contains("\"'-\""), "{csv}");
     }
 
     #[test]

@@ -14,7 +14,8 @@ use sea_orm::{
 
 use crate::server::db::begin_write;
 use crate::server::db::entities::{
-    api_key, identity_provider, idp_organization, membership, organization, session, user,
+    api_key, identity_provider, idp_organization, login_challenge, membership, organization,
+    session, user,
 };
 use crate::server::mail::Email;
 use crate::server::services::actor::Actor;
@@ -45,7 +46,7 @@ async fn providers_of(
 }
 
 /// Active (not revoked, not expired) owner-role keys of the organization: the break-glass.
-async fn break_glass_keys(
+pub async fn break_glass_keys(
     db: &impl ConnectionTrait,
     organization_id: i64,
     now: DateTime<Utc>,
@@ -207,6 +208,12 @@ async fn end_password_sessions(db: &impl ConnectionTrait, organization_id: i64) 
         .into_iter()
         .map(|m| m.user_id)
         .collect();
+    // Password logins still waiting for their second factor would otherwise open a password session afterwards.
+    login_challenge::Entity::delete_many()
+        .filter(login_challenge::Column::UserId.is_in(members.clone()))
+        .filter(login_challenge::Column::AuthMethod.eq("password"))
+        .exec(db)
+        .await?;
     Ok(session::Entity::delete_many()
         .filter(session::Column::UserId.is_in(members))
         .filter(session::Column::AuthMethod.eq("password"))

@@ -861,19 +861,26 @@ pub async fn delete_saml_account(
         .filter(membership::Column::UserId.eq(identity.user_id))
         .all(&txn)
         .await?;
-    let mut allowed = false;
+    // The actor manages one of the provider's organizations the person belongs to, and owns every one of them where
+    // the person is an owner (only owners act on owners).
+    let mut manages_one = false;
+    let mut owns_where_needed = true;
     for held in memberships.iter().filter(|held| {
         links
             .iter()
             .any(|l| l.organization_id == held.organization_id)
     }) {
-        if let Ok(standing) = actor.standing(&txn, held.organization_id).await {
-            let acts_on_owner = held.role == Role::Owner.as_str();
-            allowed |=
-                standing.role.can_manage() && (!acts_on_owner || standing.role == Role::Owner);
+        let role = actor
+            .standing(&txn, held.organization_id)
+            .await
+            .ok()
+            .map(|standing| standing.role);
+        manages_one |= role.is_some_and(|r| r.can_manage());
+        if held.role == Role::Owner.as_str() && role != Some(Role::Owner) {
+            owns_where_needed = false;
         }
     }
-    if !allowed {
+    if !(manages_one && owns_where_needed) {
         return Err(not_found());
     }
     for owned in memberships

@@ -7,6 +7,7 @@
 //! sessions end, and a receipt is kept for the receipt page and email. It cannot be undone.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
     EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
@@ -328,6 +329,8 @@ fn free_fleet_name(name: &str, person: &str, taken: &HashSet<String>) -> String 
     }
     (1..)
         .map(|n| {
+            // Names may be longer than a fleet name can be: the person's part is cut first.
+            let person: String = person.chars().take(FLEET_NAME_MAX_CHARS / 2).collect();
             let suffix = if n == 1 {
                 format!(" ({person})")
             } else {
@@ -348,11 +351,24 @@ async fn retire_password(
     account: &user::Model,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let mut active = account.clone().into_active_model();
-    active.retired_password_hash = Set(account.password_hash.clone());
-    active.password_hash = Set(None);
-    active.updated_at = Set(now);
-    active.update(txn).await?;
+    // Conditional: of two merges of this account finishing at once, only one finds the password still there.
+    let retired = user::Entity::update_many()
+        .col_expr(
+            user::Column::RetiredPasswordHash,
+            Expr::col(user::Column::PasswordHash),
+        )
+        .col_expr(
+            user::Column::PasswordHash,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(account.id))
+        .filter(user::Column::PasswordHash.is_not_null())
+        .exec(txn)
+        .await?;
+    if retired.rows_affected != 1 {
+        return Err(AppError::new(ErrorCode::MergeNotPasswordAccount));
+    }
     sessions::revoke_all_except(txn, account.id, None).await?;
     login_challenge::Entity::delete_many()
         .filter(login_challenge::Column::UserId.eq(account.id))
@@ -461,5 +477,7 @@ mod tests {
         let renamed = free_fleet_name(&long, "Mia", &taken);
         assert_eq!(renamed.chars().count(), 80);
         assert!(renamed.ends_with(" (Mia)"));
+        let long_name = "N".repeat(100);
+        assert!(free_fleet_name(&long, &long_name, &taken).chars().count() <= 80);
     }
 }

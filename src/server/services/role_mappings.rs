@@ -10,11 +10,11 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::collections::BTreeSet;
 
-use crate::server::db::entities::{membership, role_mapping, team, team_member};
+use crate::server::db::entities::{membership, organization, role_mapping, team, team_member};
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::services::actor::Actor;
 use crate::server::services::audit::{self, AuditActor, AuditEvent};
@@ -69,8 +69,9 @@ pub struct MappingRule {
 /// What the mappings grant for a set of groups.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Granted {
-    /// The role: the highest a matching mapping grants, or `member`.
-    pub role: Role,
+    /// The role: the highest a matching mapping grants, or `member`; `None` when no mapping grants a role at all
+    /// (team-only mappings leave roles alone).
+    pub role: Option<Role>,
     /// Teams of matching mappings.
     pub teams: BTreeSet<i64>,
     /// Teams that only mappings that did not match grant: the member leaves them.
@@ -114,14 +115,17 @@ fn rule_matches(rule: &MappingRule, groups: &[String]) -> bool {
 
 /// Evaluates the mappings against a person's groups (pure: the login and the preview use it alike).
 pub fn evaluate(rules: &[MappingRule], groups: &[String]) -> Granted {
-    let mut role = Role::Member;
+    let mut role = rules
+        .iter()
+        .any(|r| r.role.is_some())
+        .then_some(Role::Member);
     let mut teams = BTreeSet::new();
     let mut other_teams = BTreeSet::new();
     let mut matched = Vec::new();
     for rule in rules {
         if rule_matches(rule, groups) {
             if let Some(granted) = rule.role {
-                role = role.max(granted);
+                role = role.max(Some(granted));
             }
             teams.extend(rule.team_ids.iter().copied());
             matched.push(rule.name.clone());
@@ -182,9 +186,10 @@ struct Checked {
     patterns: Vec<String>,
 }
 
-/// Splits typed patterns (one per line, or separated by commas) and drops blanks.
+/// Splits typed patterns or groups, one per line (not on commas: LDAP-style group names contain them), dropping
+/// blanks.
 pub fn split_patterns(raw: &str) -> Vec<String> {
-    raw.split(['\n', ','])
+    raw.split('\n')
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(str::to_owned)
@@ -452,23 +457,43 @@ async fn audit_change(
     .await
 }
 
-/// What the organization's mappings would grant for typed groups (before saving anything).
+/// A mapping being typed, not saved yet: previewed in place of the saved mapping it edits (if any).
+pub struct Draft {
+    pub replacing: Option<i64>,
+    pub input: MappingInput,
+}
+
+/// What the organization's mappings would grant for typed groups, with the draft mapping of the form (before
+/// saving anything).
 pub async fn preview(
     state: &AppState,
     user_id: i64,
     organization_id: i64,
     raw_groups: &str,
+    draft: Option<Draft>,
 ) -> AppResult<MappingPreview> {
-    Actor::Person(user_id)
+    let standing = Actor::Person(user_id)
         .standing(&state.db, organization_id)
-        .await?
-        .require_manager()?;
+        .await?;
+    standing.require_manager()?;
     let groups = split_patterns(raw_groups);
-    let rules: Vec<MappingRule> = rules_of(&state.db, organization_id)
+    let replacing = draft.as_ref().and_then(|d| d.replacing);
+    let mut rules: Vec<MappingRule> = rules_of(&state.db, organization_id)
         .await?
         .iter()
+        .filter(|row| Some(row.id) != replacing)
         .map(to_rule)
         .collect();
+    if let Some(draft) = draft {
+        let checked = check(&state.db, organization_id, standing.role, draft.input).await?;
+        rules.push(MappingRule {
+            name: checked.name,
+            role: checked.role,
+            team_ids: checked.team_ids,
+            kind: checked.kind,
+            patterns: checked.patterns,
+        });
+    }
     let granted = evaluate(&rules, &groups);
     let names = team_names(&state.db, organization_id).await?;
     Ok(MappingPreview {
@@ -558,6 +583,11 @@ pub async fn apply_at_login(
     };
     let rules: Vec<MappingRule> = rows.iter().map(to_rule).collect();
     let granted = evaluate(&rules, groups);
+    // Locked, so two owners signing in at once cannot each count on the other as the remaining owner.
+    organization::Entity::find_by_id(organization_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?;
     let Some(member) = membership::Entity::find_by_id((organization_id, user_id))
         .one(txn)
         .await?
@@ -569,29 +599,47 @@ pub async fn apply_at_login(
         "groups [{}] matched [{}]: role {}",
         groups.join(", "),
         granted.matched.join(", "),
-        granted.role.as_str()
+        granted
+            .role
+            .map_or("unchanged (no mapping grants a role)", Role::as_str)
     );
-    let demotes_owner = current == Role::Owner && granted.role != Role::Owner;
-    if demotes_owner
-        && !keeps_an_owner_who_can_sign_in(txn, organization_id, Some(user_id), None).await?
-    {
-        detail.push_str(
-            " NOT applied: it would leave the organization without an owner who can sign in",
-        );
-        audit::record(
-            txn,
-            now,
-            event()
-                .refused(ErrorCode::LastOwner.as_str())
-                .detail(detail.clone()),
-        )
-        .await?;
-    } else if granted.role != current {
-        let mut active = member.into_active_model();
-        active.role = Set(granted.role.as_str().to_owned());
-        active.update(txn).await?;
+    let mut applied = true;
+    if let Some(role) = granted.role.filter(|role| *role != current) {
+        // Only owners write owner-role mappings; without one, mappings written by admins never demote an owner.
+        let owner_mapping_exists = rules.iter().any(|r| r.role == Some(Role::Owner));
+        if current == Role::Owner && !owner_mapping_exists {
+            detail.push_str(
+                " NOT applied to this owner: no mapping of the organization grants the owner role",
+            );
+            applied = false;
+        } else if current == Role::Owner
+            && !keeps_an_owner_who_can_sign_in(txn, organization_id, Some(user_id), None).await?
+        {
+            detail.push_str(
+                " NOT applied: it would leave the organization without an owner who can sign in",
+            );
+            audit::record(
+                txn,
+                now,
+                event()
+                    .refused(ErrorCode::LastOwner.as_str())
+                    .detail(detail.clone()),
+            )
+            .await?;
+            applied = false;
+        } else {
+            let mut active = member.into_active_model();
+            active.role = Set(role.as_str().to_owned());
+            active.update(txn).await?;
+        }
     }
-    for team_id in &granted.teams {
+    // Teams deleted since the mapping was written are skipped (the mapping forgets them with the team, too).
+    let existing: BTreeSet<i64> = team_names(txn, organization_id)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    for team_id in granted.teams.intersection(&existing) {
         team_member::Entity::insert(team_member::ActiveModel {
             team_id: Set(*team_id),
             user_id: Set(user_id),
@@ -607,8 +655,26 @@ pub async fn apply_at_login(
             .exec(txn)
             .await?;
     }
-    if !detail.contains("NOT applied") {
+    if applied || !detail.contains("without an owner") {
         audit::record(txn, now, event().detail(detail)).await?;
+    }
+    Ok(())
+}
+
+/// Takes a deleted team out of the organization's mappings (in the deletion's transaction).
+pub async fn forget_team(
+    txn: &DatabaseTransaction,
+    organization_id: i64,
+    team_id: i64,
+) -> AppResult<()> {
+    for row in rules_of(txn, organization_id).await? {
+        let teams: Vec<i64> = parse_json_list(&row.team_ids);
+        if teams.contains(&team_id) {
+            let kept: Vec<i64> = teams.into_iter().filter(|id| *id != team_id).collect();
+            let mut active = row.into_active_model();
+            active.team_ids = Set(serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()));
+            active.update(txn).await?;
+        }
     }
     Ok(())
 }
@@ -667,13 +733,13 @@ mod tests {
             rule("ops", RuleKind::Any, &["ops", "sre-*"], None, &[2]),
         ];
         let g = evaluate(&rules, &groups(&["staff", "cloud-eu"]));
-        assert_eq!(g.role, Role::Admin);
+        assert_eq!(g.role, Some(Role::Admin));
         assert_eq!(g.teams, BTreeSet::from([1]));
         assert_eq!(g.teams_to_leave, BTreeSet::from([2]));
         assert_eq!(g.matched, vec!["admins".to_string()]);
 
         let g = evaluate(&rules, &groups(&["staff", "sre-berlin"]));
-        assert_eq!(g.role, Role::Member);
+        assert_eq!(g.role, Some(Role::Member));
         assert_eq!(g.teams, BTreeSet::from([2]));
         assert_eq!(g.teams_to_leave, BTreeSet::from([1]));
     }
@@ -684,9 +750,20 @@ mod tests {
             rule("a", RuleKind::Any, &["x"], Some(Role::Admin), &[]),
             rule("o", RuleKind::Any, &["y"], Some(Role::Owner), &[]),
         ];
-        assert_eq!(evaluate(&rules, &groups(&["x", "y"])).role, Role::Owner);
-        assert_eq!(evaluate(&rules, &groups(&["z"])).role, Role::Member);
-        assert_eq!(evaluate(&rules, &[]).role, Role::Member);
+        assert_eq!(
+            evaluate(&rules, &groups(&["x", "y"])).role,
+            Some(Role::Owner)
+        );
+        assert_eq!(evaluate(&rules, &groups(&["z"])).role, Some(Role::Member));
+        assert_eq!(evaluate(&rules, &[]).role, Some(Role::Member));
+    }
+
+    #[test]
+    fn team_only_mappings_leave_the_role_alone() {
+        let rules = [rule("t", RuleKind::Any, &["x"], None, &[4])];
+        let g = evaluate(&rules, &groups(&["x"]));
+        assert_eq!(g.role, None);
+        assert_eq!(g.teams, BTreeSet::from([4]));
     }
 
     #[test]
@@ -701,7 +778,10 @@ mod tests {
     }
 
     #[test]
-    fn typed_patterns_split_on_lines_and_commas() {
-        assert_eq!(split_patterns(" a ,b\n\n c*\r\n"), vec!["a", "b", "c*"]);
+    fn typed_patterns_split_on_lines_only() {
+        assert_eq!(
+            split_patterns(" a\n\n c*\r\nCN=Admins,OU=Groups,DC=corp\n"),
+            vec!["a", "c*", "CN=Admins,OU=Groups,DC=corp"]
+        );
     }
 }

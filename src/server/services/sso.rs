@@ -273,6 +273,7 @@ async fn accept(
         Some(intent) => {
             let merged = merge::convert(&txn, idp, &identity, intent, now).await?;
             join_provider_organizations(&txn, idp, merged.account.id, now).await?;
+            apply_role_mappings(&txn, idp, &identity, merged.account.id, &origin.ip, now).await?;
             let session_token = open_session(
                 &txn,
                 state,
@@ -531,7 +532,9 @@ async fn linked_account(
         active_link.email = Set(email);
     }
     active_link.update(txn).await?;
-    if account.email_verified_at.is_none() {
+    if account.email_verified_at.is_none()
+        && asserted_email(identity).as_deref() == Some(account.email.as_str())
+    {
         // The identity provider vouched for the address.
         let mut active = account.clone().into_active_model();
         active.email_verified_at = Set(Some(now));

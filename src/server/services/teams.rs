@@ -142,7 +142,10 @@ pub async fn delete(
     team_id: i64,
 ) -> AppResult<()> {
     let found = managed_team(state, actor, organization_id, team_id).await?;
-    team::Entity::delete_by_id(found.id).exec(&state.db).await?;
+    let txn = crate::server::db::begin_write(&state.db).await?;
+    team::Entity::delete_by_id(found.id).exec(&txn).await?;
+    crate::server::services::role_mappings::forget_team(&txn, organization_id, found.id).await?;
+    txn.commit().await?;
     Ok(())
 }
 

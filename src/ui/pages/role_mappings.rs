@@ -1,5 +1,6 @@
 //! The organization's role mappings page (admins): the mappings with their rules and grants, a form to create one
-//! or edit one, delete, and a preview that shows what typed groups would be granted before anyone signs in.
+//! or edit one (its "Preview" shows what typed groups would get with the mapping as typed, before saving it),
+//! delete, and a preview of the saved mappings.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -10,8 +11,8 @@ use crate::api::role_mappings::{
     load_role_mappings, CreateRoleMapping, DeleteRoleMapping, PreviewRoleMappings,
     UpdateRoleMapping,
 };
-use crate::shared::models::{Role, RoleMappingView, RoleMappingsPage, TeamOption};
-use crate::ui::components::forms::{failure, reset_on_success, FormError};
+use crate::shared::models::{MappingPreview, Role, RoleMappingView, RoleMappingsPage, TeamOption};
+use crate::ui::components::forms::{failure, FormError};
 use crate::ui::components::layout::{id_param, LoadError};
 use crate::ui::components::visit::{CsrfField, RequireUser};
 
@@ -34,6 +35,8 @@ struct Actions {
     preview: ServerAction<PreviewRoleMappings>,
     /// The mapping being edited, if any.
     editing: RwSignal<Option<RoleMappingView>>,
+    /// Bumped when a mapping was saved (a form preview saves nothing and keeps what was typed).
+    saved: RwSignal<u32>,
 }
 
 #[component]
@@ -45,18 +48,24 @@ fn RoleMappingsContent() -> impl IntoView {
         delete: ServerAction::new(),
         preview: ServerAction::new(),
         editing: RwSignal::new(None),
+        saved: RwSignal::new(0),
     };
     Effect::new(move |_| {
-        if matches!(actions.update.value().get(), Some(Ok(()))) {
+        if matches!(actions.update.value().get(), Some(Ok(None))) {
             actions.editing.set(None);
+            actions.saved.update(|n| *n += 1);
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(actions.create.value().get(), Some(Ok(None))) {
+            actions.saved.update(|n| *n += 1);
         }
     });
     let page = Resource::new(
         move || {
             (
                 organization_id(),
-                actions.create.version().get(),
-                actions.update.version().get(),
+                actions.saved.get(),
                 actions.delete.version().get(),
             )
         },
@@ -163,17 +172,16 @@ fn MappingForm(
     editing: Option<RoleMappingView>,
     actions: Actions,
 ) -> impl IntoView {
-    let form = NodeRef::new();
-    reset_on_success(actions.create.value(), form);
     let heading = if editing.is_some() {
         "Edit role mapping"
     } else {
         "New role mapping"
     };
-    let error = match editing {
-        Some(_) => failure(actions.update.value()),
-        None => failure(actions.create.value()),
+    let (error, preview) = match editing {
+        Some(_) => (failure(actions.update.value()), actions.update.value()),
+        None => (failure(actions.create.value()), actions.create.value()),
     };
+    let preview = move || preview.get().and_then(Result::ok).flatten();
     let name = editing.as_ref().map(|m| m.name.clone()).unwrap_or_default();
     let role = editing
         .as_ref()
@@ -211,6 +219,11 @@ fn MappingForm(
             <textarea id="mapping-patterns" name="patterns" rows="3" required=true placeholder="cloud-admins\neng-*">{patterns}</textarea>
             <p class="hint">"One per line. "<code>"*"</code>" matches zero or more characters; matching is case-sensitive."</p>
         </div>
+        <div class="field">
+            <label for="mapping-try-groups">"Groups to try (optional)"</label>
+            <textarea id="mapping-try-groups" name="groups" rows="2" placeholder="eng-platform, staff"></textarea>
+            <p class="hint">"“Preview” shows what these groups would get with this mapping as typed, together with the saved ones. Nothing is saved."</p>
+        </div>
         <div class="two-columns">
             <div class="field">
                 <label for="mapping-role">"Organization role"</label>
@@ -234,23 +247,31 @@ fn MappingForm(
         view! {
             <div class="actions">
                 <button type="submit" class="button button-primary">"Save mapping"</button>
+                <button type="submit" class="button" name="intent" value="preview">"Preview"</button>
                 <button type="button" class="button" on:click=move |_| actions.editing.set(None)>"Cancel"</button>
             </div>
         }
         .into_any()
     } else {
-        view! { <div class="actions"><button type="submit" class="button button-primary">"Create mapping"</button></div> }.into_any()
+        view! {
+            <div class="actions">
+                <button type="submit" class="button button-primary">"Create mapping"</button>
+                <button type="submit" class="button" name="intent" value="preview">"Preview"</button>
+            </div>
+        }
+        .into_any()
     };
     let body = if editing.is_some() {
         view! { <ActionForm action=actions.update attr:class="stack">{fields}{buttons}</ActionForm> }.into_any()
     } else {
-        view! { <ActionForm action=actions.create node_ref=form attr:class="stack">{fields}{buttons}</ActionForm> }.into_any()
+        view! { <ActionForm action=actions.create attr:class="stack">{fields}{buttons}</ActionForm> }.into_any()
     };
     view! {
         <section class="card" aria-labelledby="mapping-form-heading">
             <h2 id="mapping-form-heading">{heading}</h2>
             <FormError error fields=&["name", "role", "kind", "patterns", "team_ids"]/>
             {body}
+            {move || preview().map(|p| view! { <PreviewResult preview=p/> })}
         </section>
     }
 }
@@ -271,22 +292,32 @@ fn PreviewSection(organization_id: i64, actions: Actions) -> impl IntoView {
                 </div>
                 <div class="actions"><button type="submit" class="button">"Preview"</button></div>
             </ActionForm>
-            {move || actions.preview.value().get().and_then(Result::ok).map(|p| view! {
-                <div class="alert alert-info preview-result" role="status">
-                    {if !p.has_mappings {
-                        "There are no mappings yet: nothing would change.".to_owned()
-                    } else if p.matched.is_empty() {
-                        format!("No mapping matches [{}]: role member, no mapped teams.", p.groups.join(", "))
-                    } else {
-                        format!(
-                            "Matches {}: role {}{}.",
-                            p.matched.join(", "),
-                            p.role.as_str(),
-                            if p.teams.is_empty() { String::new() } else { format!(", teams {}", p.teams.join(", ")) }
-                        )
-                    }}
-                </div>
-            })}
+            {move || actions.preview.value().get().and_then(Result::ok).map(|p| view! { <PreviewResult preview=p/> })}
         </section>
+    }
+}
+
+#[component]
+fn PreviewResult(preview: MappingPreview) -> impl IntoView {
+    let p = preview;
+    view! {
+        <div class="alert alert-info preview-result" role="status">
+            {if !p.has_mappings {
+                "There are no mappings yet: nothing would change.".to_owned()
+            } else if p.matched.is_empty() {
+                format!(
+                    "No mapping matches [{}]: {}, no mapped teams.",
+                    p.groups.join(", "),
+                    p.role.map_or("role unchanged".to_owned(), |r| format!("role {}", r.as_str()))
+                )
+            } else {
+                format!(
+                    "Matches {}: {}{}.",
+                    p.matched.join(", "),
+                    p.role.map_or("role unchanged".to_owned(), |r| format!("role {}", r.as_str())),
+                    if p.teams.is_empty() { String::new() } else { format!(", teams {}", p.teams.join(", ")) }
+                )
+            }}
+        </div>
     }
 }
