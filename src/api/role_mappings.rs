@@ -33,6 +33,35 @@ fn input(
     })
 }
 
+/// Saves the mapping (a new one, or the one it replaces); with `intent=preview`, previews it against `groups`
+/// instead and saves nothing.
+#[cfg(feature = "ssr")]
+async fn save_or_preview(
+    state: &crate::server::state::AppState,
+    user_id: i64,
+    organization_id: i64,
+    replacing: Option<i64>,
+    input: crate::server::services::role_mappings::MappingInput,
+    groups: Option<String>,
+    intent: Option<String>,
+) -> crate::shared::error::AppResult<Option<MappingPreview>> {
+    use crate::server::services::role_mappings::{self, Draft};
+    if intent.as_deref() == Some("preview") {
+        let draft = Draft { replacing, input };
+        let groups = groups.unwrap_or_default();
+        return role_mappings::preview(state, user_id, organization_id, &groups, Some(draft))
+            .await
+            .map(Some);
+    }
+    match replacing {
+        Some(mapping_id) => {
+            role_mappings::update(state, user_id, organization_id, mapping_id, input).await?
+        }
+        None => role_mappings::create(state, user_id, organization_id, input).await?,
+    };
+    Ok(None)
+}
+
 #[server(endpoint = "role_mappings")]
 pub async fn load_role_mappings(organization_id: i64) -> Result<RoleMappingsPage, AppError> {
     use crate::api::edge;
@@ -58,28 +87,19 @@ pub async fn create_role_mapping(
     intent: Option<String>,
 ) -> Result<Option<MappingPreview>, AppError> {
     use crate::api::edge;
-    use crate::server::services::role_mappings::{self, Draft};
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
         let input = input(name, role, team_id, kind, patterns)?;
-        if intent.as_deref() == Some("preview") {
-            let draft = Draft {
-                replacing: None,
-                input,
-            };
-            let groups = groups.unwrap_or_default();
-            return role_mappings::preview(
-                &state,
-                me.user.id,
-                organization_id,
-                &groups,
-                Some(draft),
-            )
-            .await
-            .map(Some);
-        }
-        role_mappings::create(&state, me.user.id, organization_id, input).await?;
-        Ok(None)
+        save_or_preview(
+            &state,
+            me.user.id,
+            organization_id,
+            None,
+            input,
+            groups,
+            intent,
+        )
+        .await
     })
     .await
 }
@@ -98,28 +118,19 @@ pub async fn update_role_mapping(
     intent: Option<String>,
 ) -> Result<Option<MappingPreview>, AppError> {
     use crate::api::edge;
-    use crate::server::services::role_mappings::{self, Draft};
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
         let input = input(name, role, team_id, kind, patterns)?;
-        if intent.as_deref() == Some("preview") {
-            let draft = Draft {
-                replacing: Some(mapping_id),
-                input,
-            };
-            let groups = groups.unwrap_or_default();
-            return role_mappings::preview(
-                &state,
-                me.user.id,
-                organization_id,
-                &groups,
-                Some(draft),
-            )
-            .await
-            .map(Some);
-        }
-        role_mappings::update(&state, me.user.id, organization_id, mapping_id, input).await?;
-        Ok(None)
+        save_or_preview(
+            &state,
+            me.user.id,
+            organization_id,
+            Some(mapping_id),
+            input,
+            groups,
+            intent,
+        )
+        .await
     })
     .await
 }
