@@ -277,16 +277,43 @@ async fn a_merge_needs_the_policy_the_same_session_and_a_chosen_organization() {
         sam.call_raw("merge_preview", &[("identifier", "nobody")])
             .await
             .assert_error(404, "idp.not_found");
-        // A password login through the identity provider never converts an account as a side effect.
+        // A login through the identity provider never converts a password account as a side effect: for a member
+        // of its organizations it says so.
         let response = sso_login(
             &setup,
             &setup.app.browser(),
-            "sam@corp.example",
+            "ada@corp.example",
             "_policy-1",
         )
         .await;
         let page = refused_with(response, 403, "sso.no_account").await;
-        assert!(page.contains("does not accept existing accounts"), "{page}");
+        assert!(page.contains("ada@corp.example has a password account; this identity provider does not accept existing accounts"), "{page}");
+        // About someone outside them (anyone can register an identity provider and assert any address), the answer
+        // is the same as for an address without an account: it tells nobody who has an account here.
+        let response = sso_login(
+            &setup,
+            &setup.app.browser(),
+            "sam@corp.example",
+            "_policy-1b",
+        )
+        .await;
+        let sam_page = refused_with(response, 403, "sso.no_account").await;
+        let response = sso_login(
+            &setup,
+            &setup.app.browser(),
+            "nobody@corp.example",
+            "_policy-1c",
+        )
+        .await;
+        let nobody_page = refused_with(response, 403, "sso.no_account").await;
+        assert!(
+            sam_page.contains("no account for sam@corp.example in this identity provider"),
+            "{sam_page}"
+        );
+        assert_eq!(
+            sam_page.replace("sam@corp.example", "X"),
+            nobody_page.replace("nobody@corp.example", "X")
+        );
 
         // Merging on, and a second organization served by the provider: Sam must choose one of them.
         setup

@@ -621,9 +621,35 @@ async fn pre_provisioned_account(
     let Some(email) = email else {
         return Err(no_account("the identity provider sent no email address"));
     };
-    let Some(account) = find_by_email(db, email).await? else {
-        return Err(no_account(&format!("no account for {email}")));
+    let not_here = || {
+        no_account(&format!(
+            "no account for {email} in this identity provider's organizations"
+        ))
     };
+    let Some(account) = find_by_email(db, email).await? else {
+        return Err(not_here());
+    };
+    // Anyone can register an identity provider and assert any address: about someone outside its organizations
+    // (and outside the domains they verified), the answer must not differ from "no such account", or it would tell
+    // who has an account here.
+    let organizations: Vec<i64> = identity_providers::organization_links(db, idp.id)
+        .await?
+        .into_iter()
+        .map(|link| link.organization_id)
+        .collect();
+    let member_of_its_organizations = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(account.id))
+        .filter(membership::Column::OrganizationId.is_in(organizations.clone()))
+        .one(db)
+        .await?
+        .is_some();
+    let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+    let in_its_domains = domains::verified_owner(db, domain)
+        .await?
+        .is_some_and(|owner| organizations.contains(&owner));
+    if !member_of_its_organizations && !in_its_domains {
+        return Err(not_here());
+    }
     if account.password_hash.is_some() {
         // Converting a password account is the explicit "Enable Enterprise SSO" merge, never a side effect.
         let how = if idp.allow_merge {
