@@ -94,6 +94,7 @@ fn EventTable(events: Vec<AuditEventView>, show_subject: bool) -> impl IntoView 
         return view! { <p class="muted">"No events."</p> }.into_any();
     }
     view! {
+        <div class="table-scroll">
         <table class="table audit-table">
             <thead><tr>
                 <th>"Time"</th><th>"Event"</th><th>"Outcome"</th><th>"By"</th>
@@ -121,6 +122,7 @@ fn EventTable(events: Vec<AuditEventView>, show_subject: bool) -> impl IntoView 
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
     }
     .into_any()
 }
