@@ -142,6 +142,11 @@ pub fn evaluate(rules: &[MappingRule], groups: &[String]) -> Granted {
     }
 }
 
+/// A list as stored in a JSON text column (a list of ids or strings always serializes).
+fn json_list<T: serde::Serialize>(items: &[T]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
 fn parse_json_list<T: serde::de::DeserializeOwned>(raw: &str) -> Vec<T> {
     serde_json::from_str(raw).unwrap_or_default()
 }
@@ -335,11 +340,9 @@ pub async fn create(
         organization_id: Set(organization_id),
         name: Set(checked.name),
         role: Set(checked.role.map(|r| r.as_str().to_owned())),
-        team_ids: Set(serde_json::to_string(&checked.team_ids).unwrap_or_else(|_| "[]".into())),
+        team_ids: Set(json_list(&checked.team_ids)),
         rule_kind: Set(checked.kind.as_str().to_owned()),
-        group_patterns: Set(
-            serde_json::to_string(&checked.patterns).unwrap_or_else(|_| "[]".into())
-        ),
+        group_patterns: Set(json_list(&checked.patterns)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -375,10 +378,9 @@ pub async fn update(
     let mut active = existing.into_active_model();
     active.name = Set(checked.name);
     active.role = Set(checked.role.map(|r| r.as_str().to_owned()));
-    active.team_ids = Set(serde_json::to_string(&checked.team_ids).unwrap_or_else(|_| "[]".into()));
+    active.team_ids = Set(json_list(&checked.team_ids));
     active.rule_kind = Set(checked.kind.as_str().to_owned());
-    active.group_patterns =
-        Set(serde_json::to_string(&checked.patterns).unwrap_or_else(|_| "[]".into()));
+    active.group_patterns = Set(json_list(&checked.patterns));
     active.updated_at = Set(now);
     let row = active.update(&txn).await.map_err(name_taken)?;
     audit_change(&txn, now, "role_mapping.changed", &row, user_id).await?;
@@ -672,7 +674,7 @@ pub async fn forget_team(
         if teams.contains(&team_id) {
             let kept: Vec<i64> = teams.into_iter().filter(|id| *id != team_id).collect();
             let mut active = row.into_active_model();
-            active.team_ids = Set(serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()));
+            active.team_ids = Set(json_list(&kept));
             active.update(txn).await?;
         }
     }
