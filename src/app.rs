@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/verify-email") view=pages::verify_email::VerifyEmail ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=pages::login::Login ssr=SsrMode::Async/>
                     <Route path=path!("/login/two-factor") view=pages::two_factor_login::TwoFactorLoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login/confirm") view=pages::login_confirm::ConfirmLoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/forgot-password") view=pages::password_reset::ForgotPassword ssr=SsrMode::Async/>
                     <Route path=path!("/forgot-password/sent") view=pages::password_reset::ResetSent ssr=SsrMode::Async/>
                     <Route path=path!("/reset-password") view=pages::password_reset::ResetPassword ssr=SsrMode::Async/>

@@ -93,6 +93,28 @@ pub async fn resend_verification(
     .await
 }
 
+/// Finishes a login that was challenged after many failed attempts, with the emailed link's token.
+#[server(endpoint = "confirm_login")]
+pub async fn confirm_login(
+    csrf_token: Option<String>,
+    token: String,
+) -> Result<LoginStep, AppError> {
+    use crate::api::edge;
+    use crate::server::services::login_throttle;
+    edge::run(async move {
+        let (state, visitor) = edge::form(csrf_token.as_deref())?;
+        let progress = login_throttle::confirm(
+            &state,
+            &token,
+            &visitor.origin,
+            visitor.csrf_binding.as_deref(),
+        )
+        .await?;
+        Ok(edge::continue_login(&state, progress))
+    })
+    .await
+}
+
 #[server(endpoint = "log_in")]
 pub async fn log_in(
     csrf_token: Option<String>,

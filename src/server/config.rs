@@ -38,6 +38,10 @@ pub struct Config {
     pub rate_limit_per_ip: u32,
     /// Attempts per account (email) per 15 minutes for login and password reset.
     pub rate_limit_per_account: u32,
+    /// SAML responses posted to the ACS per IP address per 15 minutes (a whole office may share one address).
+    pub acs_rate_limit_per_ip: u32,
+    /// SAML responses posted to one identity provider's ACS per 15 minutes, from everywhere.
+    pub acs_rate_limit_per_idp: u32,
     /// The DNS server domain verification asks (`host:port`); the system's resolver when unset.
     pub dns_nameserver: Option<SocketAddr>,
     /// Requests per API key per minute on the REST API.
@@ -71,6 +75,8 @@ impl Default for Config {
             sso_session_max_minutes: 24 * 60,
             rate_limit_per_ip: 50,
             rate_limit_per_account: 10,
+            acs_rate_limit_per_ip: 300,
+            acs_rate_limit_per_idp: 20_000,
             dns_nameserver: None,
             api_requests_per_key_per_minute: 600,
             trust_forwarded_for: false,

@@ -3,11 +3,13 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod containment;
 pub mod db;
 pub mod dns;
 pub mod exports;
 pub mod html;
 pub mod mail;
+pub mod pool;
 pub mod rest;
 pub mod saml;
 pub mod security;

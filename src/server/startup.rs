@@ -20,8 +20,10 @@ use crate::server::auth::csrf::CsrfKey;
 use crate::server::auth::visitor;
 use crate::server::clock::Clock;
 use crate::server::config::Config;
+use crate::server::containment;
 use crate::server::db;
 use crate::server::mail::Mailer;
+use crate::server::pool::Pools;
 use crate::server::security;
 use crate::server::services::maintenance;
 use crate::server::state::{shared_secret, AppState};
@@ -79,6 +81,7 @@ pub async fn prepare_state(
         clock,
         mailer,
         csrf: CsrfKey::new(csrf_key),
+        pools: Pools::per_core().map_err(StartupError::Other)?,
     })
 }
 
@@ -167,6 +170,7 @@ fn http_server(
             .wrap(from_fn(visitor::middleware))
             .wrap(security::default_headers(https))
             .wrap(Compress::default())
+            .wrap(from_fn(containment::contain))
             .wrap(from_fn(request_id_header))
             .wrap(TracingLogger::default())
     })

@@ -11,6 +11,7 @@ use crate::server::clock::Clock;
 use crate::server::config::Config;
 use crate::server::db::entities::server_secret;
 use crate::server::mail::Mailer;
+use crate::server::pool::Pools;
 use crate::shared::error::{AppError, ErrorCode};
 
 #[derive(Clone)]
@@ -20,6 +21,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub mailer: Mailer,
     pub csrf: CsrfKey,
+    /// Bounded pools for expensive work strangers can cause.
+    pub pools: Pools,
 }
 
 impl AppState {

@@ -2,6 +2,7 @@
 //! every configured database engine and drives it over HTTP.
 
 mod accounts;
+mod budgets;
 mod cli;
 mod dns_server;
 mod domains;

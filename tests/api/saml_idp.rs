@@ -417,6 +417,16 @@ pub const REDIRECT_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Re
 pub const POST_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 pub const EMAIL_FORMAT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
 
+/// Four more keys of the identity provider (the certificate budget).
+pub fn spare_keys() -> &'static [TestKey] {
+    static KEYS: OnceLock<Vec<TestKey>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        (1..=4)
+            .map(|n| generate_key(&format!("idp.corp.example spare {n}")))
+            .collect()
+    })
+}
+
 /// A key whose certificate expired (2020-2021).
 pub fn expired_key() -> &'static TestKey {
     static KEY: OnceLock<TestKey> = OnceLock::new();

@@ -6,15 +6,43 @@ use chrono::Duration;
 use portcullis::server::saml::core::config::IdpTrust;
 use portcullis::server::saml::core::envelope::{decode_post_value, MAX_ENCODED_BYTES};
 use portcullis::server::saml::core::error::SamlErrorCode as Code;
-use portcullis::server::saml::core::response::{validate, AcceptedIdentity, Solicitation};
+use portcullis::server::saml::core::response::{
+    validate, validate_with, AcceptedIdentity, SignatureEngine, Solicitation,
+};
 
 use crate::saml_idp::*;
 
+/// Validates with our own signature verifier and, as the differential oracle, with libxmlsec alone: every response
+/// of the suite must get the same verdict from both (the same identity when accepted).
+#[track_caller]
 fn check(
     xml: &str,
     trust: &IdpTrust,
 ) -> Result<AcceptedIdentity, portcullis::server::saml::core::error::SamlError> {
-    validate(xml, trust, &sp(), now(), &[REQUEST_ID])
+    let ours = validate_with(
+        SignatureEngine::Native,
+        xml,
+        trust,
+        &sp(),
+        now(),
+        &[REQUEST_ID],
+    );
+    let oracle = validate_with(
+        SignatureEngine::Libxmlsec,
+        xml,
+        trust,
+        &sp(),
+        now(),
+        &[REQUEST_ID],
+    );
+    match (&ours, &oracle) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "both accept, with the same identity"),
+        (Err(_), Err(_)) => {}
+        _ => panic!(
+            "our verifier and libxmlsec disagree:\nours: {ours:?}\nlibxmlsec: {oracle:?}\n{xml}"
+        ),
+    }
+    ours
 }
 
 fn accept(xml: &str) -> AcceptedIdentity {
@@ -943,4 +971,200 @@ fn our_canonical_form_matches_what_libxmlsec_hashed() {
         };
         assert_eq!(canonicalize(apex, enveloped).unwrap(), hashed, "{signed:?}");
     }
+}
+
+// ---- Budgets (README, "Limits"): each one unit over gets its own code ----------------------------------------------
+
+#[test]
+fn a_deep_document_is_refused_before_any_parser_recurses() {
+    // 1,500 levels crashed the server before the budget; far deeper documents are refused by the linear scan.
+    for depth in [33, 1_500, 60_000] {
+        let xml = ResponseSpec::default().build().replacen(
+            "<samlp:Status>",
+            &format!("{}<samlp:Status>", "<x>".repeat(depth)),
+            1,
+        );
+        let diagnosis = refuse(&xml, Code::XmlTooDeep);
+        assert!(
+            diagnosis.contains("more than 32 elements nested"),
+            "{diagnosis}"
+        );
+    }
+    // 32 open at once (the response and 31 wrappers) is within the budget: unknown elements in the unsigned
+    // envelope are ignored, as before.
+    let xml = ResponseSpec::default().build().replacen(
+        "<samlp:Status>",
+        &format!("{}{}<samlp:Status>", "<x>".repeat(31), "</x>".repeat(31)),
+        1,
+    );
+    accept(&xml);
+}
+
+#[test]
+fn each_xml_budget_one_over_gets_its_code() {
+    use portcullis::server::saml::core::budget::RESPONSE_BUDGET as B;
+    let base = ResponseSpec::default().build();
+    let insert =
+        |extra: &str| base.replacen("<samlp:Status>", &format!("{extra}<samlp:Status>"), 1);
+    // Elements: the response already has some; enough empty ones push it one over.
+    let present = base.matches('<').count() - base.matches("</").count();
+    let elements = insert(&"<e/>".repeat(B.max_elements + 1 - present));
+    refuse(&elements, Code::XmlTooManyElements);
+    let attributes: String = (0..=B.max_attributes_per_element)
+        .map(|i| format!(" a{i}=\"1\""))
+        .collect();
+    refuse(
+        &insert(&format!("<e{attributes}/>")),
+        Code::XmlElementAttributes,
+    );
+    // 15,000 attributes on one element took seconds to parse; now the scan stops at the 65th.
+    let many: String = (0..15_000).map(|i| format!(" a{i}=\"1\"")).collect();
+    refuse(&insert(&format!("<e{many}/>")), Code::XmlElementAttributes);
+    let spread: String = (0..(B.max_attributes / 32 + 1))
+        .map(|_| {
+            let attributes: String = (0..32).map(|i| format!(" a{i}=\"1\"")).collect();
+            format!("<e{attributes}/>")
+        })
+        .collect();
+    refuse(&insert(&spread), Code::XmlTooManyAttributes);
+    refuse(
+        &insert(&format!("<e>{}</e>", "x".repeat(B.max_text_bytes + 1))),
+        Code::XmlTextTooLong,
+    );
+    refuse(
+        &insert(&format!(
+            "<e a=\"{}\"/>",
+            "x".repeat(B.max_attribute_value_bytes + 1)
+        )),
+        Code::XmlAttributeValueTooLong,
+    );
+}
+
+#[test]
+fn each_assertion_budget_one_over_gets_its_code() {
+    use portcullis::server::saml::core::response::{
+        MAX_ASSERTION_ATTRIBUTES, MAX_ATTRIBUTE_VALUES, MAX_ATTRIBUTE_VALUE_CHARS,
+        MAX_NAME_ID_CHARS,
+    };
+    let with_attributes = |attributes: Vec<(String, Vec<String>)>| ResponseSpec {
+        attributes,
+        ..ResponseSpec::default()
+    };
+    // At each budget the response is accepted; one over, refused with the budget's code.
+    let named = |count: usize| {
+        (0..count)
+            .map(|i| (format!("a{i}"), vec!["v".to_string()]))
+            .collect()
+    };
+    accept(&with_attributes(named(MAX_ASSERTION_ATTRIBUTES)).build());
+    refuse(
+        &with_attributes(named(MAX_ASSERTION_ATTRIBUTES + 1)).build(),
+        Code::TooManyAttributes,
+    );
+    let values = |count: usize| {
+        vec![(
+            "groups".to_string(),
+            (0..count).map(|i| format!("g{i}")).collect(),
+        )]
+    };
+    accept(&with_attributes(values(MAX_ATTRIBUTE_VALUES)).build());
+    refuse(
+        &with_attributes(values(MAX_ATTRIBUTE_VALUES + 1)).build(),
+        Code::TooManyAttributeValues,
+    );
+    let long = |chars: usize| vec![("displayName".to_string(), vec!["é".repeat(chars)])];
+    accept(&with_attributes(long(MAX_ATTRIBUTE_VALUE_CHARS)).build());
+    refuse(
+        &with_attributes(long(MAX_ATTRIBUTE_VALUE_CHARS + 1)).build(),
+        Code::AttributeValueTooLong,
+    );
+    let persistent = |chars: usize| ResponseSpec {
+        name_id_format: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".into(),
+        name_id_xml: "p".repeat(chars),
+        ..ResponseSpec::default()
+    };
+    let mut persistent_trust = trust();
+    persistent_trust.name_id_format =
+        portcullis::server::saml::core::config::NameIdFormat::Persistent;
+    assert!(check(&persistent(MAX_NAME_ID_CHARS).build(), &persistent_trust).is_ok());
+    refuse_with(
+        &persistent(MAX_NAME_ID_CHARS + 1).build(),
+        &persistent_trust,
+        Code::NameIdTooLong,
+    );
+}
+
+#[test]
+fn an_unsigned_status_message_is_cut_and_marked_unsigned() {
+    let message = "m".repeat(180_000);
+    let xml = ResponseSpec {
+        status: "urn:oasis:names:tc:SAML:2.0:status:Responder".into(),
+        ..ResponseSpec::default()
+    }
+    .build()
+    .replace(
+        "<samlp:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:Responder\"/>",
+        &format!("<samlp:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:Responder\"/><samlp:StatusMessage>{}</samlp:StatusMessage>", "m".repeat(16_000)),
+    );
+    let diagnosis = refuse(&xml, Code::StatusNotSuccess);
+    assert!(diagnosis.contains("unsigned message"), "{diagnosis}");
+    assert!(
+        diagnosis.contains("(16000 characters in all)"),
+        "{diagnosis}"
+    );
+    assert!(diagnosis.len() < 600, "{} characters", diagnosis.len());
+    // Over the text budget the message is not even read.
+    let huge = xml.replace(&"m".repeat(16_000), &message);
+    refuse(&huge, Code::XmlTextTooLong);
+}
+
+#[test]
+fn the_key_info_hint_picks_the_certificate_and_an_unregistered_hint_changes_nothing() {
+    let mut rotating = trust();
+    rotating
+        .certificates
+        .insert(0, idp_next_key().certificate.clone());
+    // Signed by the first registered key, hinted at: verified with it.
+    let identity = check(&ResponseSpec::default().build(), &rotating).expect("accepted");
+    assert_eq!(
+        identity.signing_certificate_sha256,
+        idp_key().certificate.fingerprint_sha256
+    );
+    // No hint at all: every registered certificate is tried.
+    let unhinted = ResponseSpec {
+        key_info: None,
+        ..ResponseSpec::default()
+    };
+    let identity = check(&unhinted.build(), &rotating).expect("accepted without KeyInfo");
+    assert_eq!(
+        identity.signing_certificate_sha256,
+        idp_key().certificate.fingerprint_sha256
+    );
+    // A hint naming an unregistered certificate is only a hint: the registered ones still decide.
+    let wrong_hint = ResponseSpec {
+        key_info: Some(attacker_key()),
+        ..ResponseSpec::default()
+    };
+    assert!(check(&wrong_hint.build(), &rotating).is_ok());
+}
+
+#[test]
+fn our_verifier_defers_to_libxmlsec_for_constructs_it_does_not_implement() {
+    // An InclusiveNamespaces prefix list (Shibboleth and others send one), signed that way by the IdP: our verifier
+    // does not implement it and hands the document to libxmlsec, which accepts it; the oracle agrees.
+    let plain = format!(r#"<ds:Transform Algorithm="{EXC_C14N}"/>"#);
+    let with_prefixes = format!(
+        r#"<ds:Transform Algorithm="{EXC_C14N}"><ec:InclusiveNamespaces xmlns:ec="{EXC_C14N}" PrefixList="xs"/></ds:Transform>"#
+    );
+    let xml = ResponseSpec::default()
+        .editing(&plain, &with_prefixes)
+        .build();
+    assert!(xml.contains("PrefixList"), "{xml}");
+    let identity = accept(&xml);
+    assert_eq!(identity.name_id, "alice@corp.example");
+    // Changed after signing, it is refused like any other.
+    refuse(
+        &xml.replace("Liddell", "Hargreaves"),
+        Code::SignatureInvalid,
+    );
 }

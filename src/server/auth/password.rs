@@ -1,5 +1,5 @@
-//! Passwords: argon2id with OWASP parameters (19 MiB, 2 passes, 1 lane), hashed on the blocking pool so the async
-//! runtime keeps serving; a dummy verification for unknown accounts so timing does not reveal which emails exist;
+//! Passwords: argon2id with OWASP parameters (19 MiB, 2 passes, 1 lane), hashed on the bounded password pool so the
+//! async runtime keeps serving and memory stays at 19 MiB per core however many log in at once; a dummy verification for unknown accounts so timing does not reveal which emails exist;
 //! and a strength policy with a specific message for each failure.
 
 use argon2::password_hash::{
@@ -8,6 +8,7 @@ use argon2::password_hash::{
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::OnceLock;
 
+use crate::server::pool::WorkPool;
 use crate::shared::error::{AppError, ErrorCode};
 
 pub const MIN_LENGTH: usize = 10;
@@ -45,15 +46,19 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_blocking(&super::tokens::random_token()).unwrap_or_default())
 }
 
-pub async fn hash(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .map_err(|_| AppError::new(ErrorCode::Internal))?
+/// Hashes on the password pool (bounded: `server.busy` when it is full).
+pub async fn hash(pool: &WorkPool, password: String) -> Result<String, AppError> {
+    pool.run(move || hash_blocking(&password)).await?
 }
 
-/// Verifies `password` against `stored`, or against the dummy hash when there is no stored hash, taking the same time.
-pub async fn verify(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || match stored {
+/// Verifies `password` against `stored`, or against the dummy hash when there is no stored hash, taking the same
+/// time, on the password pool (`server.busy` when it is full, never a wrong "no").
+pub async fn verify(
+    pool: &WorkPool,
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, AppError> {
+    pool.run(move || match stored {
         Some(stored) => verify_blocking(&password, &stored),
         None => {
             let _ = verify_blocking(&password, dummy_hash());
@@ -61,7 +66,6 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         }
     })
     .await
-    .unwrap_or(false)
 }
 
 /// Refuses passwords that are too short, too long, contain the person's name or email address, or are easy to guess
@@ -118,11 +122,19 @@ mod tests {
 
     #[tokio::test]
     async fn hash_then_verify() {
-        let stored = hash("correct horse battery staple".into()).await.unwrap();
+        let pool = WorkPool::new("password", 1, std::time::Duration::from_secs(5)).unwrap();
+        let stored = hash(&pool, "correct horse battery staple".into())
+            .await
+            .unwrap();
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify("correct horse battery staple".into(), Some(stored.clone())).await);
-        assert!(!verify("wrong horse battery staple".into(), Some(stored)).await);
-        assert!(!verify("anything".into(), None).await);
+        let check = |typed: &str, stored: Option<String>| verify(&pool, typed.into(), stored);
+        assert!(check("correct horse battery staple", Some(stored.clone()))
+            .await
+            .unwrap());
+        assert!(!check("wrong horse battery staple", Some(stored))
+            .await
+            .unwrap());
+        assert!(!check("anything", None).await.unwrap());
     }
 
     #[test]

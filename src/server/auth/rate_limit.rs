@@ -89,6 +89,20 @@ pub async fn hit_in_window(
     Ok(())
 }
 
+/// The attempts recorded in the bucket's current window.
+pub async fn count(
+    db: &impl ConnectionTrait,
+    bucket: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    Ok(
+        rate_limit::Entity::find_by_id((bucket.to_owned(), window_start(now, WINDOW_SECONDS)))
+            .one(db)
+            .await?
+            .map_or(0, |row| i64::from(row.hits)),
+    )
+}
+
 /// Refuses when `limit` attempts were already recorded in the current window, without counting this one.
 pub async fn check(
     db: &impl ConnectionTrait,
@@ -96,11 +110,7 @@ pub async fn check(
     limit: u32,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let hits =
-        rate_limit::Entity::find_by_id((bucket.to_owned(), window_start(now, WINDOW_SECONDS)))
-            .one(db)
-            .await?
-            .map_or(0, |row| i64::from(row.hits));
+    let hits = count(db, bucket, now).await?;
     if hits >= i64::from(limit) {
         return Err(refuse(bucket, hits));
     }

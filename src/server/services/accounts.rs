@@ -15,7 +15,7 @@ use crate::server::db::entities::{email_token, identity_provider, invitation, us
 use crate::server::db::{begin_write, is_unique_violation};
 use crate::server::mail::Email;
 use crate::server::services::audit::{self, AuditActor, AuditEvent};
-use crate::server::services::{enforcement, login, merge, organizations};
+use crate::server::services::{enforcement, login, login_throttle, merge, organizations};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{CurrentUser, SessionView};
@@ -155,7 +155,15 @@ pub async fn find_by_email(
         .await?)
 }
 
-async fn issue_email_token(
+/// The account with this id, if it still exists.
+pub(crate) async fn find_by_id(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find_by_id(user_id).one(db).await?)
+}
+
+pub(crate) async fn issue_email_token(
     db: &impl ConnectionTrait,
     user_id: i64,
     purpose: &str,
@@ -179,7 +187,7 @@ async fn issue_email_token(
 }
 
 /// The stored link token for `token`, whatever its state.
-async fn find_email_token(
+pub(crate) async fn find_email_token(
     db: &impl ConnectionTrait,
     token: &str,
     purpose: &str,
@@ -204,7 +212,7 @@ fn check_usable(found: &email_token::Model, now: DateTime<Utc>) -> AppResult<()>
 }
 
 /// Marks the link used with a conditional update, so that of two concurrent uses exactly one succeeds.
-async fn claim_email_token(
+pub(crate) async fn claim_email_token(
     db: &impl ConnectionTrait,
     found: &email_token::Model,
     now: DateTime<Utc>,
@@ -260,7 +268,7 @@ pub async fn sign_up(
     )
     .await?;
     password::check_strength(&input.password, &[&email, &name])?;
-    let password_hash = password::hash(input.password).await?;
+    let password_hash = password::hash(&state.pools.password, input.password).await?;
 
     let invitation = match input
         .invitation_token
@@ -406,14 +414,11 @@ pub async fn resend_verification(
     Ok(())
 }
 
-/// How many more failed logins an account may see from all addresses together than from one address.
-const ACCOUNT_WIDE_FAILURE_FACTOR: u32 = 10;
-
 /// Checks email and password; then the login state machine decides: a session, or a second step.
 ///
-/// Limits: every attempt counts against the address; failed attempts count against the account from that address
-/// (`rate_limit_per_account`) and, ten times higher, against the account from everywhere. Counting failures per
-/// address means a stranger cannot lock the owner out by guessing wrong passwords for them.
+/// Limits: every attempt counts against the address (all accounts together). Failed attempts count against the
+/// account from that address and from everywhere; past either threshold the login is challenged by email instead of
+/// refused (see `login_throttle`), so a stranger can never lock the owner out.
 pub async fn log_in(
     state: &AppState,
     raw_email: &str,
@@ -423,28 +428,17 @@ pub async fn log_in(
     next: Option<&str>,
 ) -> AppResult<login::Progress> {
     let now = state.now();
-    let limits = &state.config;
     rate_limit::hit(
         &state.db,
         &format!("login:ip:{}", origin.ip),
-        limits.rate_limit_per_ip,
+        state.config.rate_limit_per_ip,
         now,
     )
     .await?;
     let email =
         normalize_email(raw_email).map_err(|_| AppError::new(ErrorCode::InvalidCredentials))?;
-    let from_here = format!("login:failed:{email}:{}", origin.ip);
-    let everywhere = format!("login:failed:{email}");
-    rate_limit::check(&state.db, &from_here, limits.rate_limit_per_account, now).await?;
-    rate_limit::check(
-        &state.db,
-        &everywhere,
-        limits
-            .rate_limit_per_account
-            .saturating_mul(ACCOUNT_WIDE_FAILURE_FACTOR),
-        now,
-    )
-    .await?;
+    let counters = login_throttle::Counters::new(&email, &origin.ip);
+    let challenged = login_throttle::is_challenged(state, &counters, now).await?;
     let found = find_by_email(&state.db, &email).await?;
     // An account that enabled Enterprise SSO is checked against its retired password: only someone who knows it
     // learns where the account signs in now.
@@ -454,7 +448,15 @@ pub async fn log_in(
             .or_else(|| u.retired_password_hash.clone())
     });
     // Always run one verification, against a dummy hash when there is no account, so timing reveals nothing.
-    let password_ok = password::verify(password_input, stored_hash).await;
+    let password_ok = password::verify(&state.pools.password, password_input, stored_hash).await?;
+    if challenged {
+        // The same answer whether the password was right or not; only a right one sends the link.
+        if !password_ok {
+            login_throttle::record_failure(state, &counters, found.as_ref(), origin, now).await?;
+        }
+        let confirmed_by_mail = found.as_ref().filter(|_| password_ok);
+        return Err(login_throttle::challenge(state, confirmed_by_mail).await?);
+    }
     let account = match found {
         Some(account) if password_ok && account.password_hash.is_none() => {
             let identifier = merge::sso_identifier_of(&state.db, account.id).await?;
@@ -470,12 +472,11 @@ pub async fn log_in(
         Some(account) if password_ok => account,
         found => {
             tracing::info!(email = %email, "login refused: invalid credentials");
-            if let Some(account) = found {
-                audit_refused_login(state, &account, origin, ErrorCode::InvalidCredentials, "")
+            if let Some(account) = &found {
+                audit_refused_login(state, account, origin, ErrorCode::InvalidCredentials, "")
                     .await;
             }
-            rate_limit::record(&state.db, &from_here, now).await?;
-            rate_limit::record(&state.db, &everywhere, now).await?;
+            login_throttle::record_failure(state, &counters, found.as_ref(), origin, now).await?;
             return Err(AppError::new(ErrorCode::InvalidCredentials));
         }
     };
@@ -618,7 +619,7 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: String)
     }
     password::check_strength(&new_password, &[&account.email, &account.name])?;
     // Hashed before the transaction: on SQLite the write lock would otherwise be held for the whole hash.
-    let new_hash = password::hash(new_password).await?;
+    let new_hash = password::hash(&state.pools.password, new_password).await?;
 
     let txn = begin_write(&state.db).await?;
     claim_email_token(&txn, &found, now).await?;
@@ -678,14 +679,20 @@ pub async fn change_password(
         state.now(),
     )
     .await?;
-    if !password::verify(current, account.password_hash.clone()).await {
+    if !password::verify(
+        &state.pools.password,
+        current,
+        account.password_hash.clone(),
+    )
+    .await?
+    {
         return Err(AppError::new(ErrorCode::CurrentPasswordWrong).on_field("current_password"));
     }
     if new_password != confirmation {
         return Err(AppError::new(ErrorCode::PasswordMismatch).on_field("confirm_password"));
     }
     password::check_strength(&new_password, &[&account.email, &account.name])?;
-    let new_hash = password::hash(new_password).await?;
+    let new_hash = password::hash(&state.pools.password, new_password).await?;
     let email = account.email.clone();
     let txn = begin_write(&state.db).await?;
     let mut active = account.into_active_model();

@@ -13,13 +13,14 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock};
 
 use crate::server::db::entities::{
     identity_provider, idp_certificate, idp_organization, membership, organization, saml_identity,
     saml_login_failure, session, team, user,
 };
 use crate::server::db::{begin_write, conflict_on_unique};
-use crate::server::saml::core::certificate::Certificate;
+use crate::server::saml::core::certificate::{Certificate, CertificateError};
 use crate::server::saml::core::config::{IdpTrust, NameIdFormat, SpEndpoints};
 use crate::server::saml::core::metadata::{
     check_sso_url, parse_idp_metadata, usable_certificates, SsoBinding,
@@ -295,7 +296,12 @@ pub async fn create(
     let session_lifetime = check_session_lifetime(settings.session_lifetime_hours)?;
     let organizations = BTreeMap::from([(organization_id, default_team_id)]);
     check_organizations(&state.db, user_id, &organizations).await?;
-    let resolved = resolve_source(source, now)?;
+    // Metadata is untrusted XML: parsed on the bounded SAML pool.
+    let resolved = state
+        .pools
+        .saml
+        .run(move || resolve_source(source, now))
+        .await??;
     let name_id_format = check_name_id_format(&settings.name_id_format, &resolved.offered_formats)?;
 
     let txn = begin_write(&state.db).await?;
@@ -398,7 +404,12 @@ pub async fn replace_source(
 ) -> AppResult<()> {
     let now = state.now();
     let (idp, _) = administered(&state.db, &Actor::Person(user_id), identifier).await?;
-    let resolved = resolve_source(source, now)?;
+    // Metadata is untrusted XML: parsed on the bounded SAML pool.
+    let resolved = state
+        .pools
+        .saml
+        .run(move || resolve_source(source, now))
+        .await??;
     let current = NameIdFormat::from_key(&idp.name_id_format).unwrap_or(NameIdFormat::EmailAddress);
     check_name_id_format(current.key(), &resolved.offered_formats)?;
     let txn = begin_write(&state.db).await?;
@@ -570,6 +581,24 @@ async fn linked_accounts(db: &impl ConnectionTrait, idp_id: i64) -> AppResult<u6
         .await?)
 }
 
+/// Stored certificates decoded once per process (keyed by their PEM text), with their public keys: a login reuses
+/// them instead of decoding each certificate again. Bounded: the cache starts over past 1,024 entries.
+fn decoded_certificate(pem: &str) -> Result<Certificate, CertificateError> {
+    static DECODED: OnceLock<Mutex<HashMap<String, Certificate>>> = OnceLock::new();
+    let cache = DECODED.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(pem).cloned()) {
+        return Ok(hit);
+    }
+    let certificate = Certificate::from_text(pem)?;
+    if let Ok(mut cache) = cache.lock() {
+        if cache.len() >= 1024 {
+            cache.clear();
+        }
+        cache.insert(pem.to_owned(), certificate.clone());
+    }
+    Ok(certificate)
+}
+
 pub async fn certificates(db: &impl ConnectionTrait, idp_id: i64) -> AppResult<Vec<Certificate>> {
     let rows = idp_certificate::Entity::find()
         .filter(idp_certificate::Column::IdentityProviderId.eq(idp_id))
@@ -578,7 +607,7 @@ pub async fn certificates(db: &impl ConnectionTrait, idp_id: i64) -> AppResult<V
         .await?;
     let mut certificates = Vec::with_capacity(rows.len());
     for row in rows {
-        match Certificate::from_text(&row.pem) {
+        match decoded_certificate(&row.pem) {
             Ok(certificate) => certificates.push(certificate),
             Err(e) => {
                 tracing::error!(idp_id, fingerprint = %row.fingerprint_sha256, "stored certificate unreadable: {e}")

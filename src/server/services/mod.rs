@@ -10,6 +10,7 @@ pub mod enforcement;
 pub mod fleets;
 pub mod identity_providers;
 pub mod login;
+pub mod login_throttle;
 pub mod maintenance;
 pub mod merge;
 pub mod organizations;

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::collections::BTreeSet;
 
@@ -27,8 +27,14 @@ use crate::shared::models::{MappingPreview, Role, RoleMappingView, RoleMappingsP
 pub const GROUPS_ATTRIBUTE: &str = "groups";
 /// Microsoft Entra ID sends this instead of `groups` when a person is in too many groups (the "overage" claim).
 pub const GROUPS_OVERAGE_ATTRIBUTE: &str = "http://schemas.microsoft.com/claims/groups.link";
-const MAX_PATTERNS: usize = 50;
-const MAX_PATTERN_CHARS: usize = 256;
+/// Budgets (README, "Limits"): patterns per mapping and their length, mappings per organization, and the groups a
+/// login or a preview may bring. With the linear matcher, a login's evaluation costs at most
+/// mappings × patterns × groups × (pattern + group length) character steps.
+pub const MAX_PATTERNS: usize = 50;
+pub const MAX_PATTERN_CHARS: usize = 256;
+pub const MAX_MAPPINGS: u64 = 100;
+pub const MAX_GROUPS: usize = 1_000;
+pub const MAX_GROUP_CHARS: usize = 512;
 
 /// How a mapping's patterns combine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,29 +86,32 @@ pub struct Granted {
     pub matched: Vec<String>,
 }
 
-/// Whether `pattern` (with `*` for zero or more characters) matches the whole of `group`. Iterative, with one
-/// backtracking point, so a hostile pattern of many stars stays linear-ish instead of exponential.
+/// Whether `pattern` (with `*` for zero or more characters) matches the whole of `group`, in time linear in both
+/// lengths: the text before the first star must open the group, the text after the last star must close it, and
+/// the pieces between stars are found left to right, each at its earliest place after the previous one (earliest
+/// is always right for `*`, so nothing is ever retried). Substring search is the standard library's two-way
+/// algorithm, linear in the worst case.
 pub fn pattern_matches(pattern: &str, group: &str) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let group: Vec<char> = group.chars().collect();
-    let (mut p, mut g) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while g < group.len() {
-        if p < pattern.len() && pattern[p] == '*' {
-            star = Some((p, g));
-            p += 1;
-        } else if p < pattern.len() && pattern[p] == group[g] {
-            p += 1;
-            g += 1;
-        } else if let Some((star_p, star_g)) = star {
-            p = star_p + 1;
-            g = star_g + 1;
-            star = Some((star_p, star_g + 1));
-        } else {
-            return false;
+    let mut pieces = pattern.split('*');
+    let first = pieces.next().unwrap_or_default();
+    let Some(rest) = group.strip_prefix(first) else {
+        return false;
+    };
+    let between: Vec<&str> = pieces.collect();
+    let Some((last, middle)) = between.split_last() else {
+        // No star: the whole group must equal the pattern.
+        return rest.is_empty();
+    };
+    let Some(mut window) = rest.strip_suffix(last) else {
+        return false;
+    };
+    for piece in middle.iter().filter(|p| !p.is_empty()) {
+        match window.find(piece) {
+            Some(at) => window = window.get(at + piece.len()..).unwrap_or_default(),
+            None => return false,
         }
     }
-    pattern[p..].iter().all(|c| *c == '*')
+    true
 }
 
 fn rule_matches(rule: &MappingRule, groups: &[String]) -> bool {
@@ -236,12 +245,20 @@ async fn check(
             .on_field("kind")
     })?;
     let patterns = split_patterns(&input.patterns);
-    if patterns.is_empty()
-        || patterns.len() > MAX_PATTERNS
+    if patterns.len() > MAX_PATTERNS
         || patterns
             .iter()
             .any(|p| p.chars().count() > MAX_PATTERN_CHARS)
     {
+        return Err(AppError::new(ErrorCode::RoleMappingTooManyPatterns)
+            .with_message(format!(
+                "A mapping may have at most {MAX_PATTERNS} group patterns (this one has {}), each at most \
+                 {MAX_PATTERN_CHARS} characters.",
+                patterns.len()
+            ))
+            .on_field("patterns"));
+    }
+    if patterns.is_empty() {
         return Err(AppError::new(ErrorCode::InvalidInput)
             .with_message(format!(
                 "Enter 1 to {MAX_PATTERNS} group patterns, one per line, each at most {MAX_PATTERN_CHARS} \
@@ -335,6 +352,21 @@ pub async fn create(
         .standing(&txn, organization_id)
         .await?;
     standing.require_manager()?;
+    // Locked, so two admins adding a mapping at once cannot both pass the count.
+    organization::Entity::find_by_id(organization_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
+    let existing = role_mapping::Entity::find()
+        .filter(role_mapping::Column::OrganizationId.eq(organization_id))
+        .count(&txn)
+        .await?;
+    if existing >= MAX_MAPPINGS {
+        return Err(AppError::new(ErrorCode::RoleMappingLimit).with_message(format!(
+            "This organization has {existing} role mappings, the most it may have ({MAX_MAPPINGS}). Delete or \
+             merge some first."
+        )));
+    }
     let checked = check(&txn, organization_id, standing.role, input).await?;
     let row = role_mapping::ActiveModel {
         organization_id: Set(organization_id),
@@ -479,6 +511,11 @@ pub async fn preview(
         .await?;
     standing.require_manager()?;
     let groups = split_patterns(raw_groups);
+    check_group_budget(&groups).map_err(|exceeded| {
+        AppError::new(ErrorCode::PreviewTooManyGroups)
+            .with_message(format!("Preview {exceeded}."))
+            .on_field("groups")
+    })?;
     let replacing = draft.as_ref().and_then(|d| d.replacing);
     let mut rules: Vec<MappingRule> = rules_of(&state.db, organization_id)
         .await?
@@ -529,6 +566,22 @@ async fn team_names(
         .collect())
 }
 
+/// Which group budget a list breaks, said as a person reads it; `Ok` within both.
+pub fn check_group_budget(groups: &[String]) -> Result<(), String> {
+    if groups.len() > MAX_GROUPS {
+        return Err(format!(
+            "at most {MAX_GROUPS} groups ({} were given)",
+            groups.len()
+        ));
+    }
+    if groups.iter().any(|g| g.chars().count() > MAX_GROUP_CHARS) {
+        return Err(format!(
+            "groups of at most {MAX_GROUP_CHARS} characters each"
+        ));
+    }
+    Ok(())
+}
+
 /// The groups an SSO login asserted: `None` when the response has no `groups` attribute (or only the overage
 /// claim), so the member keeps the roles of the last mapping.
 pub enum AssertedGroups<'a> {
@@ -537,20 +590,73 @@ pub enum AssertedGroups<'a> {
     Overage,
 }
 
-/// Applies the organization's mappings to a member at their SSO login, in the login's transaction; audits what it
-/// applied (or why it applied nothing).
+/// What an organization's mappings decide at one SSO login, worked out before the login's transaction so no
+/// pattern is matched while the database's write lock is held.
+pub struct LoginPlan {
+    organization_id: i64,
+    decision: Decision,
+}
+
+enum Decision {
+    NoMappings,
+    Missing,
+    Overage,
+    Evaluated {
+        /// The asserted groups as the audit log shows them (cut to a readable length).
+        groups: String,
+        granted: Granted,
+        owner_mapping_exists: bool,
+    },
+}
+
+/// How much of the asserted groups an audit event quotes.
+const AUDITED_GROUPS_CHARS: usize = 1_000;
+
+/// Reads the organization's mappings and evaluates them (pure CPU work, outside any transaction).
+pub async fn plan_at_login(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+    groups: AssertedGroups<'_>,
+) -> AppResult<LoginPlan> {
+    let rows = rules_of(db, organization_id).await?;
+    let decision = match groups {
+        _ if rows.is_empty() => Decision::NoMappings,
+        AssertedGroups::Missing => Decision::Missing,
+        AssertedGroups::Overage => Decision::Overage,
+        AssertedGroups::Present(groups) => {
+            let rules: Vec<MappingRule> = rows.iter().map(to_rule).collect();
+            let joined = groups.join(", ");
+            let quoted = match joined.char_indices().nth(AUDITED_GROUPS_CHARS) {
+                Some((cut, _)) => format!(
+                    "{}… ({} groups)",
+                    joined.get(..cut).unwrap_or_default(),
+                    groups.len()
+                ),
+                None => joined,
+            };
+            Decision::Evaluated {
+                groups: quoted,
+                granted: evaluate(&rules, groups),
+                owner_mapping_exists: rules.iter().any(|r| r.role == Some(Role::Owner)),
+            }
+        }
+    };
+    Ok(LoginPlan {
+        organization_id,
+        decision,
+    })
+}
+
+/// Applies a plan to the member who just signed in, in the login's transaction; audits what it applied (or why it
+/// applied nothing).
 pub async fn apply_at_login(
     txn: &DatabaseTransaction,
-    organization_id: i64,
+    plan: &LoginPlan,
     user_id: i64,
-    groups: AssertedGroups<'_>,
     ip: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let rows = rules_of(txn, organization_id).await?;
-    if rows.is_empty() {
-        return Ok(());
-    }
+    let organization_id = plan.organization_id;
     let event = || {
         AuditEvent::new("role_mapping.applied")
             .in_organization(organization_id)
@@ -558,9 +664,9 @@ pub async fn apply_at_login(
             .about(user_id)
             .from_address(ip)
     };
-    let groups = match groups {
-        AssertedGroups::Present(groups) => groups,
-        AssertedGroups::Missing => {
+    let (groups, granted, owner_mapping_exists) = match &plan.decision {
+        Decision::NoMappings => return Ok(()),
+        Decision::Missing => {
             return audit::record(
                 txn,
                 now,
@@ -570,7 +676,7 @@ pub async fn apply_at_login(
             )
             .await;
         }
-        AssertedGroups::Overage => {
+        Decision::Overage => {
             return audit::record(
                 txn,
                 now,
@@ -582,9 +688,12 @@ pub async fn apply_at_login(
             )
             .await;
         }
+        Decision::Evaluated {
+            groups,
+            granted,
+            owner_mapping_exists,
+        } => (groups, granted, *owner_mapping_exists),
     };
-    let rules: Vec<MappingRule> = rows.iter().map(to_rule).collect();
-    let granted = evaluate(&rules, groups);
     // Locked, so two owners signing in at once cannot each count on the other as the remaining owner.
     organization::Entity::find_by_id(organization_id)
         .lock_exclusive()
@@ -598,8 +707,7 @@ pub async fn apply_at_login(
     };
     let current = Role::parse(&member.role).unwrap_or(Role::Member);
     let mut detail = format!(
-        "groups [{}] matched [{}]: role {}",
-        groups.join(", "),
+        "groups [{groups}] matched [{}]: role {}",
         granted.matched.join(", "),
         granted
             .role
@@ -608,7 +716,6 @@ pub async fn apply_at_login(
     let mut applied = true;
     if let Some(role) = granted.role.filter(|role| *role != current) {
         // Only owners write owner-role mappings; without one, mappings written by admins never demote an owner.
-        let owner_mapping_exists = rules.iter().any(|r| r.role == Some(Role::Owner));
         if current == Role::Owner && !owner_mapping_exists {
             detail.push_str(
                 " NOT applied to this owner: no mapping of the organization grants the owner role",

@@ -12,6 +12,7 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use crate::server::auth::rate_limit;
 use crate::server::auth::sessions::SsoOrigin;
 use crate::server::auth::tokens::{hash_token, random_token};
 use crate::server::db::entities::{
@@ -192,6 +193,32 @@ pub async fn complete_login(
     origin: &Origin,
 ) -> Result<SsoSignedIn, AcsFailure> {
     let idp = find_by_identifier(&state.db, identifier).await?;
+    // Counted before any work on the response; shared by every instance (README, "Limits").
+    let now = state.now();
+    rate_limit::hit(
+        &state.db,
+        &format!("acs:ip:{}", origin.ip),
+        state.config.acs_rate_limit_per_ip,
+        now,
+    )
+    .await
+    .map_err(|e| {
+        AcsFailure::App(e.with_message(
+            "Too many sign-in responses from your network. Wait a few minutes and sign in again.",
+        ))
+    })?;
+    rate_limit::hit(
+        &state.db,
+        &format!("acs:idp:{}", idp.id),
+        state.config.acs_rate_limit_per_idp,
+        now,
+    )
+    .await
+    .map_err(|e| {
+        AcsFailure::App(e.with_message(
+            "Too many sign-in responses for this identity provider right now. Wait a few minutes and sign in again.",
+        ))
+    })?;
     let outcome = accept(
         state,
         &idp,
@@ -216,7 +243,6 @@ async fn accept(
     origin: &Origin,
 ) -> Result<SsoSignedIn, AcsFailure> {
     let now = state.now();
-    let xml = decode_post_value(saml_response).map_err(AcsFailure::Refused)?;
     let binding_hash = browser_binding.map(hash_token);
     let outstanding: Vec<saml_request::Model> = match &binding_hash {
         Some(hash) => {
@@ -229,10 +255,22 @@ async fn accept(
         }
         None => Vec::new(),
     };
-    let outstanding_ids: Vec<&str> = outstanding.iter().map(|r| r.id.as_str()).collect();
+    let outstanding_ids: Vec<String> = outstanding.iter().map(|r| r.id.clone()).collect();
     let trust = trust(&state.db, idp).await?;
+    let clock_skew = trust.clock_skew;
     let sp = sp_endpoints(&state.config.base_url, &idp.identifier);
-    let identity = validate(&xml, &trust, &sp, now, &outstanding_ids).map_err(|mut e| {
+    // Decoding and validation run on the bounded SAML pool, never on the async workers.
+    let saml_response = saml_response.to_owned();
+    let validated = state
+        .pools
+        .saml
+        .run(move || {
+            let xml = decode_post_value(&saml_response)?;
+            let outstanding: Vec<&str> = outstanding_ids.iter().map(String::as_str).collect();
+            validate(&xml, &trust, &sp, now, &outstanding)
+        })
+        .await?;
+    let identity = validated.map_err(|mut e| {
         if browser_binding.is_none() && e.code == SamlErrorCode::InResponseToMismatch {
             e.diagnosis.push_str(
                 "; the browser sent no Portcullis cookie with the response (cookies blocked?)",
@@ -240,6 +278,8 @@ async fn accept(
         }
         AcsFailure::Refused(e)
     })?;
+    check_asserted_groups(&identity).map_err(AcsFailure::Refused)?;
+    let plans = plan_role_mappings(&state.db, idp, &identity).await?;
 
     let txn = begin_write(&state.db).await?;
     let answered = match &identity.solicitation {
@@ -254,13 +294,7 @@ async fn accept(
         None => safe_next(relay_state),
     };
     // Kept as long as the validator would still accept the assertion, skew included.
-    remember_assertion(
-        &txn,
-        idp.id,
-        &identity,
-        identity.valid_until + trust.clock_skew,
-    )
-    .await?;
+    remember_assertion(&txn, idp.id, &identity, identity.valid_until + clock_skew).await?;
     let intent = answered.as_ref().and_then(|request| {
         Some(MergeIntent {
             user_id: request.merge_user_id?,
@@ -273,7 +307,7 @@ async fn accept(
         Some(intent) => {
             let merged = merge::convert(&txn, idp, &identity, intent, now).await?;
             join_provider_organizations(&txn, idp, merged.account.id, now).await?;
-            apply_role_mappings(&txn, idp, &identity, merged.account.id, &origin.ip, now).await?;
+            apply_role_mappings(&txn, &plans, merged.account.id, &origin.ip, now).await?;
             let session_token = open_session(
                 &txn,
                 state,
@@ -296,7 +330,7 @@ async fn accept(
         None => {
             let account = linked_account(&txn, idp, &identity, now).await?;
             join_provider_organizations(&txn, idp, account.id, now).await?;
-            apply_role_mappings(&txn, idp, &identity, account.id, &origin.ip, now).await?;
+            apply_role_mappings(&txn, &plans, account.id, &origin.ip, now).await?;
             let progress = login::after_first_factor(
                 &txn,
                 state,
@@ -439,27 +473,75 @@ pub(crate) async fn join_provider_organizations(
     Ok(())
 }
 
-/// Applies each of the provider's organizations' role mappings to the person who just signed in.
-async fn apply_role_mappings(
-    txn: &DatabaseTransaction,
+/// Works out, before the login's transaction, what each of the provider's organizations' role mappings grant the
+/// person signing in.
+pub(crate) async fn plan_role_mappings(
+    db: &impl ConnectionTrait,
     idp: &identity_provider::Model,
     identity: &AcceptedIdentity,
+) -> AppResult<Vec<role_mappings::LoginPlan>> {
+    let groups = match identity.attributes.get(role_mappings::GROUPS_ATTRIBUTE) {
+        Some(groups) => AssertedGroups::Present(groups),
+        None if identity
+            .attributes
+            .contains_key(role_mappings::GROUPS_OVERAGE_ATTRIBUTE) =>
+        {
+            AssertedGroups::Overage
+        }
+        None => AssertedGroups::Missing,
+    };
+    let mut plans = Vec::new();
+    for link in identity_providers::organization_links(db, idp.id).await? {
+        let groups = match &groups {
+            AssertedGroups::Present(list) => AssertedGroups::Present(list),
+            AssertedGroups::Overage => AssertedGroups::Overage,
+            AssertedGroups::Missing => AssertedGroups::Missing,
+        };
+        plans.push(role_mappings::plan_at_login(db, link.organization_id, groups).await?);
+    }
+    Ok(plans)
+}
+
+/// Applies the planned role mappings to the person who just signed in, in the login's transaction.
+async fn apply_role_mappings(
+    txn: &DatabaseTransaction,
+    plans: &[role_mappings::LoginPlan],
     user_id: i64,
     ip: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    for link in identity_providers::organization_links(txn, idp.id).await? {
-        let groups = match identity.attributes.get(role_mappings::GROUPS_ATTRIBUTE) {
-            Some(groups) => AssertedGroups::Present(groups),
-            None if identity
-                .attributes
-                .contains_key(role_mappings::GROUPS_OVERAGE_ATTRIBUTE) =>
-            {
-                AssertedGroups::Overage
-            }
-            None => AssertedGroups::Missing,
-        };
-        role_mappings::apply_at_login(txn, link.organization_id, user_id, groups, ip, now).await?;
+    for plan in plans {
+        role_mappings::apply_at_login(txn, plan, user_id, ip, now).await?;
+    }
+    Ok(())
+}
+
+/// The asserted groups within their budget (README, "Limits"), refused with their own codes otherwise.
+fn check_asserted_groups(identity: &AcceptedIdentity) -> Result<(), SamlError> {
+    let Some(groups) = identity.attributes.get(role_mappings::GROUPS_ATTRIBUTE) else {
+        return Ok(());
+    };
+    if groups.len() > role_mappings::MAX_GROUPS {
+        return Err(SamlError::new(
+            SamlErrorCode::TooManyGroups,
+            format!(
+                "the groups attribute has {} values; at most {} are accepted (send only the groups your role mappings use)",
+                groups.len(),
+                role_mappings::MAX_GROUPS
+            ),
+        ));
+    }
+    if groups
+        .iter()
+        .any(|g| g.chars().count() > role_mappings::MAX_GROUP_CHARS)
+    {
+        return Err(SamlError::new(
+            SamlErrorCode::GroupTooLong,
+            format!(
+                "a value of the groups attribute has more than {} characters",
+                role_mappings::MAX_GROUP_CHARS
+            ),
+        ));
     }
     Ok(())
 }

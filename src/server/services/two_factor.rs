@@ -346,7 +346,9 @@ pub async fn disable(
             )
             .await?;
             let typed = password_input.unwrap_or_default();
-            if !password::verify(typed, account.password_hash.clone()).await {
+            if !password::verify(&state.pools.password, typed, account.password_hash.clone())
+                .await?
+            {
                 return Err(AppError::new(ErrorCode::CurrentPasswordWrong).on_field("password"));
             }
         }

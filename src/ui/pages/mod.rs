@@ -10,6 +10,7 @@ pub mod identity_providers;
 pub mod invitation;
 pub mod landing;
 pub mod login;
+pub mod login_confirm;
 pub mod organization;
 pub mod organization_domains;
 pub mod organization_security;

@@ -7,12 +7,15 @@ use chrono::{DateTime, Utc};
 use openssl::asn1::{Asn1Time, Asn1TimeRef};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
+use openssl::pkey::{PKey, Public};
 use openssl::x509::X509;
 
-/// One X.509 certificate trusted to sign an identity provider's responses.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One X.509 certificate trusted to sign an identity provider's responses. Its public key is decoded once, here,
+/// and reused for every signature it checks.
+#[derive(Clone, Debug)]
 pub struct Certificate {
     der: Vec<u8>,
+    public_key: PKey<Public>,
     /// Upper-case hex, colon separated, as identity providers display it.
     pub fingerprint_sha256: String,
     pub subject: String,
@@ -68,7 +71,11 @@ impl Certificate {
             .next()
             .and_then(|entry| entry.data().to_string().ok())
             .unwrap_or_else(|| "(no common name)".to_string());
+        let public_key = x509
+            .public_key()
+            .map_err(|_| CertificateError("the certificate's public key cannot be read".into()))?;
         Ok(Self {
+            public_key,
             fingerprint_sha256,
             subject,
             not_before: asn1_to_utc(x509.not_before())?,
@@ -79,6 +86,11 @@ impl Certificate {
 
     pub fn der(&self) -> &[u8] {
         &self.der
+    }
+
+    /// The key that verifies signatures made with this certificate.
+    pub fn public_key(&self) -> &PKey<Public> {
+        &self.public_key
     }
 
     /// The bare base64 form, as written in `ds:X509Certificate`.
@@ -102,6 +114,15 @@ impl Certificate {
         self.not_before <= at && at <= self.not_after
     }
 }
+
+/// Two certificates are the same when their encodings are (the decoded key follows from it).
+impl PartialEq for Certificate {
+    fn eq(&self, other: &Self) -> bool {
+        self.der == other.der
+    }
+}
+
+impl Eq for Certificate {}
 
 fn asn1_to_utc(time: &Asn1TimeRef) -> Result<DateTime<Utc>, CertificateError> {
     let unreadable =

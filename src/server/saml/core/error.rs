@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use super::budget::{Limit, OverBudget};
+
 macro_rules! saml_codes {
     ($($variant:ident => ($code:literal, $message:literal),)+) => {
         /// One code per way a response can fail validation. The strings are a public contract (logs, admin
@@ -39,6 +41,12 @@ saml_codes! {
     NotUtf8 => ("saml.not_utf8", "The sign-in response from your identity provider could not be read."),
     DoctypeForbidden => ("saml.doctype_forbidden", "The sign-in response from your identity provider was refused for security reasons."),
     MalformedXml => ("saml.malformed_xml", "The sign-in response from your identity provider could not be read."),
+    XmlTooDeep => ("saml.xml_too_deep", "The sign-in response from your identity provider is too complex."),
+    XmlTooManyElements => ("saml.xml_too_many_elements", "The sign-in response from your identity provider is too complex."),
+    XmlElementAttributes => ("saml.xml_too_many_attributes_on_element", "The sign-in response from your identity provider is too complex."),
+    XmlTooManyAttributes => ("saml.xml_too_many_attributes", "The sign-in response from your identity provider is too complex."),
+    XmlTextTooLong => ("saml.xml_text_too_long", "The sign-in response from your identity provider is too complex."),
+    XmlAttributeValueTooLong => ("saml.xml_attribute_value_too_long", "The sign-in response from your identity provider is too complex."),
     // 2. Signature
     NoRegisteredCertificate => ("saml.no_registered_certificate", "Single sign-on is not set up completely for this identity provider. Contact your administrator."),
     SignatureMissing => ("saml.signature_missing", "The sign-in response was not signed, so it cannot be trusted."),
@@ -71,6 +79,13 @@ saml_codes! {
     // 9. Subject
     NameIdMissing => ("saml.name_id_missing", "The sign-in response does not say who you are."),
     NameIdFormatMismatch => ("saml.name_id_format_mismatch", "Your identity provider identified you in an unexpected way. Contact your administrator."),
+    NameIdTooLong => ("saml.name_id_too_long", "Your identity provider identified you in an unexpected way. Contact your administrator."),
+    // 10. What the assertion says about the person (bounded like every other input)
+    TooManyAttributes => ("saml.too_many_assertion_attributes", "Your identity provider sent more about you than Portcullis accepts. Contact your administrator."),
+    TooManyAttributeValues => ("saml.too_many_attribute_values", "Your identity provider sent more about you than Portcullis accepts. Contact your administrator."),
+    AttributeValueTooLong => ("saml.attribute_value_too_long", "Your identity provider sent more about you than Portcullis accepts. Contact your administrator."),
+    TooManyGroups => ("saml.too_many_groups", "Your identity provider sent more groups for you than Portcullis accepts. Contact your administrator."),
+    GroupTooLong => ("saml.group_too_long", "Your identity provider sent a group name longer than Portcullis accepts. Contact your administrator."),
 }
 
 impl fmt::Display for SamlErrorCode {
@@ -78,6 +93,9 @@ impl fmt::Display for SamlErrorCode {
         f.write_str(self.as_str())
     }
 }
+
+/// How much of a received value a diagnosis quotes.
+const RECEIVED_CHARS: usize = 300;
 
 /// A refused response.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +106,19 @@ pub struct SamlError {
 }
 
 impl SamlError {
+    /// A document over its XML budget, refused with the code of the limit it broke.
+    pub fn over_budget(over: OverBudget) -> Self {
+        let code = match over.limit {
+            Limit::Depth => SamlErrorCode::XmlTooDeep,
+            Limit::Elements => SamlErrorCode::XmlTooManyElements,
+            Limit::AttributesPerElement => SamlErrorCode::XmlElementAttributes,
+            Limit::Attributes => SamlErrorCode::XmlTooManyAttributes,
+            Limit::TextBytes => SamlErrorCode::XmlTextTooLong,
+            Limit::AttributeValueBytes => SamlErrorCode::XmlAttributeValueTooLong,
+        };
+        Self::new(code, format!("the response has {over}"))
+    }
+
     pub fn new(code: SamlErrorCode, diagnosis: impl Into<String>) -> Self {
         Self {
             code,
@@ -95,11 +126,14 @@ impl SamlError {
         }
     }
 
-    /// A diagnosis of the form "expected X, received Y".
+    /// A diagnosis of the form "expected X, received Y"; what was received is cut to a few hundred characters.
     pub fn mismatch(code: SamlErrorCode, what: &str, expected: &str, received: &str) -> Self {
         Self::new(
             code,
-            format!("{what}: expected {expected:?}, received {received:?}"),
+            format!(
+                "{what}: expected {expected:?}, received {:?}",
+                super::xml::excerpt(received, RECEIVED_CHARS)
+            ),
         )
     }
 

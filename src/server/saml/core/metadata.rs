@@ -14,6 +14,7 @@ use samael::metadata::{
 };
 use samael::traits::ToXml;
 
+use super::budget::{self, Limit, METADATA_BUDGET};
 use super::certificate::Certificate;
 use super::config::{NameIdFormat, SpEndpoints};
 use super::envelope::check_xml_text;
@@ -71,6 +72,17 @@ pub fn parse_idp_metadata(xml: &str, now: DateTime<Utc>) -> Result<IdpMetadata, 
             ErrorCode::MetadataMalformed,
             format!("The metadata could not be read: {}", e.diagnosis),
         )
+    })?;
+    budget::check(xml, &METADATA_BUDGET).map_err(|over| {
+        let code = match over.limit {
+            Limit::Depth => ErrorCode::MetadataTooDeep,
+            Limit::Elements => ErrorCode::MetadataTooManyElements,
+            Limit::AttributesPerElement => ErrorCode::MetadataElementAttributes,
+            Limit::Attributes => ErrorCode::MetadataTooManyAttributes,
+            Limit::TextBytes => ErrorCode::MetadataTextTooLong,
+            Limit::AttributeValueBytes => ErrorCode::MetadataAttributeValueTooLong,
+        };
+        metadata_error(code, format!("The metadata has {over}."))
     })?;
     let options = ParsingOptions {
         allow_dtd: false,
@@ -183,7 +195,34 @@ fn single_sign_on_service(descriptor: &IdpSsoDescriptor) -> Result<(String, SsoB
     Err(metadata_error(ErrorCode::MetadataNoBinding, message))
 }
 
+/// Signing certificates one identity provider may have at once: during a rotation two, rarely three, are listed.
+/// Each costs a public-key operation when no `KeyInfo` hint picks one.
+pub const MAX_CERTIFICATES: usize = 4;
+
+fn too_many_certificates(count: usize) -> AppError {
+    AppError::new(ErrorCode::TooManyCertificates)
+        .with_message(format!(
+            "The identity provider lists {count} signing certificates; at most {MAX_CERTIFICATES} are accepted at once. \
+             Remove the ones it no longer signs with."
+        ))
+        .on_field(FIELD)
+}
+
 fn signing_certificates(descriptor: &IdpSsoDescriptor) -> Result<Vec<Certificate>, AppError> {
+    // Counted before any is decoded.
+    let mut texts: Vec<String> = descriptor
+        .key_descriptors
+        .iter()
+        .filter(|key| key.key_use.as_deref().is_none_or(|u| u == "signing"))
+        .filter_map(|key| key.key_info.x509_data.as_ref())
+        .flat_map(|data| data.certificates.iter())
+        .map(|text| text.split_whitespace().collect::<String>())
+        .collect();
+    texts.sort_unstable();
+    texts.dedup();
+    if texts.len() > MAX_CERTIFICATES {
+        return Err(too_many_certificates(texts.len()));
+    }
     let mut certificates: Vec<Certificate> = Vec::new();
     for key in &descriptor.key_descriptors {
         // A KeyDescriptor without `use` serves both signing and encryption.
@@ -220,6 +259,9 @@ pub fn usable_certificates(
     certificates: Vec<Certificate>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Certificate>, Vec<String>), AppError> {
+    if certificates.len() > MAX_CERTIFICATES {
+        return Err(too_many_certificates(certificates.len()));
+    }
     let day = |at: DateTime<Utc>| at.format("%Y-%m-%d").to_string();
     let mut warnings = Vec::new();
     let (expired, current): (Vec<_>, Vec<_>) =

@@ -16,19 +16,41 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use roxmltree::{Document, Node, ParsingOptions};
 
+use super::budget::{self, RESPONSE_BUDGET};
 use super::c14n::canonicalize;
 use super::config::{IdpTrust, NameIdFormat, SpEndpoints};
 use super::envelope::check_xml_text;
 use super::error::{SamlError, SamlErrorCode};
 use super::signature::{self, id_of};
 use super::time::{check_times, Window};
-use super::xml::{child, children, describe, is, text, NS_ASSERTION, NS_DSIG, NS_PROTOCOL, NS_XML};
+use super::xml::{
+    child, children, describe, excerpt, is, text, NS_ASSERTION, NS_DSIG, NS_PROTOCOL, NS_XML,
+};
+use super::xmldsig::{self, Outcome};
 
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 
-/// Bounds the work a hostile document can cause beyond the byte cap.
+/// Bounds the nodes roxmltree builds (elements, text, comments); the budget scan bounds elements before it.
 const MAX_NODES: u32 = 20_000;
+
+/// What an assertion may say about the person: attributes, their values in all, and one value's length. Real
+/// assertions carry a dozen attributes; a thousand values leaves room for large group lists.
+pub const MAX_ASSERTION_ATTRIBUTES: usize = 128;
+pub const MAX_ATTRIBUTE_VALUES: usize = 2_048;
+pub const MAX_ATTRIBUTE_VALUE_CHARS: usize = 1_024;
+/// SAML core (8.3.7) caps persistent identifiers at 256 characters; an email address is shorter.
+pub const MAX_NAME_ID_CHARS: usize = 256;
+/// Unsigned text the identity provider sends for people to read (StatusMessage): kept to a few hundred characters.
+pub const MAX_UNSIGNED_TEXT_CHARS: usize = 300;
+
+/// Who verifies signatures: our verifier over the parsed tree (falling back to libxmlsec for constructs it does not
+/// implement), or libxmlsec alone (the differential oracle in the tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureEngine {
+    Native,
+    Libxmlsec,
+}
 
 /// How the response relates to a request we sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,8 +98,29 @@ pub fn validate(
     now: DateTime<Utc>,
     outstanding_request_ids: &[&str],
 ) -> Result<AcceptedIdentity, SamlError> {
+    validate_with(
+        SignatureEngine::Native,
+        xml,
+        idp,
+        sp,
+        now,
+        outstanding_request_ids,
+    )
+}
+
+/// [`validate`] with a chosen signature engine.
+pub fn validate_with(
+    engine: SignatureEngine,
+    xml: &str,
+    idp: &IdpTrust,
+    sp: &SpEndpoints,
+    now: DateTime<Utc>,
+    outstanding_request_ids: &[&str],
+) -> Result<AcceptedIdentity, SamlError> {
     let checked = check_xml_text(xml.as_bytes())?;
     let xml = checked.as_str();
+    // Before any parser recurses or does work that grows faster than the input.
+    budget::check(xml, &RESPONSE_BUDGET).map_err(SamlError::over_budget)?;
     if idp.certificates.is_empty() {
         return Err(SamlError::new(
             SamlErrorCode::NoRegisteredCertificate,
@@ -113,7 +156,7 @@ pub fn validate(
     for (signature, parent) in signatures.iter() {
         signature::check_structure(signature, parent, idp.allow_sha1)?;
     }
-    let verified = verify_signatures(xml, &signatures, idp)?;
+    let verified = verify_signatures(engine, xml, &signatures, idp)?;
     let signing_certificate_sha256 = verified.certificate_sha256.clone();
     let response_signed = signatures.response.is_some();
     // Fast path: when our own canonical form of the signed element equals the bytes libxmlsec hashed, the element
@@ -123,21 +166,21 @@ pub fn validate(
     } else {
         (assertion, signatures.assertion)
     };
-    let identical =
-        canonicalize(signed_original, enveloped).is_some_and(|c| c == verified.canonical_xml);
-    let signed_document = if identical {
-        None
-    } else {
-        Some(
-            Document::parse_with_options(&verified.canonical_xml, parsing_options()).map_err(
-                |e| {
-                    SamlError::new(
-                        SamlErrorCode::SignatureWrapping,
-                        format!("the signed content could not be read back: {e}"),
-                    )
-                },
-            )?,
-        )
+    // Our own verifier checked the tree we parsed; libxmlsec's bytes are compared with it, else read themselves.
+    let hashed_elsewhere = verified
+        .canonical_xml
+        .as_deref()
+        .filter(|hashed| canonicalize(signed_original, enveloped).as_deref() != Some(*hashed));
+    let signed_document = match hashed_elsewhere {
+        None => None,
+        Some(hashed) => Some(
+            Document::parse_with_options(hashed, parsing_options()).map_err(|e| {
+                SamlError::new(
+                    SamlErrorCode::SignatureWrapping,
+                    format!("the signed content could not be read back: {e}"),
+                )
+            })?,
+        ),
     };
     let (response, assertion) = match &signed_document {
         None => (response, assertion),
@@ -219,7 +262,7 @@ pub fn validate(
         idp_entity_id: idp.entity_id.clone(),
         name_id,
         name_id_format,
-        attributes: attributes(assertion),
+        attributes: attributes(assertion)?,
         session_not_on_or_after,
         session_index,
         assertion_id: id_of(assertion).unwrap_or_default().to_string(),
@@ -244,12 +287,18 @@ fn check_status(response: Node<'_, '_>) -> Result<(), SamlError> {
     let message = status
         .and_then(|s| child(s, NS_PROTOCOL, "StatusMessage"))
         .map(text);
-    let mut diagnosis = format!("the identity provider answered with status {value}");
+    let mut diagnosis = format!(
+        "the identity provider answered with status {}",
+        excerpt(value, MAX_UNSIGNED_TEXT_CHARS)
+    );
     if let Some(detail) = detail {
-        diagnosis.push_str(&format!(" / {detail}"));
+        diagnosis.push_str(&format!(" / {}", excerpt(detail, MAX_UNSIGNED_TEXT_CHARS)));
     }
     if let Some(message) = message.filter(|m| !m.is_empty()) {
-        diagnosis.push_str(&format!(": {message:?}"));
+        diagnosis.push_str(&format!(
+            " with the unsigned message {:?}",
+            excerpt(&message, MAX_UNSIGNED_TEXT_CHARS)
+        ));
     }
     Err(SamlError::new(SamlErrorCode::StatusNotSuccess, diagnosis))
 }
@@ -452,13 +501,37 @@ fn parsing_options() -> ParsingOptions {
     }
 }
 
-/// libxmlsec verifies every signature in the document; the canonical bytes returned are the response's when it is
-/// signed (they include the assertion), else the assertion's.
+/// Every signature must verify. Our verifier checks each over the parsed tree; when one uses a construct it does
+/// not implement, libxmlsec verifies every signature in the document instead, and the canonical bytes it returns
+/// are the response's when it is signed (they include the assertion), else the assertion's.
 fn verify_signatures(
+    engine: SignatureEngine,
     xml: &str,
     signatures: &Signatures<'_, '_>,
     idp: &IdpTrust,
 ) -> Result<signature::Verified, SamlError> {
+    if engine == SignatureEngine::Native {
+        let mut first_certificate = None;
+        let mut supported = true;
+        for (signature, parent) in signatures.iter() {
+            match xmldsig::verify(signature, parent, &idp.certificates) {
+                Outcome::Verified(fingerprint) => {
+                    first_certificate.get_or_insert(fingerprint);
+                }
+                Outcome::Refused(error) => return Err(error),
+                Outcome::Unsupported(_) => {
+                    supported = false;
+                    break;
+                }
+            }
+        }
+        if let (true, Some(certificate_sha256)) = (supported, first_certificate) {
+            return Ok(signature::Verified {
+                canonical_xml: None,
+                certificate_sha256,
+            });
+        }
+    }
     match (signatures.response, signatures.assertion) {
         (Some(first), _) => signature::verify(xml, first, &idp.certificates, "response"),
         (None, Some(first)) => signature::verify(xml, first, &idp.certificates, "assertion"),
@@ -719,6 +792,12 @@ fn name_id(
         ));
     }
     let value = text(node);
+    if value.chars().count() > MAX_NAME_ID_CHARS {
+        return Err(SamlError::new(
+            SamlErrorCode::NameIdTooLong,
+            format!("the NameID has more than {MAX_NAME_ID_CHARS} characters"),
+        ));
+    }
     if value.is_empty() {
         return Err(SamlError::new(
             SamlErrorCode::NameIdMissing,
@@ -739,16 +818,44 @@ fn name_id(
     Ok((value, expected))
 }
 
-fn attributes(assertion: Node<'_, '_>) -> BTreeMap<String, Vec<String>> {
+/// The attributes, within their budgets (each broken one refused with its own code).
+fn attributes(assertion: Node<'_, '_>) -> Result<BTreeMap<String, Vec<String>>, SamlError> {
     let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut attribute_count = 0usize;
+    let mut value_count = 0usize;
     for statement in children(assertion, NS_ASSERTION, "AttributeStatement") {
         for attribute in children(statement, NS_ASSERTION, "Attribute") {
             let Some(name) = attribute.attribute("Name") else {
                 continue;
             };
-            let values = children(attribute, NS_ASSERTION, "AttributeValue").map(text);
-            found.entry(name.to_string()).or_default().extend(values);
+            attribute_count += 1;
+            if attribute_count > MAX_ASSERTION_ATTRIBUTES {
+                return Err(SamlError::new(
+                    SamlErrorCode::TooManyAttributes,
+                    format!("the assertion has more than {MAX_ASSERTION_ATTRIBUTES} attributes; release only the ones Portcullis reads"),
+                ));
+            }
+            let values = found.entry(name.to_string()).or_default();
+            for value in children(attribute, NS_ASSERTION, "AttributeValue").map(text) {
+                value_count += 1;
+                if value_count > MAX_ATTRIBUTE_VALUES {
+                    return Err(SamlError::new(
+                        SamlErrorCode::TooManyAttributeValues,
+                        format!("the assertion's attributes have more than {MAX_ATTRIBUTE_VALUES} values in all"),
+                    ));
+                }
+                if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS {
+                    return Err(SamlError::new(
+                        SamlErrorCode::AttributeValueTooLong,
+                        format!(
+                            "a value of the attribute {:?} has more than {MAX_ATTRIBUTE_VALUE_CHARS} characters",
+                            excerpt(name, 100)
+                        ),
+                    ));
+                }
+                values.push(value);
+            }
         }
     }
-    found
+    Ok(found)
 }

@@ -188,10 +188,10 @@ fn silence_libxmlsec_errors() {
     SILENCED.call_once(|| unsafe { xmlSecErrorsDefaultCallbackEnableOutput(0) });
 }
 
-/// What libxmlsec verified: the canonical form of the signed element (the response, or the assertion when only it
-/// is signed) and the registered certificate that verified it.
+/// What was verified: the registered certificate that verified it and, when libxmlsec verified, the canonical
+/// form it hashed of the signed element (the response, or the assertion when only it is signed).
 pub struct Verified {
-    pub canonical_xml: String,
+    pub canonical_xml: Option<String>,
     pub certificate_sha256: String,
 }
 
@@ -209,7 +209,7 @@ pub fn verify(
             Crypto::reduce_xml_to_signed(document, &[der], ReduceMode::PreDigest)
         {
             return Ok(Verified {
-                canonical_xml,
+                canonical_xml: Some(canonical_xml),
                 certificate_sha256: certificate.fingerprint_sha256.clone(),
             });
         }

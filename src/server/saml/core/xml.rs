@@ -46,6 +46,18 @@ pub fn text(node: Node<'_, '_>) -> String {
     joined.trim().to_string()
 }
 
+/// At most `max_chars` of untrusted text for a diagnosis, with an ellipsis and the full length when cut.
+pub fn excerpt(value: &str, max_chars: usize) -> String {
+    match value.char_indices().nth(max_chars) {
+        None => value.to_string(),
+        Some((cut, _)) => format!(
+            "{}… ({} characters in all)",
+            value.get(..cut).unwrap_or_default(),
+            value.chars().count()
+        ),
+    }
+}
+
 /// How an element is written in messages: `samlp:Response`-like, with the namespace's usual prefix.
 pub fn describe(node: Node<'_, '_>) -> String {
     let prefix = match node.tag_name().namespace() {
