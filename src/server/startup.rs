@@ -28,6 +28,9 @@ use crate::server::security;
 use crate::server::services::maintenance;
 use crate::server::state::{shared_secret, AppState};
 
+/// The largest body a server function accepts (metadata uploads are the largest forms).
+pub const SERVER_FUNCTION_BODY_LIMIT: usize = 256 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("database: {0}")]
@@ -143,6 +146,8 @@ fn http_server(
         App::new()
             .app_data(web::Data::new(state.clone()))
             .app_data(web::Data::new(options.clone()))
+            // Every server function's body (all forms): read whole, so bounded (README, "Limits").
+            .app_data(web::PayloadConfig::new(SERVER_FUNCTION_BODY_LIMIT))
             .route("/healthz", web::get().to(healthz))
             .configure(crate::server::saml::routes::configure)
             .configure(crate::server::rest::configure)

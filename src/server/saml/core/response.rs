@@ -26,7 +26,7 @@ use super::time::{check_times, Window};
 use super::xml::{
     child, children, describe, excerpt, is, text, NS_ASSERTION, NS_DSIG, NS_PROTOCOL, NS_XML,
 };
-use super::xmldsig::{self, Outcome};
+use super::xmldsig::{self, Outcome, SignatureValue};
 
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
@@ -532,9 +532,31 @@ fn verify_signatures(
             });
         }
     }
+    // libxmlsec parses the document once per certificate it is given: when the signature value can be checked
+    // here, it gets only the certificate that signed (or nothing to do at all).
+    let (first, described) = match (signatures.response, signatures.assertion) {
+        (Some(first), _) => (first, "response"),
+        (None, Some(first)) => (first, "assertion"),
+        (None, None) => {
+            return Err(SamlError::new(
+                SamlErrorCode::SignatureMissing,
+                "nothing is signed",
+            ))
+        }
+    };
+    let signer = match engine {
+        SignatureEngine::Libxmlsec => idp.certificates.as_slice(),
+        SignatureEngine::Native => {
+            match xmldsig::check_signature_value(first, &idp.certificates, described) {
+                SignatureValue::Verified(certificate) => std::slice::from_ref(certificate),
+                SignatureValue::Refused(error) => return Err(error),
+                SignatureValue::Unsupported(_) => idp.certificates.as_slice(),
+            }
+        }
+    };
     match (signatures.response, signatures.assertion) {
-        (Some(first), _) => signature::verify(xml, first, &idp.certificates, "response"),
-        (None, Some(first)) => signature::verify(xml, first, &idp.certificates, "assertion"),
+        (Some(first), _) => signature::verify(xml, first, signer, "response"),
+        (None, Some(first)) => signature::verify(xml, first, signer, "assertion"),
         (None, None) => Err(SamlError::new(
             SamlErrorCode::SignatureMissing,
             "nothing is signed",

@@ -106,17 +106,6 @@ pub fn verify(
     let Some(signed_info) = child(signature, NS_DSIG, "SignedInfo") else {
         return Outcome::Unsupported("no SignedInfo");
     };
-    let canonicalization = child(signed_info, NS_DSIG, "CanonicalizationMethod");
-    if algorithm(canonicalization) != Some(EXC_C14N)
-        || canonicalization.is_some_and(|c| c.children().any(|n| n.is_element()))
-    {
-        return Outcome::Unsupported("SignedInfo canonicalization other than plain exclusive C14N");
-    }
-    let Some((kind, signature_digest)) =
-        algorithm(child(signed_info, NS_DSIG, "SignatureMethod")).and_then(signature_method)
-    else {
-        return Outcome::Unsupported("signature method");
-    };
     let Some(reference) = child(signed_info, NS_DSIG, "Reference") else {
         return Outcome::Unsupported("no Reference");
     };
@@ -139,10 +128,7 @@ pub fn verify(
     else {
         return Outcome::Unsupported("digest method");
     };
-    let (Some(canonical_element), Some(canonical_signed_info)) = (
-        canonicalize(signed, Some(signature)),
-        canonicalize(signed_info, None),
-    ) else {
+    let Some(canonical_element) = canonicalize(signed, Some(signature)) else {
         return Outcome::Unsupported("processing instructions in the signed content");
     };
 
@@ -163,15 +149,73 @@ pub fn verify(
                 && openssl::memcmp::eq(&computed, &expected_digest)
         });
     if !digest_matches {
+        // Who signed tells the administrator whether the key or the content is wrong.
+        let signer = match check_signature_value(signature, certificates, described) {
+            SignatureValue::Verified(certificate) => format!(
+                "it was signed with the registered certificate {}",
+                certificate.fingerprint_sha256
+            ),
+            _ => format!(
+                "nor does its signature verify with a registered certificate ({})",
+                certificates
+                    .iter()
+                    .map(|c| c.fingerprint_sha256.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
         return Outcome::Refused(SamlError::new(
             SamlErrorCode::SignatureInvalid,
             format!(
-                "the {described}'s content does not match the digest in its signature: it was changed after signing"
+                "the {described}'s content does not match the digest in its signature, so it was changed after signing; {signer}"
             ),
         ));
     }
+    match check_signature_value(signature, certificates, described) {
+        SignatureValue::Verified(certificate) => {
+            Outcome::Verified(certificate.fingerprint_sha256.clone())
+        }
+        SignatureValue::Refused(error) => Outcome::Refused(error),
+        SignatureValue::Unsupported(what) => Outcome::Unsupported(what),
+    }
+}
+
+/// Which registered certificate's key verifies `SignatureValue` over the canonical `SignedInfo`.
+pub enum SignatureValue<'c> {
+    Verified(&'c Certificate),
+    Refused(SamlError),
+    Unsupported(&'static str),
+}
+
+/// Checks only the signature value (not the reference's digest): the hinted registered certificate first, then the
+/// others, one public-key operation each. libxmlsec's path uses it too, to hand libxmlsec the one key that signed
+/// (a single parse) or to refuse before libxmlsec parses anything.
+pub fn check_signature_value<'c>(
+    signature: Node<'_, '_>,
+    certificates: &'c [Certificate],
+    described: &str,
+) -> SignatureValue<'c> {
+    let Some(signed_info) = child(signature, NS_DSIG, "SignedInfo") else {
+        return SignatureValue::Unsupported("no SignedInfo");
+    };
+    let canonicalization = child(signed_info, NS_DSIG, "CanonicalizationMethod");
+    if algorithm(canonicalization) != Some(EXC_C14N)
+        || canonicalization.is_some_and(|c| c.children().any(|n| n.is_element()))
+    {
+        return SignatureValue::Unsupported(
+            "SignedInfo canonicalization other than plain exclusive C14N",
+        );
+    }
+    let Some((kind, signature_digest)) =
+        algorithm(child(signed_info, NS_DSIG, "SignatureMethod")).and_then(signature_method)
+    else {
+        return SignatureValue::Unsupported("signature method");
+    };
+    let Some(canonical_signed_info) = canonicalize(signed_info, None) else {
+        return SignatureValue::Unsupported("processing instructions in SignedInfo");
+    };
     let Some(signature_value) = base64_of(child(signature, NS_DSIG, "SignatureValue")) else {
-        return Outcome::Refused(SamlError::new(
+        return SignatureValue::Refused(SamlError::new(
             SamlErrorCode::SignatureInvalid,
             format!("the {described}'s signature has no readable SignatureValue"),
         ));
@@ -191,7 +235,7 @@ pub fn verify(
             canonical_signed_info.as_bytes(),
             &signature_value,
         ) {
-            return Outcome::Verified(certificate.fingerprint_sha256.clone());
+            return SignatureValue::Verified(certificate);
         }
     }
     let registered = certificates
@@ -213,7 +257,7 @@ pub fn verify(
                 &signature_value,
             )
         {
-            return Outcome::Refused(SamlError::new(
+            return SignatureValue::Refused(SamlError::new(
                 SamlErrorCode::UntrustedCertificate,
                 format!(
                     "the {described} is signed by the certificate in its KeyInfo (SHA-256 {}, subject {:?}), which is not registered for this identity provider; registered: {registered}",
@@ -222,7 +266,7 @@ pub fn verify(
             ));
         }
     }
-    Outcome::Refused(SamlError::new(
+    SignatureValue::Refused(SamlError::new(
         SamlErrorCode::SignatureInvalid,
         format!(
             "the {described}'s signature does not verify with any registered certificate ({registered}): it was signed with another key or its content was changed after signing"
