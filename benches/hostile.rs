@@ -18,7 +18,7 @@ use portcullis::server::saml::core::metadata::parse_idp_metadata;
 use portcullis::server::saml::core::response::{validate, MAX_ATTRIBUTE_VALUES};
 use portcullis::server::services::role_mappings::{
     evaluate, MappingRule, RuleKind, MAX_GROUPS, MAX_GROUP_CHARS, MAX_MAPPINGS, MAX_PATTERNS,
-    MAX_PATTERN_CHARS,
+    MAX_PATTERN_CHARS, MAX_WILDCARD_PATTERNS,
 };
 use saml_idp::*;
 
@@ -218,27 +218,35 @@ fn main() {
         "(result as parsed)".into(),
     ));
 
-    // Role-mapping preview: every budget at its maximum, every pattern failing at its last character.
-    let pattern = format!("*{}b", "a".repeat(MAX_PATTERN_CHARS - 2));
+    // Role-mapping preview: every budget at its maximum. The organization's 20 wildcard patterns fail at their last
+    // piece against every group; each other pattern shares 255 characters with every group before it fails.
+    let wildcard = format!("*{}b*", "a*".repeat((MAX_PATTERN_CHARS - 3) / 2));
+    let prefix = format!("{}b*", "a".repeat(MAX_PATTERN_CHARS - 2));
+    let suffix = format!("*b{}", "a".repeat(MAX_PATTERN_CHARS - 2));
+    let exact = format!("b{}", "a".repeat(MAX_PATTERN_CHARS - 1));
     let rules: Vec<MappingRule> = (0..MAX_MAPPINGS)
         .map(|n| MappingRule {
             name: format!("m{n}"),
             role: None,
             team_ids: vec![1],
             kind: RuleKind::Any,
-            patterns: vec![pattern.clone(); MAX_PATTERNS],
+            patterns: if n == 0 {
+                vec![wildcard.clone(); MAX_WILDCARD_PATTERNS]
+            } else {
+                [prefix.clone(), suffix.clone(), exact.clone()]
+                    .into_iter()
+                    .cycle()
+                    .take(MAX_PATTERNS)
+                    .collect()
+            },
         })
         .collect();
     let groups: Vec<String> = (0..MAX_GROUPS)
-        .map(|_| "a".repeat(MAX_GROUP_CHARS))
+        .map(|i| format!("{}{i:04}", "a".repeat(MAX_GROUP_CHARS - 4)))
         .collect();
-    rows.push((
-        format!("Preview: {MAX_MAPPINGS} mappings × {MAX_PATTERNS} patterns × {MAX_GROUPS} groups"),
-        time(budget, || {
-            black_box(evaluate(&rules, &groups).matched.len());
-        }),
-        "no match".into(),
-    ));
+    rows.push((format!("Preview: {MAX_MAPPINGS} mappings × {MAX_PATTERNS} patterns ({MAX_WILDCARD_PATTERNS} wildcards) × {MAX_GROUPS} groups"), time(budget, || {
+        black_box(evaluate(&rules, &groups).matched.len());
+    }), "no match".into()));
 
     // Password login: one argon2id verification (19 MiB), whatever the input.
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -170,7 +170,9 @@ async fn asserted_groups_have_a_budget() {
 
 #[tokio::test]
 async fn role_mappings_have_budgets() {
-    use portcullis::server::services::role_mappings::{MAX_MAPPINGS, MAX_PATTERNS};
+    use portcullis::server::services::role_mappings::{
+        MAX_MAPPINGS, MAX_PATTERNS, MAX_WILDCARD_PATTERNS,
+    };
     for backend in backends() {
         let setup = setup(&backend).await;
         let org = setup.organization_id.to_string();
@@ -204,7 +206,23 @@ async fn role_mappings_have_budgets() {
         create("Long pattern".into(), "*".repeat(257))
             .await
             .assert_error(422, "role_mapping.too_many_patterns");
-        for n in 0..MAX_MAPPINGS {
+        // Wildcard patterns (matched against every group) are counted over the organization.
+        let wildcards = |count: usize| {
+            (0..count)
+                .map(|i| format!("*w{i}*"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        create("Wildcards".into(), wildcards(MAX_WILDCARD_PATTERNS + 1))
+            .await
+            .assert_error(422, "role_mapping.too_many_wildcard_patterns");
+        create("Wildcards".into(), wildcards(MAX_WILDCARD_PATTERNS - 1))
+            .await
+            .assert_ok();
+        create("Two more".into(), "*x*\n*y*".into())
+            .await
+            .assert_error(422, "role_mapping.too_many_wildcard_patterns");
+        for n in 1..MAX_MAPPINGS {
             create(format!("Mapping {n}"), patterns(MAX_PATTERNS))
                 .await
                 .assert_ok();

@@ -194,6 +194,29 @@ mod check_response {
         );
     }
 
+    /// Metadata nested 3,000 deep aborted the checker (stack overflow); a deep response likewise.
+    #[test]
+    fn deep_documents_are_refused_without_crashing_the_checker() {
+        let deep_response = format!(
+            "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\">{}</samlp:Response>",
+            "<a>".repeat(50_000)
+        );
+        let files = Files::new(deep_response.as_bytes());
+        let (code, json, stderr) = files.run(&[]);
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(json.unwrap()["code"], "saml.xml_too_deep");
+        let metadata = std::fs::read_to_string(files.dir.path().join("idp.xml")).unwrap();
+        let deep_metadata = metadata.replacen(
+            "<md:IDPSSODescriptor",
+            &format!("{}<md:IDPSSODescriptor", "<x>".repeat(3_000)),
+            1,
+        );
+        std::fs::write(files.dir.path().join("idp.xml"), deep_metadata).unwrap();
+        let (code, _, stderr) = files.run(&[]);
+        assert_eq!(code, 2);
+        assert!(stderr.contains("idp.metadata_too_deep"), "{stderr}");
+    }
+
     #[test]
     fn usage_errors_exit_2() {
         let files = Files::new(b"<samlp:Response/>");

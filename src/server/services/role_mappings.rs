@@ -27,14 +27,18 @@ use crate::shared::models::{MappingPreview, Role, RoleMappingView, RoleMappingsP
 pub const GROUPS_ATTRIBUTE: &str = "groups";
 /// Microsoft Entra ID sends this instead of `groups` when a person is in too many groups (the "overage" claim).
 pub const GROUPS_OVERAGE_ATTRIBUTE: &str = "http://schemas.microsoft.com/claims/groups.link";
-/// Budgets (README, "Limits"): patterns per mapping and their length, mappings per organization, and the groups a
-/// login or a preview may bring. With the linear matcher, a login's evaluation costs at most
-/// mappings × patterns × groups × (pattern + group length) character steps.
+/// Budgets (README, "Limits"): patterns per mapping and their length, mappings per organization, wildcard patterns
+/// per organization, and the groups a login or a preview may bring. A login's evaluation costs a set lookup or a
+/// binary search per exact, prefix or suffix pattern, and a linear match per group for each of the few wildcard
+/// patterns.
 pub const MAX_PATTERNS: usize = 50;
 pub const MAX_PATTERN_CHARS: usize = 256;
 pub const MAX_MAPPINGS: u64 = 100;
+/// Wildcard patterns (a `*` inside, or at both ends) are matched against every group, so they are counted over
+/// the whole organization; exact, prefix and suffix patterns cost a lookup each.
+pub const MAX_WILDCARD_PATTERNS: usize = 20;
 pub const MAX_GROUPS: usize = 1_000;
-pub const MAX_GROUP_CHARS: usize = 512;
+pub const MAX_GROUP_CHARS: usize = 256;
 
 /// How a mapping's patterns combine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,8 +118,79 @@ pub fn pattern_matches(pattern: &str, group: &str) -> bool {
     true
 }
 
-fn rule_matches(rule: &MappingRule, groups: &[String]) -> bool {
-    let matches = |pattern: &String| groups.iter().any(|g| pattern_matches(pattern, g));
+/// The shape of a pattern, which decides how it is matched against a whole group list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatternShape {
+    /// No `*`: one set lookup.
+    Exact,
+    /// Stars only: matches any group.
+    Anything,
+    /// One trailing `*` (`eng-*`): a binary search in the sorted groups.
+    Prefix,
+    /// One leading `*` (`*-admins`): a binary search in the sorted reversed groups.
+    Suffix,
+    /// Anything else (`*admin*`, `a*b`): matched against every group, so an organization may have only a few.
+    Wildcard,
+}
+
+pub fn shape_of(pattern: &str) -> PatternShape {
+    let stars = pattern.matches('*').count();
+    match stars {
+        0 => PatternShape::Exact,
+        _ if stars == pattern.chars().count() => PatternShape::Anything,
+        1 if pattern.ends_with('*') => PatternShape::Prefix,
+        1 if pattern.starts_with('*') => PatternShape::Suffix,
+        _ => PatternShape::Wildcard,
+    }
+}
+
+/// A person's groups prepared once per evaluation, so each pattern costs a lookup or a binary search instead of a
+/// pass over every group (only wildcard patterns pass over them, and they are few by budget).
+struct GroupIndex<'g> {
+    all: &'g [String],
+    exact: std::collections::HashSet<&'g str>,
+    sorted: Vec<&'g str>,
+    reversed: Vec<String>,
+}
+
+impl<'g> GroupIndex<'g> {
+    fn new(groups: &'g [String]) -> Self {
+        let mut sorted: Vec<&str> = groups.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        let mut reversed: Vec<String> = groups.iter().map(|g| g.chars().rev().collect()).collect();
+        reversed.sort_unstable();
+        Self {
+            all: groups,
+            exact: groups.iter().map(String::as_str).collect(),
+            sorted,
+            reversed,
+        }
+    }
+
+    /// Whether some group in a sorted list starts with `prefix`: the first one not below it decides.
+    fn starts_any<S: AsRef<str>>(sorted: &[S], prefix: &str) -> bool {
+        let at = sorted.partition_point(|g| g.as_ref() < prefix);
+        sorted
+            .get(at)
+            .is_some_and(|g| g.as_ref().starts_with(prefix))
+    }
+
+    fn any_matches(&self, pattern: &str) -> bool {
+        match shape_of(pattern) {
+            PatternShape::Exact => self.exact.contains(pattern),
+            PatternShape::Anything => !self.all.is_empty(),
+            PatternShape::Prefix => Self::starts_any(&self.sorted, pattern.trim_end_matches('*')),
+            PatternShape::Suffix => {
+                let reversed: String = pattern.trim_start_matches('*').chars().rev().collect();
+                Self::starts_any(&self.reversed, &reversed)
+            }
+            PatternShape::Wildcard => self.all.iter().any(|g| pattern_matches(pattern, g)),
+        }
+    }
+}
+
+fn rule_matches(rule: &MappingRule, groups: &GroupIndex<'_>) -> bool {
+    let matches = |pattern: &String| groups.any_matches(pattern);
     match rule.kind {
         RuleKind::All => !rule.patterns.is_empty() && rule.patterns.iter().all(matches),
         RuleKind::Any => rule.patterns.iter().any(matches),
@@ -131,8 +206,9 @@ pub fn evaluate(rules: &[MappingRule], groups: &[String]) -> Granted {
     let mut teams = BTreeSet::new();
     let mut other_teams = BTreeSet::new();
     let mut matched = Vec::new();
+    let groups = GroupIndex::new(groups);
     for rule in rules {
-        if rule_matches(rule, groups) {
+        if rule_matches(rule, &groups) {
             if let Some(granted) = rule.role {
                 role = role.max(Some(granted));
             }
@@ -215,6 +291,7 @@ async fn check(
     organization_id: i64,
     actor_role: Role,
     input: MappingInput,
+    replacing: Option<i64>,
 ) -> AppResult<Checked> {
     let name = input.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 80 {
@@ -257,6 +334,33 @@ async fn check(
                 patterns.len()
             ))
             .on_field("patterns"));
+    }
+    let wildcards = patterns
+        .iter()
+        .filter(|p| shape_of(p) == PatternShape::Wildcard)
+        .count();
+    if wildcards > 0 {
+        let elsewhere: usize = rules_of(db, organization_id)
+            .await?
+            .iter()
+            .filter(|row| Some(row.id) != replacing)
+            .map(|row| {
+                parse_json_list::<String>(&row.group_patterns)
+                    .iter()
+                    .filter(|p| shape_of(p) == PatternShape::Wildcard)
+                    .count()
+            })
+            .sum();
+        if elsewhere + wildcards > MAX_WILDCARD_PATTERNS {
+            return Err(AppError::new(ErrorCode::RoleMappingTooManyWildcards)
+                .with_message(format!(
+                    "The organization's mappings may have at most {MAX_WILDCARD_PATTERNS} patterns with a * inside \
+                     or at both ends (like *admin*); with this one they would have {}. Exact names, name* and \
+                     *name are not limited this way.",
+                    elsewhere + wildcards
+                ))
+                .on_field("patterns"));
+        }
     }
     if patterns.is_empty() {
         return Err(AppError::new(ErrorCode::InvalidInput)
@@ -367,7 +471,7 @@ pub async fn create(
              merge some first."
         )));
     }
-    let checked = check(&txn, organization_id, standing.role, input).await?;
+    let checked = check(&txn, organization_id, standing.role, input, None).await?;
     let row = role_mapping::ActiveModel {
         organization_id: Set(organization_id),
         name: Set(checked.name),
@@ -406,7 +510,14 @@ pub async fn update(
         return Err(AppError::new(ErrorCode::PermissionDenied)
             .with_message("Only owners can change a mapping to the owner role."));
     }
-    let checked = check(&txn, organization_id, standing.role, input).await?;
+    let checked = check(
+        &txn,
+        organization_id,
+        standing.role,
+        input,
+        Some(mapping_id),
+    )
+    .await?;
     let mut active = existing.into_active_model();
     active.name = Set(checked.name);
     active.role = Set(checked.role.map(|r| r.as_str().to_owned()));
@@ -524,7 +635,14 @@ pub async fn preview(
         .map(to_rule)
         .collect();
     if let Some(draft) = draft {
-        let checked = check(&state.db, organization_id, standing.role, draft.input).await?;
+        let checked = check(
+            &state.db,
+            organization_id,
+            standing.role,
+            draft.input,
+            replacing,
+        )
+        .await?;
         rules.push(MappingRule {
             name: checked.name,
             role: checked.role,
@@ -810,6 +928,60 @@ mod tests {
 
     fn groups(list: &[&str]) -> Vec<String> {
         list.iter().map(|g| g.to_string()).collect()
+    }
+
+    #[test]
+    fn the_group_index_agrees_with_matching_every_group() {
+        let groups = groups(&[
+            "eng-platform",
+            "eng-web",
+            "sso-admins",
+            "all-staff",
+            "CN=Ops,OU=Groups,DC=corp",
+            "",
+            "é-ünï",
+        ]);
+        let patterns = [
+            "eng-*",
+            "*-admins",
+            "*admin*",
+            "eng-web",
+            "eng",
+            "*",
+            "**",
+            "e*m",
+            "CN=*,DC=corp",
+            "*ünï",
+            "é-*",
+            "",
+            "*-",
+            "-*",
+            "sso-admins*",
+            "*all-staff",
+            "a*b*c",
+            "*eng-platform*",
+        ];
+        let index = GroupIndex::new(&groups);
+        for pattern in patterns {
+            assert_eq!(
+                index.any_matches(pattern),
+                groups.iter().any(|g| pattern_matches(pattern, g)),
+                "{pattern}"
+            );
+        }
+        assert_eq!(shape_of("eng-*"), PatternShape::Prefix);
+        assert_eq!(shape_of("*-admins"), PatternShape::Suffix);
+        assert_eq!(shape_of("*admin*"), PatternShape::Wildcard);
+        assert_eq!(shape_of("**"), PatternShape::Anything);
+        assert_eq!(shape_of("staff"), PatternShape::Exact);
+    }
+
+    #[test]
+    fn hostile_patterns_and_groups_stay_linear() {
+        let pattern = format!("*{}b", "a*".repeat(120));
+        let group = "a".repeat(MAX_GROUP_CHARS);
+        assert!(!pattern_matches(&pattern, &group));
+        assert!(pattern_matches(&pattern.replace('b', ""), &group));
     }
 
     #[test]

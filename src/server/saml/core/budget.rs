@@ -39,7 +39,7 @@ pub const METADATA_BUDGET: XmlBudget = XmlBudget {
     max_depth: 32,
     max_elements: 20_000,
     max_attributes_per_element: 64,
-    max_attributes: 50_000,
+    max_attributes: 20_000,
     max_text_bytes: 64 * 1024,
     max_attribute_value_bytes: 8 * 1024,
 };

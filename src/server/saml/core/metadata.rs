@@ -337,3 +337,74 @@ pub fn sp_metadata_xml(sp: &SpEndpoints, name_id_format: NameIdFormat) -> Result
         .to_string()
         .map_err(|_| AppError::new(ErrorCode::Internal))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"></md:IDPSSODescriptor></md:EntityDescriptor>"#;
+
+    fn code_for(extra: &str) -> ErrorCode {
+        let xml = MINIMAL.replacen(
+            "</md:IDPSSODescriptor>",
+            &format!("{extra}</md:IDPSSODescriptor>"),
+            1,
+        );
+        match parse_idp_metadata(&xml, Utc::now()) {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e.code,
+        }
+    }
+
+    #[test]
+    fn each_metadata_budget_one_over_gets_its_code() {
+        let b = METADATA_BUDGET;
+        // Within every budget, the document is read (and refused for lacking a certificate).
+        assert_eq!(code_for(""), ErrorCode::MetadataNoBinding);
+        assert_eq!(
+            code_for(&format!(
+                "{}{}",
+                "<x>".repeat(b.max_depth - 2),
+                "</x>".repeat(b.max_depth - 2)
+            )),
+            ErrorCode::MetadataNoBinding
+        );
+        assert_eq!(
+            code_for(&format!(
+                "{}{}",
+                "<x>".repeat(b.max_depth - 1),
+                "</x>".repeat(b.max_depth - 1)
+            )),
+            ErrorCode::MetadataTooDeep
+        );
+        assert_eq!(
+            code_for(&"<x/>".repeat(b.max_elements)),
+            ErrorCode::MetadataTooManyElements
+        );
+        let attributes: String = (0..=b.max_attributes_per_element)
+            .map(|i| format!(" a{i}=\"1\""))
+            .collect();
+        assert_eq!(
+            code_for(&format!("<x{attributes}/>")),
+            ErrorCode::MetadataElementAttributes
+        );
+        let spread: String = (0..=(b.max_attributes / 60))
+            .map(|_| {
+                let attributes: String = (0..60).map(|i| format!(" a{i}=\"1\"")).collect();
+                format!("<x{attributes}/>")
+            })
+            .collect();
+        assert_eq!(code_for(&spread), ErrorCode::MetadataTooManyAttributes);
+        assert_eq!(
+            code_for(&format!("<x>{}</x>", "t".repeat(b.max_text_bytes + 1))),
+            ErrorCode::MetadataTextTooLong
+        );
+        assert_eq!(
+            code_for(&format!(
+                "<x a=\"{}\"/>",
+                "v".repeat(b.max_attribute_value_bytes + 1)
+            )),
+            ErrorCode::MetadataAttributeValueTooLong
+        );
+    }
+}
