@@ -128,7 +128,7 @@ error_codes! {
     RoleMappingNotFound => ("role_mapping.not_found", 404, "This role mapping does not exist."),
     RoleMappingLimit => ("role_mapping.limit_reached", 409, "An organization may have at most 100 role mappings. Delete or merge some first."),
     RoleMappingTooManyWildcards => ("role_mapping.too_many_wildcard_patterns", 422, "An organization's mappings may have at most 20 patterns with a * inside or at both ends (like *admin*)."),
-    RoleMappingTooManyPatterns => ("role_mapping.too_many_patterns", 422, "A role mapping may have at most 50 group patterns, each at most 256 characters."),
+    RoleMappingTooManyPatterns => ("role_mapping.too_many_patterns", 422, "A role mapping may have at most 50 group patterns, each at most 256 characters with at most 4 *."),
     PreviewTooManyGroups => ("role_mapping.too_many_groups", 422, "Preview at most 1,000 groups, each at most 256 characters."),
     SamlAccountNotFound => ("sso.account_not_found", 404, "No account of this identity provider has this remote ID."),
     TwoFactorCodeInvalid => ("two_factor.code_invalid", 422, "That code is not correct. Enter the 6-digit code your authenticator app shows for Portcullis now, or one of your recovery codes."),

@@ -33,6 +33,8 @@ pub const GROUPS_OVERAGE_ATTRIBUTE: &str = "http://schemas.microsoft.com/claims/
 /// patterns.
 pub const MAX_PATTERNS: usize = 50;
 pub const MAX_PATTERN_CHARS: usize = 256;
+/// Stars in one pattern: each is a search in every group it is matched against.
+pub const MAX_PATTERN_STARS: usize = 4;
 pub const MAX_MAPPINGS: u64 = 100;
 /// Wildcard patterns (a `*` inside, or at both ends) are matched against every group, so they are counted over
 /// the whole organization; exact, prefix and suffix patterns cost a lookup each.
@@ -118,6 +120,55 @@ pub fn pattern_matches(pattern: &str, group: &str) -> bool {
     true
 }
 
+/// A wildcard pattern prepared once for matching many groups: its pieces' substring finders (memchr's, vectorized)
+/// are built once instead of per group. Same result as [`pattern_matches`].
+struct Wildcard<'p> {
+    first: &'p str,
+    last: &'p str,
+    middle: Vec<memchr::memmem::Finder<'p>>,
+}
+
+impl<'p> Wildcard<'p> {
+    fn new(pattern: &'p str) -> Self {
+        let pieces: Vec<&str> = pattern.split('*').collect();
+        let first = pieces.first().copied().unwrap_or_default();
+        let last = if pieces.len() > 1 {
+            pieces.last().copied().unwrap_or_default()
+        } else {
+            ""
+        };
+        let middle = pieces
+            .get(1..pieces.len().saturating_sub(1))
+            .unwrap_or_default()
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| memchr::memmem::Finder::new(p.as_bytes()))
+            .collect();
+        Self {
+            first,
+            last,
+            middle,
+        }
+    }
+
+    fn matches(&self, group: &str) -> bool {
+        let Some(rest) = group.strip_prefix(self.first) else {
+            return false;
+        };
+        let Some(window) = rest.strip_suffix(self.last) else {
+            return false;
+        };
+        let mut window = window.as_bytes();
+        for finder in &self.middle {
+            match finder.find(window) {
+                Some(at) => window = window.get(at + finder.needle().len()..).unwrap_or_default(),
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
 /// The shape of a pattern, which decides how it is matched against a whole group list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PatternShape {
@@ -184,7 +235,10 @@ impl<'g> GroupIndex<'g> {
                 let reversed: String = pattern.trim_start_matches('*').chars().rev().collect();
                 Self::starts_any(&self.reversed, &reversed)
             }
-            PatternShape::Wildcard => self.all.iter().any(|g| pattern_matches(pattern, g)),
+            PatternShape::Wildcard => {
+                let compiled = Wildcard::new(pattern);
+                self.all.iter().any(|g| compiled.matches(g))
+            }
         }
     }
 }
@@ -323,14 +377,14 @@ async fn check(
     })?;
     let patterns = split_patterns(&input.patterns);
     if patterns.len() > MAX_PATTERNS
-        || patterns
-            .iter()
-            .any(|p| p.chars().count() > MAX_PATTERN_CHARS)
+        || patterns.iter().any(|p| {
+            p.chars().count() > MAX_PATTERN_CHARS || p.matches('*').count() > MAX_PATTERN_STARS
+        })
     {
         return Err(AppError::new(ErrorCode::RoleMappingTooManyPatterns)
             .with_message(format!(
                 "A mapping may have at most {MAX_PATTERNS} group patterns (this one has {}), each at most \
-                 {MAX_PATTERN_CHARS} characters.",
+                 {MAX_PATTERN_CHARS} characters with at most {MAX_PATTERN_STARS} *.",
                 patterns.len()
             ))
             .on_field("patterns"));

@@ -198,6 +198,18 @@ impl Scan<'_> {
                 continue;
             }
             let rest = self.rest();
+            // The common case first: a start tag.
+            if rest
+                .get(1)
+                .is_some_and(|&b| !matches!(b, b'!' | b'?' | b'/'))
+            {
+                text_run = 0;
+                self.position += 1;
+                if !self.tag()? {
+                    return Ok(());
+                }
+                continue;
+            }
             if rest.starts_with(b"<![CDATA[") {
                 let start = self.position + 9;
                 self.position = start;

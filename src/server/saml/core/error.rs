@@ -55,6 +55,7 @@ saml_codes! {
     SignatureAlgorithmForbidden => ("saml.signature_algorithm_forbidden", "The sign-in response was signed with an algorithm that is not allowed."),
     ReferenceForbidden => ("saml.reference_forbidden", "The sign-in response's signature covers something it should not."),
     TransformForbidden => ("saml.transform_forbidden", "The sign-in response's signature uses a transform that is not allowed."),
+    SlowSignatureTooLarge => ("saml.slow_signature_too_large", "The sign-in response from your identity provider is too large."),
     SignatureContentForbidden => ("saml.signature_content_forbidden", "The sign-in response's signature contains content that is not allowed."),
     // 3. Structure
     AssertionCount => ("saml.assertion_count", "The sign-in response must contain exactly one assertion."),

@@ -1,24 +1,21 @@
-//! Identity provider metadata in, service provider metadata out. Incoming metadata is checked for well-formedness
-//! (with the position of the first error), then read with samael's metadata types; each way it can be unusable has
-//! its own error: no `IDPSSODescriptor`, no signing certificate, only expired or not-yet-valid certificates, no
+//! Identity provider metadata in, service provider metadata out. Incoming metadata is checked against its budget
+//! (before any parser), parsed once (with the position of the first error) and read from that tree; each way it can
+//! be unusable has its own error: no `IDPSSODescriptor`, no signing certificate, only expired or not-yet-valid certificates, no
 //! NameID format we support, no SingleSignOnService binding we can use. Entered-by-hand settings go through the
 //! same checks.
 
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
-use roxmltree::{Document, ParsingOptions};
+use roxmltree::{Document, Node, ParsingOptions};
 use samael::metadata::{
-    EntityDescriptor, EntityDescriptorType, IdpSsoDescriptor, IndexedEndpoint, SpSsoDescriptor,
-    HTTP_POST_BINDING, HTTP_REDIRECT_BINDING,
+    EntityDescriptor, IndexedEndpoint, SpSsoDescriptor, HTTP_POST_BINDING, HTTP_REDIRECT_BINDING,
 };
 use samael::traits::ToXml;
 
 use super::budget::{self, Limit, METADATA_BUDGET};
 use super::certificate::Certificate;
 use super::config::{NameIdFormat, SpEndpoints};
-use super::envelope::check_xml_text;
-use super::xml::{describe, is, NS_METADATA};
+use super::envelope::check_xml_str;
+use super::xml::{child, children, describe, is, text, NS_DSIG, NS_METADATA};
 use crate::shared::error::{AppError, ErrorCode};
 
 const FIELD: &str = "metadata";
@@ -67,7 +64,7 @@ fn metadata_error(code: ErrorCode, message: impl Into<String>) -> AppError {
 
 /// Reads an identity provider's metadata document.
 pub fn parse_idp_metadata(xml: &str, now: DateTime<Utc>) -> Result<IdpMetadata, AppError> {
-    check_xml_text(xml.as_bytes()).map_err(|e| {
+    check_xml_str(xml.as_bytes()).map_err(|e| {
         metadata_error(
             ErrorCode::MetadataMalformed,
             format!("The metadata could not be read: {}", e.diagnosis),
@@ -104,27 +101,18 @@ pub fn parse_idp_metadata(xml: &str, now: DateTime<Utc>) -> Result<IdpMetadata, 
             ),
         ));
     }
-    if !document
+    // The first identity provider descriptor, read from the tree already parsed (one parse, bounded above).
+    let descriptor = document
         .descendants()
-        .any(|n| is(n, NS_METADATA, "IDPSSODescriptor"))
-    {
-        return Err(AppError::new(ErrorCode::MetadataNoIdpDescriptor).on_field(FIELD));
-    }
-    let parsed = EntityDescriptorType::from_str(xml).map_err(|e| {
-        metadata_error(
-            ErrorCode::MetadataMalformed,
-            format!("The metadata does not follow the SAML metadata schema: {e}."),
-        )
-    })?;
-    let (entity, descriptor) = parsed
-        .iter()
-        .find_map(|entity| {
-            let descriptor = entity.idp_sso_descriptors.as_ref()?.first()?.clone();
-            Some((entity.clone(), descriptor))
+        .find(|n| {
+            is(*n, NS_METADATA, "IDPSSODescriptor")
+                && n.parent()
+                    .is_some_and(|p| is(p, NS_METADATA, "EntityDescriptor"))
         })
         .ok_or_else(|| AppError::new(ErrorCode::MetadataNoIdpDescriptor).on_field(FIELD))?;
-    let entity_id = entity
-        .entity_id
+    let entity_id = descriptor
+        .parent()
+        .and_then(|entity| entity.attribute("entityID"))
         .filter(|id| !id.trim().is_empty())
         .ok_or_else(|| {
             metadata_error(
@@ -133,15 +121,14 @@ pub fn parse_idp_metadata(xml: &str, now: DateTime<Utc>) -> Result<IdpMetadata, 
             )
         })?;
 
-    let (sso_url, sso_binding) = single_sign_on_service(&descriptor)?;
-    let certificates = signing_certificates(&descriptor)?;
+    let (sso_url, sso_binding) = single_sign_on_service(descriptor)?;
+    let certificates = signing_certificates(descriptor)?;
     let (certificates, warnings) = usable_certificates(certificates, now)?;
 
-    let listed: Vec<&str> = descriptor
-        .name_id_formats
-        .iter()
-        .map(|f| f.trim())
+    let formats: Vec<String> = children(descriptor, NS_METADATA, "NameIDFormat")
+        .map(text)
         .collect();
+    let listed: Vec<&str> = formats.iter().map(String::as_str).collect();
     let name_id_formats: Vec<NameIdFormat> = listed
         .iter()
         .filter_map(|f| NameIdFormat::from_uri(f))
@@ -165,13 +152,20 @@ pub fn parse_idp_metadata(xml: &str, now: DateTime<Utc>) -> Result<IdpMetadata, 
     })
 }
 
-fn single_sign_on_service(descriptor: &IdpSsoDescriptor) -> Result<(String, SsoBinding), AppError> {
+fn single_sign_on_service(descriptor: Node<'_, '_>) -> Result<(String, SsoBinding), AppError> {
+    let services: Vec<(&str, &str)> = children(descriptor, NS_METADATA, "SingleSignOnService")
+        .map(|service| {
+            (
+                service.attribute("Binding").unwrap_or_default(),
+                service.attribute("Location").unwrap_or_default(),
+            )
+        })
+        .collect();
     let find = |binding: &str| {
-        descriptor
-            .single_sign_on_services
+        services
             .iter()
-            .find(|service| service.binding == binding)
-            .map(|service| service.location.trim().to_string())
+            .find(|(offered, _)| *offered == binding)
+            .map(|(_, location)| location.trim().to_string())
     };
     if let Some(url) = find(HTTP_REDIRECT_BINDING) {
         return Ok((check_sso_url(&url)?, SsoBinding::Redirect));
@@ -179,11 +173,7 @@ fn single_sign_on_service(descriptor: &IdpSsoDescriptor) -> Result<(String, SsoB
     if let Some(url) = find(HTTP_POST_BINDING) {
         return Ok((check_sso_url(&url)?, SsoBinding::Post));
     }
-    let offered: Vec<&str> = descriptor
-        .single_sign_on_services
-        .iter()
-        .map(|s| s.binding.as_str())
-        .collect();
+    let offered: Vec<&str> = services.iter().map(|(binding, _)| *binding).collect();
     let message = if offered.is_empty() {
         "The identity provider lists no SingleSignOnService.".to_string()
     } else {
@@ -208,43 +198,34 @@ fn too_many_certificates(count: usize) -> AppError {
         .on_field(FIELD)
 }
 
-fn signing_certificates(descriptor: &IdpSsoDescriptor) -> Result<Vec<Certificate>, AppError> {
-    // Counted before any is decoded.
-    let mut texts: Vec<String> = descriptor
-        .key_descriptors
-        .iter()
-        .filter(|key| key.key_use.as_deref().is_none_or(|u| u == "signing"))
-        .filter_map(|key| key.key_info.x509_data.as_ref())
-        .flat_map(|data| data.certificates.iter())
-        .map(|text| text.split_whitespace().collect::<String>())
+fn signing_certificates(descriptor: Node<'_, '_>) -> Result<Vec<Certificate>, AppError> {
+    // A KeyDescriptor without `use` serves both signing and encryption.
+    let mut texts: Vec<String> = children(descriptor, NS_METADATA, "KeyDescriptor")
+        .filter(|key| key.attribute("use").is_none_or(|u| u == "signing"))
+        .filter_map(|key| child(key, NS_DSIG, "KeyInfo"))
+        .flat_map(|info| children(info, NS_DSIG, "X509Data"))
+        .flat_map(|data| children(data, NS_DSIG, "X509Certificate"))
+        .map(|certificate| text(certificate).split_whitespace().collect::<String>())
         .collect();
     texts.sort_unstable();
     texts.dedup();
+    // Counted before any is decoded.
     if texts.len() > MAX_CERTIFICATES {
         return Err(too_many_certificates(texts.len()));
     }
     let mut certificates: Vec<Certificate> = Vec::new();
-    for key in &descriptor.key_descriptors {
-        // A KeyDescriptor without `use` serves both signing and encryption.
-        if key.key_use.as_deref().is_some_and(|u| u != "signing") {
-            continue;
-        }
-        let Some(data) = &key.key_info.x509_data else {
-            continue;
-        };
-        for text in &data.certificates {
-            let certificate = Certificate::from_text(text).map_err(|e| {
-                metadata_error(
-                    ErrorCode::CertificateInvalid,
-                    format!("A signing certificate in the metadata could not be read: {e}."),
-                )
-            })?;
-            if !certificates
-                .iter()
-                .any(|c| c.fingerprint_sha256 == certificate.fingerprint_sha256)
-            {
-                certificates.push(certificate);
-            }
+    for text in &texts {
+        let certificate = Certificate::from_text(text).map_err(|e| {
+            metadata_error(
+                ErrorCode::CertificateInvalid,
+                format!("A signing certificate in the metadata could not be read: {e}."),
+            )
+        })?;
+        if !certificates
+            .iter()
+            .any(|c| c.fingerprint_sha256 == certificate.fingerprint_sha256)
+        {
+            certificates.push(certificate);
         }
     }
     if certificates.is_empty() {
@@ -388,9 +369,12 @@ mod tests {
             code_for(&format!("<x{attributes}/>")),
             ErrorCode::MetadataElementAttributes
         );
-        let spread: String = (0..=(b.max_attributes / 60))
+        // Short names (one letter each), so the document stays under the size cap.
+        let letters: Vec<char> = ('a'..='z').chain('A'..='Z').collect();
+        let per_element = letters.len();
+        let spread: String = (0..=(b.max_attributes / per_element))
             .map(|_| {
-                let attributes: String = (0..60).map(|i| format!(" a{i}=\"1\"")).collect();
+                let attributes: String = letters.iter().map(|c| format!(" {c}=\"1\"")).collect();
                 format!("<x{attributes}/>")
             })
             .collect();

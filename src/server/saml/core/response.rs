@@ -19,7 +19,7 @@ use roxmltree::{Document, Node, ParsingOptions};
 use super::budget::{self, RESPONSE_BUDGET};
 use super::c14n::canonicalize;
 use super::config::{IdpTrust, NameIdFormat, SpEndpoints};
-use super::envelope::check_xml_text;
+use super::envelope::check_xml_str;
 use super::error::{SamlError, SamlErrorCode};
 use super::signature::{self, id_of};
 use super::time::{check_times, Window};
@@ -39,6 +39,9 @@ const MAX_NODES: u32 = 20_000;
 pub const MAX_ASSERTION_ATTRIBUTES: usize = 128;
 pub const MAX_ATTRIBUTE_VALUES: usize = 2_048;
 pub const MAX_ATTRIBUTE_VALUE_CHARS: usize = 1_024;
+/// Responses whose signature only libxmlsec verifies here (see [`SignatureEngine`]) parse again in libxml2, at
+/// several times the cost; they are accepted up to this size, which real ones stay well below.
+pub const MAX_LIBXMLSEC_XML_BYTES: usize = 32 * 1024;
 /// SAML core (8.3.7) caps persistent identifiers at 256 characters; an email address is shorter.
 pub const MAX_NAME_ID_CHARS: usize = 256;
 /// Unsigned text the identity provider sends for people to read (StatusMessage): kept to a few hundred characters.
@@ -117,8 +120,7 @@ pub fn validate_with(
     now: DateTime<Utc>,
     outstanding_request_ids: &[&str],
 ) -> Result<AcceptedIdentity, SamlError> {
-    let checked = check_xml_text(xml.as_bytes())?;
-    let xml = checked.as_str();
+    let xml = check_xml_str(xml.as_bytes())?;
     // Before any parser recurses or does work that grows faster than the input.
     budget::check(xml, &RESPONSE_BUDGET).map_err(SamlError::over_budget)?;
     if idp.certificates.is_empty() {
@@ -513,14 +515,16 @@ fn verify_signatures(
     if engine == SignatureEngine::Native {
         let mut first_certificate = None;
         let mut supported = true;
+        let mut unsupported = None;
         for (signature, parent) in signatures.iter() {
             match xmldsig::verify(signature, parent, &idp.certificates) {
                 Outcome::Verified(fingerprint) => {
                     first_certificate.get_or_insert(fingerprint);
                 }
                 Outcome::Refused(error) => return Err(error),
-                Outcome::Unsupported(_) => {
+                Outcome::Unsupported(what) => {
                     supported = false;
+                    unsupported = Some(what);
                     break;
                 }
             }
@@ -530,6 +534,16 @@ fn verify_signatures(
                 canonical_xml: None,
                 certificate_sha256,
             });
+        }
+        if xml.len() > MAX_LIBXMLSEC_XML_BYTES {
+            return Err(SamlError::new(
+                SamlErrorCode::SlowSignatureTooLarge,
+                format!(
+                    "the signature uses {}, which only the slower libxmlsec path verifies here, and such responses may be at most {MAX_LIBXMLSEC_XML_BYTES} bytes (this one is {}); configure the identity provider to sign with plain exclusive C14N, or to send fewer attributes",
+                    unsupported.unwrap_or("an unusual construct"),
+                    xml.len()
+                ),
+            ));
         }
     }
     // libxmlsec parses the document once per certificate it is given: when the signature value can be checked
