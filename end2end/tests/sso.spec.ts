@@ -162,7 +162,7 @@ test('a tampered response shows a clear error, and the owner sees why', async ({
   await logInWithPassword(ownerPage, owner.email);
   await ownerPage.goto('/identity-providers/corp');
   await expect(ownerPage.locator('#failures')).toContainText('saml.signature_invalid');
-  await expect(ownerPage.locator('#failures')).toContainText('does not verify with any registered certificate');
+  await expect(ownerPage.locator('#failures')).toContainText('was changed after signing');
   await expect(ownerPage.getByText('1 linked account')).toBeVisible();
   await ownerPage.locator('#failures').scrollIntoViewIfNeeded();
   await snap(ownerPage, '27-idp-failures');

@@ -488,9 +488,7 @@ pub async fn log_in(
     if let Some((organization, url)) = enforcing.first() {
         let why = format!("{organization} allows only single sign-on");
         audit_refused_login(state, &account, origin, ErrorCode::SsoEnforced, &why).await;
-        return Err(AppError::new(ErrorCode::SsoEnforced).with_message(format!(
-            "{organization} allows only single sign-on. Log in with Enterprise SSO at {url}"
-        )));
+        return Err(enforcement::password_login_refused(organization, url));
     }
     tracing::info!(user_id = account.id, "password accepted");
     let txn = begin_write(&state.db).await?;

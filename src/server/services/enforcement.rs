@@ -352,6 +352,13 @@ pub async fn refusal_for_invitation(
     ))))
 }
 
+/// The refusal of a password login into `organization`, which allows only single sign-on at `url`.
+pub fn password_login_refused(organization: &str, url: &str) -> AppError {
+    AppError::new(ErrorCode::SsoEnforced).with_message(format!(
+        "{organization} allows only single sign-on. Log in with Enterprise SSO at {url}"
+    ))
+}
+
 /// For the login form: the SSO login URLs of the enforcing organizations the account belongs to, if any (then a
 /// password login is refused).
 pub async fn enforced_login_urls(

@@ -130,9 +130,7 @@ pub async fn confirm(
         .await?
         .first()
     {
-        return Err(AppError::new(ErrorCode::SsoEnforced).with_message(format!(
-            "{organization} allows only single sign-on. Log in with Enterprise SSO at {url}"
-        )));
+        return Err(enforcement::password_login_refused(organization, url));
     }
     let txn = begin_write(&state.db).await?;
     claim_email_token(&txn, &found, now).await?;
