@@ -201,7 +201,7 @@ pub(crate) async fn find_email_token(
 }
 
 /// Refuses a link that was used already or has expired.
-fn check_usable(found: &email_token::Model, now: DateTime<Utc>) -> AppResult<()> {
+pub(crate) fn check_usable(found: &email_token::Model, now: DateTime<Utc>) -> AppResult<()> {
     if found.used_at.is_some() {
         return Err(AppError::new(ErrorCode::TokenUsed));
     }

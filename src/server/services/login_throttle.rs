@@ -13,7 +13,7 @@ use crate::server::db::begin_write;
 use crate::server::db::entities::user;
 use crate::server::mail::Email;
 use crate::server::services::accounts::{
-    claim_email_token, find_email_token, issue_email_token, Origin,
+    check_usable, claim_email_token, find_email_token, issue_email_token, Origin,
 };
 use crate::server::services::{enforcement, login};
 use crate::server::state::AppState;
@@ -111,12 +111,7 @@ pub async fn confirm(
 ) -> AppResult<login::Progress> {
     let now = state.now();
     let found = find_email_token(&state.db, token, CONFIRM_PURPOSE).await?;
-    if found.used_at.is_some() {
-        return Err(AppError::new(ErrorCode::TokenUsed));
-    }
-    if found.expires_at <= now {
-        return Err(AppError::new(ErrorCode::TokenExpired));
-    }
+    check_usable(&found, now)?;
     let account = crate::server::services::accounts::find_by_id(&state.db, found.user_id)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::TokenInvalid))?;

@@ -756,6 +756,7 @@ pub fn check_group_budget(groups: &[String]) -> Result<(), String> {
 
 /// The groups an SSO login asserted: `None` when the response has no `groups` attribute (or only the overage
 /// claim), so the member keeps the roles of the last mapping.
+#[derive(Clone, Copy)]
 pub enum AssertedGroups<'a> {
     Present(&'a [String]),
     Missing,

@@ -492,11 +492,6 @@ pub(crate) async fn plan_role_mappings(
     };
     let mut plans = Vec::new();
     for link in identity_providers::organization_links(db, idp.id).await? {
-        let groups = match &groups {
-            AssertedGroups::Present(list) => AssertedGroups::Present(list),
-            AssertedGroups::Overage => AssertedGroups::Overage,
-            AssertedGroups::Missing => AssertedGroups::Missing,
-        };
         plans.push(role_mappings::plan_at_login(db, link.organization_id, groups).await?);
     }
     Ok(plans)

@@ -115,6 +115,15 @@ impl Certificate {
     }
 }
 
+/// The fingerprints of `certificates`, as diagnoses list the registered ones.
+pub fn fingerprints(certificates: &[Certificate]) -> String {
+    certificates
+        .iter()
+        .map(|c| c.fingerprint_sha256.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Two certificates are the same when their encodings are (the decoded key follows from it).
 impl PartialEq for Certificate {
     fn eq(&self, other: &Self) -> bool {

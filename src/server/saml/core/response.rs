@@ -514,7 +514,6 @@ fn verify_signatures(
 ) -> Result<signature::Verified, SamlError> {
     if engine == SignatureEngine::Native {
         let mut first_certificate = None;
-        let mut supported = true;
         let mut unsupported = None;
         for (signature, parent) in signatures.iter() {
             match xmldsig::verify(signature, parent, &idp.certificates) {
@@ -523,13 +522,12 @@ fn verify_signatures(
                 }
                 Outcome::Refused(error) => return Err(error),
                 Outcome::Unsupported(what) => {
-                    supported = false;
                     unsupported = Some(what);
                     break;
                 }
             }
         }
-        if let (true, Some(certificate_sha256)) = (supported, first_certificate) {
+        if let (None, Some(certificate_sha256)) = (unsupported, first_certificate) {
             return Ok(signature::Verified {
                 canonical_xml: None,
                 certificate_sha256,

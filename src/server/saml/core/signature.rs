@@ -14,7 +14,7 @@
 use roxmltree::Node;
 use samael::crypto::{CertificateDer, Crypto, CryptoProvider, ReduceMode};
 
-use super::certificate::Certificate;
+use super::certificate::{fingerprints, Certificate};
 use super::error::{SamlError, SamlErrorCode};
 use super::xml::{child, children, is, text, NS_DSIG};
 
@@ -224,11 +224,7 @@ fn diagnose(
     certificates: &[Certificate],
     signed_element: &str,
 ) -> SamlError {
-    let registered = certificates
-        .iter()
-        .map(|c| c.fingerprint_sha256.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let registered = fingerprints(certificates);
     if let Some(offered) = key_info_certificate(signature) {
         let registered_already = certificates
             .iter()

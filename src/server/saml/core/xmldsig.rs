@@ -20,7 +20,7 @@ use openssl::sign::Verifier;
 use roxmltree::Node;
 
 use super::c14n::canonicalize;
-use super::certificate::Certificate;
+use super::certificate::{fingerprints, Certificate};
 use super::error::{SamlError, SamlErrorCode};
 use super::xml::{child, children, is, text, NS_DSIG};
 
@@ -157,11 +157,7 @@ pub fn verify(
             ),
             _ => format!(
                 "nor does its signature verify with a registered certificate ({})",
-                certificates
-                    .iter()
-                    .map(|c| c.fingerprint_sha256.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                fingerprints(certificates)
             ),
         };
         return Outcome::Refused(SamlError::new(
@@ -238,11 +234,7 @@ pub fn check_signature_value<'c>(
             return SignatureValue::Verified(certificate);
         }
     }
-    let registered = certificates
-        .iter()
-        .map(|c| c.fingerprint_sha256.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let registered = fingerprints(certificates);
     // For the diagnosis only: was it signed by the (unregistered) certificate it carries?
     if let Some(offered) = offered.and_then(|der| Certificate::from_der(der).ok()) {
         let registered_already = certificates
