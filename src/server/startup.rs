@@ -28,8 +28,9 @@ use crate::server::security;
 use crate::server::services::maintenance;
 use crate::server::state::{shared_secret, AppState};
 
-/// The largest body a server function accepts (metadata uploads are the largest forms).
-pub const SERVER_FUNCTION_BODY_LIMIT: usize = 256 * 1024;
+/// The largest body a server function accepts. Metadata uploads are the largest forms: up to 144 KiB of XML,
+/// which form encoding can make three times as long (`<` is sent as `%3C`).
+pub const SERVER_FUNCTION_BODY_LIMIT: usize = 512 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {

@@ -9,6 +9,8 @@ use crate::sso::{
     metadata, post_response, provision, refused_with, register, setup, setup_on, spec, start_login,
     IDENTIFIER, SSO_URL,
 };
+use portcullis::server::saml::core::budget::METADATA_BUDGET;
+use portcullis::server::saml::core::metadata::MAX_METADATA_BYTES;
 
 async fn healthy(app: &TestApp) {
     let health = app.browser().get("/healthz").await;
@@ -82,6 +84,76 @@ async fn deep_or_oversized_metadata_is_refused_with_its_code() {
         register(&setup, "long", &long_value, &[])
             .await
             .assert_error(422, "idp.metadata_attribute_value_too_long");
+        // Each other limit, one unit over, in front of the descriptor.
+        let before_descriptor = |extra: &str| {
+            metadata().replacen(
+                "<md:IDPSSODescriptor",
+                &format!("{extra}<md:IDPSSODescriptor"),
+                1,
+            )
+        };
+        let elements = METADATA_BUDGET.max_elements;
+        let attributes = METADATA_BUDGET.max_attributes_per_element;
+        let over_by_one = [
+            (
+                "size",
+                "x".repeat(MAX_METADATA_BYTES),
+                "idp.metadata_too_large",
+            ),
+            (
+                "elements",
+                "<x/>".repeat(elements),
+                "idp.metadata_too_many_elements",
+            ),
+            (
+                "comments",
+                "<!---->".repeat(elements),
+                "idp.metadata_too_many_elements",
+            ),
+            (
+                "wide",
+                format!(
+                    "<x {}/>",
+                    (0..=attributes)
+                        .map(|i| format!("a{i}=\"\""))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                "idp.metadata_too_many_attributes_on_element",
+            ),
+            (
+                "attributes",
+                format!(
+                    "<x {}/>",
+                    (0..attributes)
+                        .map(|i| format!("a{i}=\"\""))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )
+                .repeat(METADATA_BUDGET.max_attributes / attributes + 1),
+                "idp.metadata_too_many_attributes",
+            ),
+            (
+                "text",
+                format!("<x>{}</x>", "t".repeat(METADATA_BUDGET.max_text_bytes + 1)),
+                "idp.metadata_text_too_long",
+            ),
+        ];
+        for (name, extra, code) in over_by_one {
+            register(&setup, name, &before_descriptor(&extra), &[])
+                .await
+                .assert_error(422, code);
+        }
+        // Within every budget, extra elements and comments change nothing.
+        register(
+            &setup,
+            IDENTIFIER,
+            &before_descriptor(&"<x a=\"1\"/><!-- note -->".repeat(100)),
+            &[],
+        )
+        .await
+        .assert_ok();
+        healthy(&setup.app).await;
     }
 }
 
@@ -171,7 +243,7 @@ async fn asserted_groups_have_a_budget() {
 #[tokio::test]
 async fn role_mappings_have_budgets() {
     use portcullis::server::services::role_mappings::{
-        MAX_MAPPINGS, MAX_PATTERNS, MAX_WILDCARD_PATTERNS,
+        MAX_GROUP_CHARS, MAX_MAPPINGS, MAX_PATTERNS, MAX_PATTERN_CHARS, MAX_WILDCARD_PATTERNS,
     };
     for backend in backends() {
         let setup = setup(&backend).await;
@@ -203,9 +275,19 @@ async fn role_mappings_have_budgets() {
         create("Too many patterns".into(), patterns(MAX_PATTERNS + 1))
             .await
             .assert_error(422, "role_mapping.too_many_patterns");
-        create("Long pattern".into(), "*".repeat(257))
+        create("Long pattern".into(), "g".repeat(MAX_PATTERN_CHARS + 1))
             .await
-            .assert_error(422, "role_mapping.too_many_patterns");
+            .assert_error(422, "role_mapping.pattern_too_long");
+        create("Starry".into(), "a*b*c*d*e*f".into())
+            .await
+            .assert_error(422, "role_mapping.pattern_too_many_stars");
+        // At each budget the mapping is saved.
+        create("Long pattern".into(), "g".repeat(MAX_PATTERN_CHARS))
+            .await
+            .assert_ok();
+        create("Starry".into(), "a*b*c*d*e".into())
+            .await
+            .assert_ok();
         // Wildcard patterns (matched against every group) are counted over the organization.
         let wildcards = |count: usize| {
             (0..count)
@@ -222,7 +304,8 @@ async fn role_mappings_have_budgets() {
         create("Two more".into(), "*x*\n*y*".into())
             .await
             .assert_error(422, "role_mapping.too_many_wildcard_patterns");
-        for n in 1..MAX_MAPPINGS {
+        // Three mappings so far ("Long pattern", "Starry", "Wildcards").
+        for n in 3..MAX_MAPPINGS {
             create(format!("Mapping {n}"), patterns(MAX_PATTERNS))
                 .await
                 .assert_ok();
@@ -246,6 +329,17 @@ async fn role_mappings_have_budgets() {
             )
             .await
             .assert_error(422, "role_mapping.too_many_groups");
+        setup
+            .admin
+            .call_raw(
+                "preview_role_mappings",
+                &[
+                    ("organization_id", &org),
+                    ("groups", &"g".repeat(MAX_GROUP_CHARS + 1)),
+                ],
+            )
+            .await
+            .assert_error(422, "role_mapping.group_too_long");
         let preview = setup
             .admin
             .call_raw(
@@ -286,9 +380,10 @@ async fn the_acs_is_rate_limited_per_address_and_per_identity_provider() {
         let limited = post_response(&first, garbage, "").await;
         assert_eq!(limited.status().as_u16(), 429);
         assert!(limited.text().await.unwrap().contains("rate_limited"));
-        // Another address still gets through, until the identity provider's own limit.
+        // Another address still gets through, until the identity provider's own limit (this browser has a
+        // cookie but started no sign-in here: its posts are unsolicited).
         let second = from("198.51.100.2");
-        start_login(&second, None).await;
+        second.visit().await;
         for _ in 0..2 {
             assert_eq!(
                 post_response(&second, garbage, "").await.status().as_u16(),
@@ -302,6 +397,25 @@ async fn the_acs_is_rate_limited_per_address_and_per_identity_provider() {
             .await
             .unwrap()
             .contains("this identity provider"));
+        // Strangers filled the identity provider's counter, but a person who started their sign-in here still
+        // signs in: the per-provider limit never stops a browser's own SP-initiated login.
+        provision(&setup, "mia@corp.example").await;
+        let mia = from("198.51.100.3");
+        let (request_id, _) = start_login(&mia, None).await;
+        let response = spec(&setup.app, Some(&request_id)).for_name_id("mia@corp.example");
+        let signed_in = post_response(&mia, &response.build(), "").await;
+        assert_eq!(
+            signed_in.status().as_u16(),
+            303,
+            "past the limit, a started sign-in completes"
+        );
+        assert_eq!(mia.visit().await["user"]["email"], "mia@corp.example");
+        // Its garbage is still refused for what it is, not let in.
+        start_login(&mia, None).await;
+        assert_eq!(
+            post_response(&mia, garbage, "").await.status().as_u16(),
+            403
+        );
         setup.app.clock.advance(chrono::Duration::minutes(16));
         assert_eq!(
             post_response(&second, garbage, "").await.status().as_u16(),

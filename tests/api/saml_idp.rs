@@ -326,7 +326,7 @@ impl ResponseSpec {
         )
     }
 
-    fn sign(&self, xml: &str) -> String {
+    pub fn sign(&self, xml: &str) -> String {
         let signed =
             Crypto::sign_xml(xml, &self.key.private_der).expect("libxmlsec signs the template");
         let signed = match signed.find("?>") {

@@ -742,6 +742,31 @@ async fn an_oversized_response_is_refused_before_decoding() {
             .await
             .unwrap();
         refused_with(response, 403, "saml.body_too_large").await;
+        // So is an oversized RelayState, and both before a cookie-less post is echoed back in the page that
+        // re-posts it.
+        start_login(&browser, None).await;
+        let long_relay_state = "/".repeat(1_025);
+        refused_with(
+            post_response(&browser, "<x/>", &long_relay_state).await,
+            403,
+            "saml.relay_state_too_long",
+        )
+        .await;
+        let cookieless = reqwest::Client::new();
+        let echoed = |form: Vec<(&'static str, String)>| {
+            let request = cookieless
+                .post(format!("{}/saml/{IDENTIFIER}/acs", browser.address))
+                .form(&form);
+            async move { request.send().await.unwrap() }
+        };
+        let refused = echoed(vec![("SAMLResponse", huge.clone())]).await;
+        assert_eq!(refused.status().as_u16(), 413);
+        let page = refused.text().await.unwrap();
+        assert!(page.contains("saml.body_too_large"), "{page}");
+        assert!(page.len() < 10_000, "nothing echoed: {} bytes", page.len());
+        let small = echoed(vec![("SAMLResponse", "PHg+PC94Pg==".into())]).await;
+        assert_eq!(small.status().as_u16(), 200, "a small post is re-posted");
+        assert!(small.text().await.unwrap().contains("PHg+PC94Pg=="));
     }
 }
 

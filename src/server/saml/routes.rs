@@ -17,6 +17,7 @@ use crate::server::auth::sessions;
 use crate::server::auth::tokens::random_token;
 use crate::server::auth::visitor::{session_cookie, Visitor, PRE_LOGIN_COOKIE};
 use crate::server::html::{escape, html_page, html_page_with_head, origin_of};
+use crate::server::saml::core::envelope::check_post_sizes;
 use crate::server::services::accounts::Origin;
 use crate::server::services::identity_providers::{self, check_identifier};
 use crate::server::services::login::Progress;
@@ -221,6 +222,11 @@ async fn acs(
     let has_cookie =
         req.cookie(PRE_LOGIN_COOKIE).is_some() || req.cookie(sessions::COOKIE).is_some();
     if !has_cookie && form.cookie_check.is_none() {
+        // Checked before the values are echoed back (later posts are checked, and recorded, by the service).
+        if let Err(refusal) = check_post_sizes(&saml_response, form.relay_state.as_deref()) {
+            let err = AppError::new(ErrorCode::SsoLoginFailed).with_message(refusal.message());
+            return error_page(413, &err, Some(refusal.code.as_str()), &identifier);
+        }
         let relay_state = form.relay_state.unwrap_or_default();
         return auto_post_page(
             &format!("/saml/{}/acs", encode_query_value(&identifier)),

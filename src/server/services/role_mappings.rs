@@ -376,19 +376,7 @@ async fn check(
             .on_field("kind")
     })?;
     let patterns = split_patterns(&input.patterns);
-    if patterns.len() > MAX_PATTERNS
-        || patterns.iter().any(|p| {
-            p.chars().count() > MAX_PATTERN_CHARS || p.matches('*').count() > MAX_PATTERN_STARS
-        })
-    {
-        return Err(AppError::new(ErrorCode::RoleMappingTooManyPatterns)
-            .with_message(format!(
-                "A mapping may have at most {MAX_PATTERNS} group patterns (this one has {}), each at most \
-                 {MAX_PATTERN_CHARS} characters with at most {MAX_PATTERN_STARS} *.",
-                patterns.len()
-            ))
-            .on_field("patterns"));
-    }
+    check_pattern_budget(&patterns)?;
     let wildcards = patterns
         .iter()
         .filter(|p| shape_of(p) == PatternShape::Wildcard)
@@ -559,6 +547,11 @@ pub async fn update(
         .standing(&txn, organization_id)
         .await?;
     standing.require_manager()?;
+    // Locked as in `create`, so two edits at once cannot both pass the organization's wildcard budget.
+    organization::Entity::find_by_id(organization_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
     let existing = find(&txn, organization_id, mapping_id).await?;
     if existing.role.as_deref() == Some(Role::Owner.as_str()) && standing.role != Role::Owner {
         return Err(AppError::new(ErrorCode::PermissionDenied)
@@ -676,11 +669,7 @@ pub async fn preview(
         .await?;
     standing.require_manager()?;
     let groups = split_patterns(raw_groups);
-    check_group_budget(&groups).map_err(|exceeded| {
-        AppError::new(ErrorCode::PreviewTooManyGroups)
-            .with_message(format!("Preview {exceeded}."))
-            .on_field("groups")
-    })?;
+    check_preview_groups(&groups)?;
     let replacing = draft.as_ref().and_then(|d| d.replacing);
     let mut rules: Vec<MappingRule> = rules_of(&state.db, organization_id)
         .await?
@@ -738,18 +727,58 @@ async fn team_names(
         .collect())
 }
 
-/// Which group budget a list breaks, said as a person reads it; `Ok` within both.
-pub fn check_group_budget(groups: &[String]) -> Result<(), String> {
+/// A mapping's patterns within their budgets (README, "Limits"), each refused with its own code.
+fn check_pattern_budget(patterns: &[String]) -> AppResult<()> {
+    if patterns.len() > MAX_PATTERNS {
+        return Err(AppError::new(ErrorCode::RoleMappingTooManyPatterns)
+            .with_message(format!(
+                "A mapping may have at most {MAX_PATTERNS} group patterns; this one has {}.",
+                patterns.len()
+            ))
+            .on_field("patterns"));
+    }
+    if let Some(long) = patterns
+        .iter()
+        .find(|p| p.chars().count() > MAX_PATTERN_CHARS)
+    {
+        return Err(AppError::new(ErrorCode::RoleMappingPatternTooLong)
+            .with_message(format!(
+                "A group pattern may have at most {MAX_PATTERN_CHARS} characters; one has {}.",
+                long.chars().count()
+            ))
+            .on_field("patterns"));
+    }
+    if let Some(starry) = patterns
+        .iter()
+        .find(|p| p.matches('*').count() > MAX_PATTERN_STARS)
+    {
+        return Err(AppError::new(ErrorCode::RoleMappingPatternTooManyStars)
+            .with_message(format!(
+                "A group pattern may have at most {MAX_PATTERN_STARS} *; {:?} has {}.",
+                crate::server::saml::core::xml::excerpt(starry, 40),
+                starry.matches('*').count()
+            ))
+            .on_field("patterns"));
+    }
+    Ok(())
+}
+
+/// Typed preview groups within their budgets, each refused with its own code.
+fn check_preview_groups(groups: &[String]) -> AppResult<()> {
     if groups.len() > MAX_GROUPS {
-        return Err(format!(
-            "at most {MAX_GROUPS} groups ({} were given)",
-            groups.len()
-        ));
+        return Err(AppError::new(ErrorCode::PreviewTooManyGroups)
+            .with_message(format!(
+                "Preview at most {MAX_GROUPS} groups ({} were given).",
+                groups.len()
+            ))
+            .on_field("groups"));
     }
     if groups.iter().any(|g| g.chars().count() > MAX_GROUP_CHARS) {
-        return Err(format!(
-            "groups of at most {MAX_GROUP_CHARS} characters each"
-        ));
+        return Err(AppError::new(ErrorCode::PreviewGroupTooLong)
+            .with_message(format!(
+                "Preview groups of at most {MAX_GROUP_CHARS} characters each."
+            ))
+            .on_field("groups"));
     }
     Ok(())
 }

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::server::auth::rate_limit;
@@ -21,7 +21,7 @@ use crate::server::db::entities::{
 };
 use crate::server::db::{begin_write, conflict_on_unique, is_unique_violation};
 use crate::server::saml::core::config::{NameIdFormat, NAME_ID_EMAIL};
-use crate::server::saml::core::envelope::decode_post_value;
+use crate::server::saml::core::envelope::{check_post_sizes, decode_post_value};
 use crate::server::saml::core::error::{SamlError, SamlErrorCode};
 use crate::server::saml::core::metadata::SsoBinding;
 use crate::server::saml::core::request::OutgoingRequest;
@@ -207,18 +207,23 @@ pub async fn complete_login(
             "Too many sign-in responses from your network. Wait a few minutes and sign in again.",
         ))
     })?;
-    rate_limit::hit(
+    // Anyone can post to an identity provider's ACS, so strangers fill this counter too. Past it, a browser that
+    // started its sign-in here still gets through: the limit bounds unsolicited posts (garbage and IdP-initiated
+    // logins), and strangers cannot use it to stop a provider's people from signing in.
+    if let Err(e) = rate_limit::hit(
         &state.db,
         &format!("acs:idp:{}", idp.id),
         state.config.acs_rate_limit_per_idp,
         now,
     )
     .await
-    .map_err(|e| {
-        AcsFailure::App(e.with_message(
-            "Too many sign-in responses for this identity provider right now. Wait a few minutes and sign in again.",
-        ))
-    })?;
+    {
+        if !has_outstanding_request(&state.db, idp.id, browser_binding, now).await? {
+            return Err(AcsFailure::App(e.with_message(
+                "Too many sign-in responses for this identity provider right now. Wait a few minutes and sign in again.",
+            )));
+        }
+    }
     let outcome = accept(
         state,
         &idp,
@@ -234,6 +239,25 @@ pub async fn complete_login(
     outcome
 }
 
+/// Whether this browser has a sign-in with this identity provider that it started here and has not finished.
+async fn has_outstanding_request(
+    db: &impl ConnectionTrait,
+    idp_id: i64,
+    browser_binding: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let Some(binding) = browser_binding else {
+        return Ok(false);
+    };
+    Ok(saml_request::Entity::find()
+        .filter(saml_request::Column::IdentityProviderId.eq(idp_id))
+        .filter(saml_request::Column::BrowserBinding.eq(hash_token(binding)))
+        .filter(saml_request::Column::ExpiresAt.gt(now))
+        .count(db)
+        .await?
+        > 0)
+}
+
 async fn accept(
     state: &AppState,
     idp: &identity_provider::Model,
@@ -242,6 +266,7 @@ async fn accept(
     browser_binding: Option<&str>,
     origin: &Origin,
 ) -> Result<SsoSignedIn, AcsFailure> {
+    check_post_sizes(saml_response, relay_state).map_err(AcsFailure::Refused)?;
     let now = state.now();
     let binding_hash = browser_binding.map(hash_token);
     let outstanding: Vec<saml_request::Model> = match &binding_hash {

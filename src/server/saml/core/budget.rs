@@ -60,7 +60,7 @@ impl Limit {
     pub fn describe(self) -> &'static str {
         match self {
             Limit::Depth => "elements nested",
-            Limit::Elements => "elements",
+            Limit::Elements => "elements (comments and processing instructions included)",
             Limit::AttributesPerElement => "attributes on one element",
             Limit::Attributes => "attributes",
             Limit::TextBytes => "bytes of text in one value",
@@ -138,10 +138,15 @@ impl Scan<'_> {
         }
     }
 
+    /// One more element, comment or processing instruction.
+    fn node(&mut self) -> Result<(), OverBudget> {
+        self.elements += 1;
+        self.over(Limit::Elements, self.elements)
+    }
+
     /// A start or empty-element tag, from just after its `<`.
     fn tag(&mut self) -> Result<bool, OverBudget> {
-        self.elements += 1;
-        self.over(Limit::Elements, self.elements)?;
+        self.node()?;
         let mut on_element = 0usize;
         let mut previous = 0u8;
         while let Some(&byte) = self.bytes.get(self.position) {
@@ -220,8 +225,11 @@ impl Scan<'_> {
                 self.over(Limit::TextBytes, text_run)?;
                 continue;
             }
-            // Comments and processing instructions do not end a run: readers join the text around them.
+            // Comments and processing instructions do not end a run: readers join the text around them. They are
+            // nodes of the parsed tree like elements, so they count against the same limit (which keeps the
+            // parser's own node limit out of reach).
             if rest.starts_with(b"<!--") {
+                self.node()?;
                 self.position += 4;
                 if !self.skip_past(b"-->") {
                     return Ok(());
@@ -229,6 +237,7 @@ impl Scan<'_> {
                 continue;
             }
             if rest.starts_with(b"<?") {
+                self.node()?;
                 self.position += 2;
                 if !self.skip_past(b"?>") {
                     return Ok(());
@@ -313,6 +322,11 @@ mod tests {
         assert_eq!(
             limit("<a><b/><b/><b/><b/><b/><b/></a>"),
             Some(Limit::Elements)
+        );
+        assert_eq!(
+            limit("<a><!--1--><?p 2?><b/><!--3--><b/><?p 4?></a>"),
+            Some(Limit::Elements),
+            "comments and processing instructions count as nodes"
         );
         assert_eq!(
             limit("<a x='1' y='2' z='3'/>"),

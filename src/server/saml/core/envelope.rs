@@ -15,8 +15,13 @@ pub const MAX_ENCODED_BYTES: usize = 192 * 1024;
 /// The largest decoded document (what `MAX_ENCODED_BYTES` of base64 decodes to).
 pub const MAX_XML_BYTES: usize = MAX_ENCODED_BYTES / 4 * 3;
 
-/// Decodes the `SAMLResponse` form value of the HTTP-POST binding into checked XML text.
-pub fn decode_post_value(encoded: &str) -> Result<String, SamlError> {
+/// The longest `RelayState` accepted. The binding allows 80 bytes; some identity providers send more, and ours are
+/// short paths.
+pub const MAX_RELAY_STATE_BYTES: usize = 1024;
+
+/// The sizes of a posted form's values, checked before anything else is done with them (even echoing them back in
+/// the cookie-check page): `SAMLResponse` (base64) and `RelayState`.
+pub fn check_post_sizes(encoded: &str, relay_state: Option<&str>) -> Result<(), SamlError> {
     if encoded.len() > MAX_ENCODED_BYTES {
         return Err(SamlError::new(
             SamlErrorCode::BodyTooLarge,
@@ -26,6 +31,22 @@ pub fn decode_post_value(encoded: &str) -> Result<String, SamlError> {
             ),
         ));
     }
+    let relay_state = relay_state.unwrap_or_default();
+    if relay_state.len() > MAX_RELAY_STATE_BYTES {
+        return Err(SamlError::new(
+            SamlErrorCode::RelayStateTooLong,
+            format!(
+                "RelayState is {} bytes; at most {MAX_RELAY_STATE_BYTES} are accepted (SAML's bindings allow 80)",
+                relay_state.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Decodes the `SAMLResponse` form value of the HTTP-POST binding into checked XML text.
+pub fn decode_post_value(encoded: &str) -> Result<String, SamlError> {
+    check_post_sizes(encoded, None)?;
     // Form encoders may wrap base64 in lines.
     let compact: Vec<u8> = encoded
         .bytes()

@@ -37,6 +37,7 @@ macro_rules! saml_codes {
 saml_codes! {
     // 1. Envelope
     BodyTooLarge => ("saml.body_too_large", "The sign-in response from your identity provider is too large."),
+    RelayStateTooLong => ("saml.relay_state_too_long", "The sign-in response from your identity provider is too large."),
     NotBase64 => ("saml.not_base64", "The sign-in response from your identity provider could not be read."),
     NotUtf8 => ("saml.not_utf8", "The sign-in response from your identity provider could not be read."),
     DoctypeForbidden => ("saml.doctype_forbidden", "The sign-in response from your identity provider was refused for security reasons."),
@@ -98,6 +99,11 @@ impl fmt::Display for SamlErrorCode {
 /// How much of a received value a diagnosis quotes.
 const RECEIVED_CHARS: usize = 300;
 
+/// The longest diagnosis kept. A diagnosis is stored with each refused login and in the audit log of every
+/// organization the identity provider serves, and parts of it (element names, parser errors, IDs, received values)
+/// come from whoever posted the response, signed or not: one cap here bounds them all, whatever a check quotes.
+pub const MAX_DIAGNOSIS_CHARS: usize = 1_000;
+
 /// A refused response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SamlError {
@@ -123,7 +129,7 @@ impl SamlError {
     pub fn new(code: SamlErrorCode, diagnosis: impl Into<String>) -> Self {
         Self {
             code,
-            diagnosis: diagnosis.into(),
+            diagnosis: super::xml::excerpt(&diagnosis.into(), MAX_DIAGNOSIS_CHARS),
         }
     }
 

@@ -20,6 +20,10 @@ use crate::shared::error::{AppError, ErrorCode};
 
 const FIELD: &str = "metadata";
 
+/// The largest metadata document read: twice AD FS's (the largest single-provider metadata, about 70 KB), and no
+/// more than the envelope check below accepts.
+pub const MAX_METADATA_BYTES: usize = super::envelope::MAX_XML_BYTES;
+
 /// How we send the AuthnRequest to the identity provider.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SsoBinding {
@@ -64,6 +68,15 @@ fn metadata_error(code: ErrorCode, message: impl Into<String>) -> AppError {
 
 /// Reads an identity provider's metadata document.
 pub fn parse_idp_metadata(xml: &str, now: DateTime<Utc>) -> Result<IdpMetadata, AppError> {
+    if xml.len() > MAX_METADATA_BYTES {
+        return Err(metadata_error(
+            ErrorCode::MetadataTooLarge,
+            format!(
+                "The metadata is {} bytes; at most {MAX_METADATA_BYTES} are accepted (an identity provider's metadata is rarely over 70 KB).",
+                xml.len()
+            ),
+        ));
+    }
     check_xml_str(xml.as_bytes()).map_err(|e| {
         metadata_error(
             ErrorCode::MetadataMalformed,

@@ -11,7 +11,7 @@
 //! Replay (checklist item 8) needs shared state, so the validator returns the assertion ID and how long to remember
 //! it, and the caller records it; consuming the matched request ID is likewise the caller's job.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use roxmltree::{Document, Node, ParsingOptions};
@@ -31,7 +31,9 @@ use super::xmldsig::{self, Outcome, SignatureValue};
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 
-/// Bounds the nodes roxmltree builds (elements, text, comments); the budget scan bounds elements before it.
+/// Bounds the nodes roxmltree builds (elements, text, comments, processing instructions). A backstop only: the
+/// budget scan allows 4,096 elements, comments and processing instructions, so with the text between them a
+/// document within budget has fewer than 8,200 nodes.
 const MAX_NODES: u32 = 20_000;
 
 /// What an assertion may say about the person: attributes, their values in all, and one value's length. Real
@@ -321,8 +323,9 @@ fn census<'a, 'input>(document: &'a Document<'input>) -> Result<Census<'a, 'inpu
         assertions: Vec::with_capacity(1),
         signatures: Vec::with_capacity(2),
     };
-    // A response holds a handful of IDs: a vector beats hashing.
-    let mut ids: Vec<(&str, Node<'a, 'input>)> = Vec::with_capacity(8);
+    // A response holds a handful of IDs, but a hostile one may hold thousands (one per element): a map keeps the
+    // check linear.
+    let mut ids: HashMap<&str, Node<'a, 'input>> = HashMap::with_capacity(8);
     for element in document.descendants().filter(Node::is_element) {
         check_namespace_declarations(element)?;
         check_unique_ids(element, &mut ids)?;
@@ -341,7 +344,7 @@ fn census<'a, 'input>(document: &'a Document<'input>) -> Result<Census<'a, 'inpu
 /// libxmlsec as here.
 fn check_unique_ids<'a, 'input>(
     element: Node<'a, 'input>,
-    seen: &mut Vec<(&'a str, Node<'a, 'input>)>,
+    seen: &mut HashMap<&'a str, Node<'a, 'input>>,
 ) -> Result<(), SamlError> {
     for attribute in element.attributes() {
         // libxmlsec registers every attribute whose local name is ID, in any namespace.
@@ -353,18 +356,18 @@ fn check_unique_ids<'a, 'input>(
         if !is_id {
             continue;
         }
-        if let Some((_, first)) = seen.iter().find(|(value, _)| *value == attribute.value()) {
+        if let Some(first) = seen.get(attribute.value()) {
             return Err(SamlError::new(
                 SamlErrorCode::DuplicateId,
                 format!(
                     "the ID {:?} is used by both a {} and a {} element",
-                    attribute.value(),
+                    excerpt(attribute.value(), 64),
                     describe(*first),
                     describe(element)
                 ),
             ));
         }
-        seen.push((attribute.value(), element));
+        seen.insert(attribute.value(), element);
     }
     Ok(())
 }
@@ -517,9 +520,21 @@ fn verify_signatures(
         let mut unsupported = None;
         for (signature, parent) in signatures.iter() {
             match xmldsig::verify(signature, parent, &idp.certificates) {
-                Outcome::Verified(fingerprint) => {
-                    first_certificate.get_or_insert(fingerprint);
-                }
+                // Both signatures must verify with one registered certificate, as libxmlsec (the oracle, and
+                // the path for what we do not implement) requires: an identity provider signs both with its
+                // current key.
+                Outcome::Verified(fingerprint) => match &first_certificate {
+                    Some(first) if *first != fingerprint => {
+                        return Err(SamlError::new(
+                            SamlErrorCode::SignatureInvalid,
+                            format!(
+                                "the response is signed with the registered certificate {first} and the assertion with {fingerprint}; both signatures must verify with the same certificate"
+                            ),
+                        ))
+                    }
+                    Some(_) => {}
+                    None => first_certificate = Some(fingerprint),
+                },
                 Outcome::Refused(error) => return Err(error),
                 Outcome::Unsupported(what) => {
                     unsupported = Some(what);

@@ -67,5 +67,12 @@ pub fn describe(node: Node<'_, '_>) -> String {
         Some(NS_METADATA) => "md:",
         _ => "",
     };
-    format!("{prefix}{}", node.tag_name().name())
+    // Element names come from the sender: a long one is cut like any other received value.
+    format!(
+        "{prefix}{}",
+        excerpt(node.tag_name().name(), DESCRIBED_NAME_CHARS)
+    )
 }
+
+/// How much of an element's name a message quotes.
+const DESCRIBED_NAME_CHARS: usize = 64;
