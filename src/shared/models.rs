@@ -280,6 +280,9 @@ pub struct IdentityProviderDetail {
     pub saml_accounts: Vec<SamlAccountView>,
     /// The latest refused logins, newest first, with the diagnosis only administrators see.
     pub recent_failures: Vec<LoginFailureView>,
+    /// Whether the viewer owns every organization the provider serves, and so may change who it lets in (its
+    /// source, certificates and settings); everyone else who sees it reads them only.
+    pub can_configure: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

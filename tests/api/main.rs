@@ -16,5 +16,6 @@ mod saml_idp;
 mod saml_security;
 mod sso;
 mod sso_accounts;
+mod trust;
 mod two_factor;
 mod web;

@@ -15,11 +15,12 @@ use sea_orm::{
 use crate::server::db::begin_write;
 use crate::server::db::entities::{
     api_key, identity_provider, idp_organization, login_challenge, membership, organization,
-    session, user,
+    session,
 };
 use crate::server::mail::Email;
 use crate::server::services::actor::Actor;
 use crate::server::services::audit::{self, AuditActor, AuditEvent};
+use crate::server::services::organizations;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{EnforcementStatus, Role};
@@ -275,7 +276,7 @@ pub async fn disable(
 }
 
 async fn email_owners(state: &AppState, organization_id: i64, name: &str, enforced: bool) {
-    let owners = match owners_of(&state.db, organization_id).await {
+    let owners = match organizations::owners(&state.db, organization_id).await {
         Ok(owners) => owners,
         Err(err) => {
             tracing::error!(error = %err.message, "could not read the owners to email");
@@ -309,21 +310,6 @@ async fn email_owners(state: &AppState, organization_id: i64, name: &str, enforc
             body: format!("Hello {},\n\n{body}", owner.name),
         });
     }
-}
-
-async fn owners_of(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<Vec<user::Model>> {
-    let ids: Vec<i64> = membership::Entity::find()
-        .filter(membership::Column::OrganizationId.eq(organization_id))
-        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(db)
-        .await?)
 }
 
 /// The refusal of a password sign-up into an organization that allows only single sign-on (from an invitation),

@@ -20,6 +20,7 @@ use crate::server::db::entities::{
     saml_login_failure, session, team, user,
 };
 use crate::server::db::{begin_write, conflict_on_unique};
+use crate::server::mail::Email;
 use crate::server::saml::core::certificate::{Certificate, CertificateError};
 use crate::server::saml::core::config::{IdpTrust, NameIdFormat, SpEndpoints};
 use crate::server::saml::core::metadata::{
@@ -184,16 +185,22 @@ fn check_session_lifetime(hours: i64) -> AppResult<i32> {
     }
 }
 
-/// Every organization must be administered by the caller, and each default team must belong to its organization.
+/// The caller must own every organization the provider is to serve (its trust decides who gets in there), and each
+/// default team must belong to its organization.
 async fn check_organizations(
     db: &impl ConnectionTrait,
     user_id: i64,
     organizations: &BTreeMap<i64, Option<i64>>,
 ) -> AppResult<()> {
     for (organization_id, default_team) in organizations {
-        standing(db, user_id, *organization_id)
-            .await?
-            .require_manager()?;
+        let standing = standing(db, user_id, *organization_id).await?;
+        if standing.role != Role::Owner {
+            return Err(AppError::new(ErrorCode::IdpLinkNeedsOwner).with_message(format!(
+                "Only an owner of {} can let an identity provider sign people in there: whoever controls the \
+                 provider can sign in as any of its members. Ask an owner to do this.",
+                standing.organization.name
+            )));
+        }
         if let Some(team_id) = default_team {
             let found = team::Entity::find_by_id(*team_id).one(db).await?;
             if found.map(|t| t.organization_id) != Some(*organization_id) {
@@ -256,6 +263,14 @@ async fn insert_organizations(
     Ok(())
 }
 
+/// A change to an identity provider, recorded in the audit log of every organization it serves (in the change's
+/// transaction) and, once committed, emailed to their owners.
+struct TrustChange {
+    action: &'static str,
+    detail: String,
+    organization_ids: Vec<i64>,
+}
+
 /// The audit events of a change to an identity provider: one per organization it serves.
 async fn audit_change(
     txn: &DatabaseTransaction,
@@ -264,7 +279,8 @@ async fn audit_change(
     idp_id: i64,
     user_id: i64,
     detail: String,
-) -> AppResult<()> {
+) -> AppResult<TrustChange> {
+    let mut organization_ids = Vec::new();
     for link in organization_links(txn, idp_id).await? {
         audit::record(
             txn,
@@ -275,8 +291,69 @@ async fn audit_change(
                 .detail(detail.clone()),
         )
         .await?;
+        organization_ids.push(link.organization_id);
     }
-    Ok(())
+    Ok(TrustChange {
+        action,
+        detail,
+        organization_ids,
+    })
+}
+
+impl TrustChange {
+    /// Tells the owners of every organization concerned; a failure to read them is logged, never undoes the change.
+    async fn email_owners(self, state: &AppState, user_id: i64) {
+        let actor = user::Entity::find_by_id(user_id)
+            .one(&state.db)
+            .await
+            .ok()
+            .flatten()
+            .map(|u| format!("{} <{}>", u.name, u.email))
+            .unwrap_or_else(|| "someone".into());
+        let what = match self.action {
+            "identity_provider.created" => "registered the identity provider",
+            "identity_provider.changed" => "changed the identity provider",
+            "identity_provider.organization_set" => {
+                "let the identity provider sign people in to another organization"
+            }
+            "identity_provider.organization_removed" => {
+                "removed an organization from the identity provider"
+            }
+            "identity_provider.deleted" => "deleted the identity provider",
+            _ => "changed the identity provider",
+        };
+        for organization_id in self.organization_ids {
+            let (organization, owners) = match (
+                organization::Entity::find_by_id(organization_id)
+                    .one(&state.db)
+                    .await,
+                organizations::owners(&state.db, organization_id).await,
+            ) {
+                (Ok(Some(organization)), Ok(owners)) => (organization, owners),
+                _ => {
+                    tracing::error!(
+                        organization_id,
+                        "could not read the owners to tell of an identity provider change"
+                    );
+                    continue;
+                }
+            };
+            for owner in owners {
+                state.mailer.send_in_background(Email {
+                    to: owner.email,
+                    subject: format!("Single sign-on changed for {}", organization.name),
+                    body: format!(
+                        "Hello {},\n\n{actor} {what}: {}.\n\nIt decides who can sign in to {}. The organization's \
+                         audit log has the details: {}\n",
+                        owner.name,
+                        self.detail,
+                        organization.name,
+                        state.link(&format!("/organizations/{organization_id}/audit"))
+                    ),
+                });
+            }
+        }
+    }
 }
 
 /// Registers an identity provider for one organization the caller administers (more can be added later); returns
@@ -331,7 +408,7 @@ pub async fn create(
     .map_err(identifier_taken)?;
     replace_certificates(&txn, idp.id, &resolved.certificates, now).await?;
     insert_organizations(&txn, idp.id, &organizations, now).await?;
-    audit_change(
+    let change = audit_change(
         &txn,
         now,
         "identity_provider.created",
@@ -341,6 +418,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
+    change.email_owners(state, user_id).await;
     tracing::info!(idp = %identifier, user_id, "identity provider registered");
     Ok(identifier)
 }
@@ -353,7 +431,7 @@ pub async fn update_settings(
     settings: IdpSettings,
 ) -> AppResult<String> {
     let now = state.now();
-    let (idp, _) = administered(&state.db, &Actor::Person(user_id), identifier).await?;
+    let (idp, _) = configurable(&state.db, user_id, identifier).await?;
     let new_identifier = check_identifier(&settings.identifier)?;
     let name = check_name(&settings.name)?;
     let clock_skew = check_clock_skew(settings.clock_skew_seconds)?;
@@ -378,7 +456,7 @@ pub async fn update_settings(
     active.revision = Set(revision);
     active.updated_at = Set(now);
     let updated = active.update(&txn).await.map_err(identifier_taken)?;
-    audit_change(
+    let change = audit_change(
         &txn,
         now,
         "identity_provider.changed",
@@ -391,6 +469,7 @@ pub async fn update_settings(
     )
     .await?;
     txn.commit().await?;
+    change.email_owners(state, user_id).await;
     tracing::info!(idp = %new_identifier, user_id, revision, "identity provider settings changed");
     Ok(new_identifier)
 }
@@ -403,7 +482,7 @@ pub async fn replace_source(
     source: IdpSource,
 ) -> AppResult<()> {
     let now = state.now();
-    let (idp, _) = administered(&state.db, &Actor::Person(user_id), identifier).await?;
+    let (idp, _) = configurable(&state.db, user_id, identifier).await?;
     // Metadata is untrusted XML: parsed on the bounded SAML pool.
     let resolved = state
         .pools
@@ -424,7 +503,7 @@ pub async fn replace_source(
     active.updated_at = Set(now);
     active.update(&txn).await?;
     replace_certificates(&txn, idp_id, &resolved.certificates, now).await?;
-    audit_change(
+    let change = audit_change(
         &txn,
         now,
         "identity_provider.changed",
@@ -434,6 +513,7 @@ pub async fn replace_source(
     )
     .await?;
     txn.commit().await?;
+    change.email_owners(state, user_id).await;
     tracing::info!(idp = %identifier, user_id, revision, "identity provider source replaced");
     Ok(())
 }
@@ -461,14 +541,29 @@ pub async fn set_organization(
 ) -> AppResult<()> {
     let now = state.now();
     let (idp, links) = administered(&state.db, &Actor::Person(user_id), identifier).await?;
-    check_organizations(
-        &state.db,
-        user_id,
-        &BTreeMap::from([(organization_id, default_team_id)]),
-    )
-    .await?;
+    let already_linked = links.iter().any(|l| l.organization_id == organization_id);
+    if already_linked {
+        // Only the default team changes: the organization's administrators decide that.
+        standing(&state.db, user_id, organization_id)
+            .await?
+            .require_manager()?;
+        if let Some(team_id) = default_team_id {
+            let found = team::Entity::find_by_id(team_id).one(&state.db).await?;
+            if found.map(|t| t.organization_id) != Some(organization_id) {
+                return Err(AppError::new(ErrorCode::TeamNotFound).on_field("default_team"));
+            }
+        }
+    } else {
+        // A new organization: its owner accepts the provider's trust by linking it.
+        check_organizations(
+            &state.db,
+            user_id,
+            &BTreeMap::from([(organization_id, default_team_id)]),
+        )
+        .await?;
+    }
     let txn = begin_write(&state.db).await?;
-    if links.iter().any(|l| l.organization_id == organization_id) {
+    if already_linked {
         idp_organization::Entity::delete_by_id((idp.id, organization_id))
             .exec(&txn)
             .await?;
@@ -484,7 +579,7 @@ pub async fn set_organization(
     let detail = format!("{} ({})", idp.name, idp.identifier);
     let idp_id = idp.id;
     bump_revision(&txn, idp, now).await?;
-    audit_change(
+    let change = audit_change(
         &txn,
         now,
         "identity_provider.organization_set",
@@ -494,6 +589,10 @@ pub async fn set_organization(
     )
     .await?;
     txn.commit().await?;
+    // A new default team is the organization's own business; a new organization is news to every owner.
+    if !already_linked {
+        change.email_owners(state, user_id).await;
+    }
     Ok(())
 }
 
@@ -518,20 +617,31 @@ pub async fn remove_organization(
         .await?
         .require_manager()?;
     let txn = begin_write(&state.db).await?;
+    check_not_needed_by_enforcement(&txn, idp.id, &[organization_id]).await?;
+    let removed = organization::Entity::find_by_id(organization_id)
+        .one(&txn)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    // Recorded in every organization it served, the one leaving included.
+    let change = audit_change(
+        &txn,
+        now,
+        "identity_provider.organization_removed",
+        idp.id,
+        user_id,
+        format!(
+            "{} ({}) no longer signs people in to {removed}",
+            idp.name, idp.identifier
+        ),
+    )
+    .await?;
     idp_organization::Entity::delete_by_id((idp.id, organization_id))
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
-        now,
-        AuditEvent::new("identity_provider.organization_removed")
-            .in_organization(organization_id)
-            .by(AuditActor::Person(user_id))
-            .detail(format!("{} ({})", idp.name, idp.identifier)),
-    )
-    .await?;
     bump_revision(&txn, idp, now).await?;
     txn.commit().await?;
+    change.email_owners(state, user_id).await;
     Ok(())
 }
 
@@ -572,6 +682,70 @@ async fn administered(
         }
     }
     Err(AppError::new(ErrorCode::IdpNotFound))
+}
+
+/// The provider, if the caller owns every organization it serves: configuring its trust (certificates, metadata,
+/// entity ID, SSO URL, identifier, account policies, IdP-initiated login, SHA-1, NameID format, session lifetime)
+/// decides who gets in to each of them. Administrators, and owners of only some of them, see the provider and its
+/// diagnostics and change none of this.
+async fn configurable(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    identifier: &str,
+) -> AppResult<(identity_provider::Model, Vec<idp_organization::Model>)> {
+    let actor = Actor::Person(user_id);
+    let (idp, links) = administered(db, &actor, identifier).await?;
+    for link in &links {
+        let owns = actor
+            .standing(db, link.organization_id)
+            .await
+            .is_ok_and(|s| s.role == Role::Owner);
+        if !owns {
+            let name = organization::Entity::find_by_id(link.organization_id)
+                .one(db)
+                .await?
+                .map(|o| o.name)
+                .unwrap_or_default();
+            return Err(AppError::new(ErrorCode::IdpOwnersOnly).with_message(format!(
+                "Only an owner of every organization this identity provider serves can change who it lets in, \
+                 and you are not an owner of {name}."
+            )));
+        }
+    }
+    Ok((idp, links))
+}
+
+/// Refuses to leave an organization that allows only single sign-on without one of its identity providers: it
+/// must switch enforcement off first (as Elastic's document has it), so nobody is enforced onto no provider.
+async fn check_not_needed_by_enforcement(
+    db: &impl ConnectionTrait,
+    idp_id: i64,
+    leaving: &[i64],
+) -> AppResult<()> {
+    for organization_id in leaving {
+        let Some(organization) = organization::Entity::find_by_id(*organization_id)
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        if organization.sso_enforced_at.is_none() {
+            continue;
+        }
+        let others = idp_organization::Entity::find()
+            .filter(idp_organization::Column::OrganizationId.eq(*organization_id))
+            .filter(idp_organization::Column::IdentityProviderId.ne(idp_id))
+            .count(db)
+            .await?;
+        if others == 0 {
+            return Err(AppError::new(ErrorCode::IdpNeededByEnforcement).with_message(format!(
+                "{} allows only single sign-on, and this is its only identity provider. Switch enforcement off \
+                 on its Security page first, so nobody is left with no way to sign in.",
+                organization.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 async fn linked_accounts(db: &impl ConnectionTrait, idp_id: i64) -> AppResult<u64> {
@@ -671,6 +845,7 @@ pub async fn detail(
 ) -> AppResult<IdentityProviderDetail> {
     let db = &state.db;
     let (idp, links) = administered(db, &Actor::Person(user_id), identifier).await?;
+    let can_configure = configurable(db, user_id, identifier).await.is_ok();
     let now = state.now();
     let mut organizations = Vec::with_capacity(links.len());
     for link in &links {
@@ -743,6 +918,7 @@ pub async fn detail(
         organizations,
         linked_accounts: linked_accounts(db, idp.id).await?,
         recent_failures: recent_failures(db, idp.id).await?,
+        can_configure,
         created_at: idp.created_at,
         updated_at: idp.updated_at,
     })
@@ -980,6 +1156,8 @@ pub async fn delete(state: &AppState, user_id: i64, identifier: &str) -> AppResu
         }
     }
     let txn = begin_write(&state.db).await?;
+    let served: Vec<i64> = links.iter().map(|l| l.organization_id).collect();
+    check_not_needed_by_enforcement(&txn, idp.id, &served).await?;
     let linked = linked_accounts(&txn, idp.id).await?;
     if linked > 0 {
         let accounts = if linked == 1 {
@@ -991,7 +1169,7 @@ pub async fn delete(state: &AppState, user_id: i64, identifier: &str) -> AppResu
             "{accounts} still linked to this identity provider. Delete them first, so nobody is locked out."
         )));
     }
-    audit_change(
+    let change = audit_change(
         &txn,
         state.now(),
         "identity_provider.deleted",
@@ -1009,6 +1187,7 @@ pub async fn delete(state: &AppState, user_id: i64, identifier: &str) -> AppResu
             AppError::new(ErrorCode::IdpHasAccounts)
         })?;
     txn.commit().await?;
+    change.email_owners(state, user_id).await;
     tracing::info!(idp = %identifier, user_id, "identity provider deleted");
     Ok(())
 }

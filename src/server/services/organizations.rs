@@ -832,3 +832,22 @@ mod tests {
         assert_eq!(check_handle("acme-2").unwrap(), "acme-2");
     }
 }
+
+/// The owners of an organization (to tell them of changes to its security).
+pub async fn owners(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+) -> AppResult<Vec<user::Model>> {
+    let ids: Vec<i64> = membership::Entity::find()
+        .filter(membership::Column::OrganizationId.eq(organization_id))
+        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?)
+}

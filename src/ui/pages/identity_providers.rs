@@ -16,7 +16,7 @@ use crate::api::identity_providers::{
 };
 use crate::api::organizations::{load_dashboard, organization};
 use crate::shared::format_time;
-use crate::shared::models::{IdentityProviderDetail, IdpOrganizationView, TeamView};
+use crate::shared::models::{IdentityProviderDetail, IdpOrganizationView, Role, TeamView};
 use crate::ui::components::forms::{failure, succeeded, CopyField, Field, FormError, Saved};
 use crate::ui::components::layout::{id_param, LoadError};
 use crate::ui::components::visit::{CsrfField, RequireUser};
@@ -292,12 +292,23 @@ fn IdentityProviderContent() -> impl IntoView {
     }
 }
 
+/// Said above the forms that change who a provider lets in, to everyone who may read but not change them.
+#[component]
+fn OwnersOnlyNote(can_configure: bool) -> impl IntoView {
+    (!can_configure).then(|| view! {
+        <p class="notice">"Only an owner of every organization this identity provider serves can change who it lets in \
+            (its metadata, certificates and settings): whoever controls it can sign in as anyone there. You see \
+            everything, including why sign-ins failed."</p>
+    })
+}
+
 #[component]
 fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl IntoView {
     let sp = detail.service_provider.clone();
     let update_error = failure(actions.update.value());
     let replace_error = failure(actions.replace.value());
     let replace_source = RwSignal::new("metadata".to_string());
+    let can_configure = detail.can_configure;
     let identifier = detail.identifier.clone();
     let replace_identifier = identifier.clone();
     let settings_identifier = identifier.clone();
@@ -370,9 +381,11 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
             </table>
             <details class="replace">
                 <summary>"Replace metadata or certificate"</summary>
+                <OwnersOnlyNote can_configure/>
                 <FormError error=replace_error fields=&["metadata", "entity_id", "sso_url", "certificate"]/>
                 <Saved when=succeeded(actions.replace.value()) message="The identity provider's details were replaced."/>
                 <ActionForm action=actions.replace attr:class="stacked-form">
+                    <fieldset class="plain" disabled=!can_configure>
                     <CsrfField/>
                     <input type="hidden" name="identifier" value=replace_identifier/>
                     <fieldset class="field">
@@ -383,6 +396,7 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
                     <div class:hidden=move || replace_source.get() != "metadata"><MetadataInput error=replace_error/></div>
                     <div class:hidden=move || replace_source.get() != "manual"><ManualInput error=replace_error/></div>
                     <button type="submit" class="button">"Replace"</button>
+                    </fieldset>
                 </ActionForm>
             </details>
         </section>
@@ -391,7 +405,9 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
             <h2 id="settings-heading">"Settings"</h2>
             <FormError error=update_error fields=&["name", "identifier", "name_id_format", "clock_skew_seconds"]/>
             <Saved when=succeeded(actions.update.value()) message="Settings saved."/>
+            <OwnersOnlyNote can_configure/>
             <ActionForm action=actions.update attr:class="stacked-form" attr:id="idp-settings-form">
+                <fieldset class="plain" disabled=!can_configure>
                 <CsrfField/>
                 <input type="hidden" name="current_identifier" value=settings_identifier/>
                 <div class="two-columns">
@@ -404,6 +420,7 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
                     allow_jit_accounts=detail.allow_jit_accounts allow_merge=detail.allow_merge
                     allow_pre_provisioned=detail.allow_pre_provisioned session_lifetime_hours=detail.session_lifetime_hours/>
                 <button type="submit" class="button button-primary">"Save settings"</button>
+                </fieldset>
             </ActionForm>
         </section>
 
@@ -497,14 +514,14 @@ fn OrganizationsSection(
                             .map(|d| d.organizations)
                             .unwrap_or_default()
                             .into_iter()
-                            .filter(|o| o.my_role.can_manage() && !linked.contains(&o.id))
+                            .filter(|o| o.my_role == Role::Owner && !linked.contains(&o.id))
                             .collect();
                         (!candidates.is_empty()).then(|| view! {
                             <ActionForm action=actions.set_organization attr:class="inline-form">
                                 <CsrfField/>
                                 <input type="hidden" name="identifier" value=identifier.clone()/>
                                 <div class="field">
-                                    <label for="add-organization">"Add an organization you administer"</label>
+                                    <label for="add-organization">"Add an organization you own"</label>
                                     <select id="add-organization" name="organization_id">
                                         {candidates.into_iter().map(|o| view! { <option value=o.id.to_string()>{o.name}</option> }).collect_view()}
                                     </select>

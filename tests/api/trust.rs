@@ -1,0 +1,407 @@
+//! One trust model (issue 13), attack by attack through the real app on every database: who may configure an
+//! identity provider's trust (an owner of every organization it serves), who may link it to an organization (that
+//! organization's owner), and that an organization allowing only single sign-on never loses its last provider.
+//! Each attack is refused with its code next to the legitimate path that still works.
+
+use crate::helpers::{backends, member_id, Browser};
+use crate::saml_idp::*;
+use crate::sso::{
+    admin_bob, detail, metadata, post_response, provision, register, setup, sso_login, Setup,
+    IDENTIFIER, SSO_URL,
+};
+
+/// The provider's settings form as the page posts it, with `extra` fields on top.
+async fn update_settings(browser: &Browser, extra: &[(&str, &str)]) -> crate::helpers::Reply {
+    let mut form = vec![
+        ("current_identifier", IDENTIFIER),
+        ("name", "Acme Entra ID"),
+        ("identifier", IDENTIFIER),
+        ("name_id_format", "email"),
+        ("allow_merge", "on"),
+        ("allow_pre_provisioned", "on"),
+    ];
+    form.extend_from_slice(extra);
+    browser.call("update_identity_provider", &form).await
+}
+
+async fn replace_source(browser: &Browser, metadata: &str) -> crate::helpers::Reply {
+    browser
+        .call(
+            "replace_identity_provider_source",
+            &[
+                ("identifier", IDENTIFIER),
+                ("source", "metadata"),
+                ("metadata", metadata),
+            ],
+        )
+        .await
+}
+
+/// Metadata naming a certificate the attacker holds.
+fn attacker_metadata() -> String {
+    idp_metadata(
+        IDP_ENTITY_ID,
+        SSO_URL,
+        &[attacker_key()],
+        &[EMAIL_FORMAT],
+        REDIRECT_BINDING,
+    )
+}
+
+async fn link(browser: &Browser, organization_id: i64) -> crate::helpers::Reply {
+    browser
+        .call(
+            "set_identity_provider_organization",
+            &[
+                ("identifier", IDENTIFIER),
+                ("organization_id", &organization_id.to_string()),
+            ],
+        )
+        .await
+}
+
+async fn change_role(owner: &Browser, organization_id: i64, email: &str, role: &str) {
+    let org = organization_id.to_string();
+    let user_id = member_id(owner, &org, email).await;
+    owner
+        .call(
+            "change_member_role",
+            &[
+                ("organization_id", &org),
+                ("user_id", &user_id),
+                ("role", role),
+            ],
+        )
+        .await
+        .assert_ok();
+}
+
+/// What switching "only allow login through my identity provider" on needs, made the real way: Mia
+/// (pre-provisioned, made an admin after her first SSO login) and an owner-role key, the break-glass (returned).
+async fn prepare_enforcement(setup: &Setup) -> String {
+    let org = setup.organization_id.to_string();
+    provision(setup, "mia@corp.example").await;
+    let mia = setup.app.browser();
+    let signed_in = sso_login(setup, &mia, "mia@corp.example", "_trust-provision").await;
+    assert_eq!(signed_in.status().as_u16(), 303);
+    change_role(
+        &setup.admin,
+        setup.organization_id,
+        "mia@corp.example",
+        "admin",
+    )
+    .await;
+    setup
+        .admin
+        .call(
+            "create_organization_api_key",
+            &[
+                ("organization_id", org.as_str()),
+                ("name", "Break-glass"),
+                ("role", "owner"),
+                ("expires_in_days", "never"),
+            ],
+        )
+        .await
+        .body["secret"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Mia signs in through the provider and switches enforcement on; returns her browser.
+async fn enforce(setup: &Setup, assertion_id: &str) -> Browser {
+    let mia = setup.app.browser();
+    let signed_in = sso_login(setup, &mia, "mia@corp.example", assertion_id).await;
+    assert_eq!(signed_in.status().as_u16(), 303);
+    mia.call(
+        "enable_sso_enforcement",
+        &[("organization_id", &setup.organization_id.to_string())],
+    )
+    .await
+    .assert_ok();
+    mia
+}
+
+/// The break-glass key switches enforcement off; the owner logs in with her password again.
+async fn break_glass(setup: &Setup, key: &str) -> Browser {
+    setup
+        .app
+        .api(
+            "PUT",
+            &format!("/api/v1/organizations/{}", setup.organization_id),
+            Some(key),
+            Some(serde_json::json!({"enforce_authentication_method": null})),
+        )
+        .await
+        .assert_status(200);
+    let ada = setup.app.browser();
+    ada.log_in("ada@corp.example", crate::helpers::PASSWORD)
+        .await
+        .assert_ok();
+    ada
+}
+
+async fn second_organization(setup: &Setup, owner: &Browser, name: &str) -> i64 {
+    let reply = owner.call("create_organization", &[("name", name)]).await;
+    reply.assert_ok();
+    let _ = setup;
+    reply.body.as_i64().unwrap()
+}
+
+/// Attack 1: an admin (not an owner) registers an identity provider with a certificate they hold, or rewrites the
+/// registered one, to sign themselves in as an owner. Only owners configure trust; admins still see everything.
+#[tokio::test]
+async fn an_admin_cannot_register_or_reconfigure_an_identity_provider() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        let bob = admin_bob(&setup).await;
+        let org = setup.organization_id.to_string();
+        // Bob's own provider, IdP-initiated, for Acme: refused, and nothing is registered.
+        let refused = bob
+            .call(
+                "create_identity_provider",
+                &[
+                    ("organization_id", org.as_str()),
+                    ("name", "Bob's IdP"),
+                    ("identifier", "bobs"),
+                    ("source", "metadata"),
+                    ("metadata", &attacker_metadata()),
+                    ("name_id_format", "email"),
+                    ("allow_pre_provisioned", "on"),
+                    ("allow_idp_initiated", "on"),
+                ],
+            )
+            .await;
+        let body = refused.assert_error(403, "idp.link_needs_owner");
+        assert!(
+            body["message"].as_str().unwrap().contains("Acme Corp"),
+            "{body}"
+        );
+        let unsolicited = ResponseSpec {
+            key: attacker_key(),
+            key_info: Some(attacker_key()),
+            ..ResponseSpec::for_app(
+                &setup.app.state.config.base_url,
+                "bobs",
+                setup.app.state.now(),
+            )
+        }
+        .answering(None)
+        .build();
+        let stranger = setup.app.browser();
+        stranger.visit().await;
+        let answer = stranger
+            .client
+            .post(format!("{}/saml/bobs/acs", stranger.address))
+            .form(&[(
+                "SAMLResponse",
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &unsolicited),
+            )])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 404, "no such provider");
+
+        // The owner registers the real one.
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
+        // Bob can neither switch on IdP-initiated login nor swap in his certificate...
+        update_settings(&bob, &[("allow_idp_initiated", "on")])
+            .await
+            .assert_error(403, "idp.owner_of_every_organization_required");
+        replace_source(&bob, &attacker_metadata())
+            .await
+            .assert_error(403, "idp.owner_of_every_organization_required");
+        // ...so a response signed with his key still signs nobody in.
+        let bob_browser = setup.app.browser();
+        bob_browser.visit().await;
+        let forged = ResponseSpec {
+            key: attacker_key(),
+            key_info: Some(attacker_key()),
+            ..crate::sso::spec(&setup.app, None)
+        }
+        .for_name_id("ada@corp.example")
+        .build();
+        assert_eq!(
+            post_response(&bob_browser, &forged, "")
+                .await
+                .status()
+                .as_u16(),
+            403
+        );
+        // He still sees the provider and its diagnostics.
+        let seen = bob
+            .call_raw("identity_provider", &[("identifier", IDENTIFIER)])
+            .await;
+        seen.assert_ok();
+        assert!(seen.body["recent_failures"].as_array().is_some());
+        assert_eq!(
+            seen.body["can_configure"], false,
+            "the page shows him the forms disabled"
+        );
+        assert_eq!(detail(&setup, IDENTIFIER).await["can_configure"], true);
+        // The owner changes the settings.
+        update_settings(&setup.admin, &[("allow_idp_initiated", "on")])
+            .await
+            .assert_ok();
+        assert_eq!(
+            detail(&setup, IDENTIFIER).await["allow_idp_initiated"],
+            true
+        );
+        // The owners hear of every change to who the provider lets in.
+        let told = setup
+            .app
+            .mail
+            .wait_for("ada@corp.example", "Single sign-on changed for Acme Corp")
+            .await;
+        assert!(told.body().contains("Ada Admin"), "{}", told.body());
+    }
+}
+
+/// Attack 2: on a provider shared by two organizations, an owner of one rewrites its trust and signs in to the
+/// other; or links a provider they control to an organization they only administer.
+#[tokio::test]
+async fn one_organization_cannot_rewrite_a_shared_providers_trust_or_link_it_without_the_owner() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
+        // Bob owns Beta; Ada owns Acme and is an admin of Beta.
+        let bob = setup.app.signed_in_user("Bob", "bob@beta.example").await;
+        let beta = second_organization(&setup, &bob, "Beta Ltd").await;
+        crate::helpers::join_organization(
+            &setup.app,
+            &bob,
+            &setup.admin,
+            beta,
+            "ada@corp.example",
+            "admin",
+        )
+        .await;
+        // Ada cannot link Acme's provider into Beta: only Beta's owner lets a provider in there.
+        link(&setup.admin, beta)
+            .await
+            .assert_error(403, "idp.link_needs_owner");
+        // Bob owns Beta but administers nothing the provider serves: it does not exist for him.
+        link(&bob, beta).await.assert_error(404, "idp.not_found");
+        // Made an admin of Acme, Bob accepts the provider for Beta.
+        crate::helpers::join_organization(
+            &setup.app,
+            &setup.admin,
+            &bob,
+            setup.organization_id,
+            "bob@beta.example",
+            "admin",
+        )
+        .await;
+        link(&bob, beta).await.assert_ok();
+        // Both organizations' owners are told, and both audit logs have it.
+        setup
+            .app
+            .mail
+            .wait_for("bob@beta.example", "Single sign-on changed for Beta Ltd")
+            .await;
+        setup
+            .app
+            .mail
+            .wait_for("ada@corp.example", "Single sign-on changed for Acme Corp")
+            .await;
+
+        // Now shared: Ada, owner of Acme only, can no longer change who it lets in.
+        let refused = update_settings(&setup.admin, &[("allow_jit_accounts", "on")]).await;
+        let body = refused.assert_error(403, "idp.owner_of_every_organization_required");
+        assert!(
+            body["message"].as_str().unwrap().contains("Beta Ltd"),
+            "{body}"
+        );
+        replace_source(&setup.admin, &attacker_metadata())
+            .await
+            .assert_error(403, "idp.owner_of_every_organization_required");
+        update_settings(&setup.admin, &[("allow_sha1", "on")])
+            .await
+            .assert_error(403, "idp.owner_of_every_organization_required");
+        // Bob is no owner of Acme either.
+        update_settings(&bob, &[("allow_jit_accounts", "on")])
+            .await
+            .assert_error(403, "idp.owner_of_every_organization_required");
+        // An owner of both may.
+        change_role(&bob, beta, "ada@corp.example", "owner").await;
+        update_settings(&setup.admin, &[("allow_jit_accounts", "on")])
+            .await
+            .assert_ok();
+        assert_eq!(detail(&setup, IDENTIFIER).await["allow_jit_accounts"], true);
+    }
+}
+
+/// Attack 7: with "only allow login through my identity provider" on, the organization's last provider is
+/// deleted or unlinked, leaving it enforced onto nothing. Refused until enforcement is off.
+#[tokio::test]
+async fn an_enforcing_organizations_last_identity_provider_cannot_be_deleted_or_unlinked() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        let org = setup.organization_id.to_string();
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
+        // A second organization keeps the provider linked when Acme unlinks it.
+        let other = second_organization(&setup, &setup.admin, "Acme Labs").await;
+        setup
+            .admin
+            .call(
+                "set_identity_provider_organization",
+                &[
+                    ("identifier", IDENTIFIER),
+                    ("organization_id", &other.to_string()),
+                ],
+            )
+            .await
+            .assert_ok();
+        let key = prepare_enforcement(&setup).await;
+        let mia = enforce(&setup, "_trust-7a").await;
+        // Mia (an admin of Acme) cannot unlink Acme, its only provider.
+        let refused = mia
+            .call(
+                "remove_identity_provider_organization",
+                &[("identifier", IDENTIFIER), ("organization_id", &org)],
+            )
+            .await;
+        let body = refused.assert_error(409, "idp.needed_by_enforcement");
+        assert!(
+            body["message"].as_str().unwrap().contains("Acme Corp"),
+            "{body}"
+        );
+        // Off again, Ada unlinks the organization that does not enforce (fine at any time).
+        let ada = break_glass(&setup, &key).await;
+        ada.call(
+            "remove_identity_provider_organization",
+            &[
+                ("identifier", IDENTIFIER),
+                ("organization_id", &other.to_string()),
+            ],
+        )
+        .await
+        .assert_ok();
+        // Enforced again, the provider cannot be deleted either.
+        let mia = enforce(&setup, "_trust-7b").await;
+        mia.call("delete_identity_provider", &[("identifier", IDENTIFIER)])
+            .await
+            .assert_error(409, "idp.needed_by_enforcement");
+        // Enforcement off, the provider can go (its SAML account first).
+        let ada = break_glass(&setup, &key).await;
+        ada.call(
+            "delete_saml_account",
+            &[
+                ("identifier", IDENTIFIER),
+                ("remote_id", "mia@corp.example"),
+            ],
+        )
+        .await
+        .assert_ok();
+        ada.call("delete_identity_provider", &[("identifier", IDENTIFIER)])
+            .await
+            .assert_ok();
+    }
+}
