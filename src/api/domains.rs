@@ -15,7 +15,7 @@ pub async fn claim_domain(
     use crate::server::services::domains;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        domains::claim(&state, me.user.id, organization_id, &domain).await
+        domains::claim(&state, &edge::actor(&me), organization_id, &domain).await
     })
     .await
 }
@@ -30,7 +30,7 @@ pub async fn verify_domain(
     use crate::server::services::domains;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        domains::verify(&state, me.user.id, organization_id, domain_id).await
+        domains::verify(&state, &edge::actor(&me), organization_id, domain_id).await
     })
     .await
 }
@@ -45,7 +45,7 @@ pub async fn remove_domain(
     use crate::server::services::domains;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        domains::remove(&state, me.user.id, organization_id, domain_id).await
+        domains::remove(&state, &edge::actor(&me), organization_id, domain_id).await
     })
     .await
 }

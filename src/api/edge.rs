@@ -10,6 +10,7 @@ use std::future::Future;
 
 use crate::server::auth::sessions;
 use crate::server::auth::visitor::{removal_cookie, session_cookie, SignedIn, Visitor};
+use crate::server::services::actor::Actor;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 
@@ -64,6 +65,12 @@ fn add_cookie(cookie: &Cookie<'_>) {
     ) {
         response.append_header(header::SET_COOKIE, value);
     }
+}
+
+/// The signed-in person as the services' authorization sees them: with how this session signed in, which decides
+/// whether they may act in an organization that allows only single sign-on.
+pub fn actor(me: &SignedIn) -> Actor {
+    Actor::signed_in(me.user.id, &me.session)
 }
 
 pub fn set_session_cookie(state: &AppState, token: &str) {

@@ -13,7 +13,6 @@ pub async fn create_fleet(
     owner: String,
 ) -> Result<i64, AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::fleets::{self, NewFleetOwner};
     use crate::shared::error::ErrorCode;
     edge::run(async move {
@@ -25,7 +24,7 @@ pub async fn create_fleet(
                     AppError::new(ErrorCode::OrganizationNotFound).on_field("owner")
                 })?),
             };
-        let fleet_id = fleets::create(&state, &Actor::Person(me.user.id), &name, owner).await?;
+        let fleet_id = fleets::create(&state, &edge::actor(&me), &name, owner).await?;
         edge::redirect(&format!("/fleets/{fleet_id}"));
         Ok(fleet_id)
     })
@@ -35,11 +34,10 @@ pub async fn create_fleet(
 #[server(endpoint = "fleet")]
 pub async fn fleet(fleet_id: i64) -> Result<FleetDetail, AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::fleets;
     edge::run(async move {
         let (state, me) = edge::reader()?;
-        fleets::detail(&state, &Actor::Person(me.user.id), fleet_id).await
+        fleets::detail(&state, &edge::actor(&me), fleet_id).await
     })
     .await
 }
@@ -51,11 +49,10 @@ pub async fn rename_fleet(
     name: String,
 ) -> Result<(), AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::fleets;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        fleets::rename(&state, &Actor::Person(me.user.id), fleet_id, &name).await
+        fleets::rename(&state, &edge::actor(&me), fleet_id, &name).await
     })
     .await
 }
@@ -63,11 +60,10 @@ pub async fn rename_fleet(
 #[server(endpoint = "delete_fleet")]
 pub async fn delete_fleet(csrf_token: Option<String>, fleet_id: i64) -> Result<(), AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::fleets;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        fleets::delete(&state, &Actor::Person(me.user.id), fleet_id).await?;
+        fleets::delete(&state, &edge::actor(&me), fleet_id).await?;
         edge::redirect("/dashboard");
         Ok(())
     })
@@ -82,13 +78,12 @@ pub async fn add_device(
     uuid: Option<String>,
 ) -> Result<i64, AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::fleets;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
         fleets::add_device(
             &state,
-            &Actor::Person(me.user.id),
+            &edge::actor(&me),
             fleet_id,
             &name,
             uuid.as_deref().unwrap_or_default(),
@@ -101,11 +96,10 @@ pub async fn add_device(
 #[server(endpoint = "device")]
 pub async fn device(device_id: i64) -> Result<DeviceDetail, AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::fleets;
     edge::run(async move {
         let (state, me) = edge::reader()?;
-        fleets::device_detail(&state, &Actor::Person(me.user.id), device_id).await
+        fleets::device_detail(&state, &edge::actor(&me), device_id).await
     })
     .await
 }
@@ -117,11 +111,10 @@ pub async fn rename_device(
     name: String,
 ) -> Result<(), AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::fleets;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        fleets::rename_device(&state, &Actor::Person(me.user.id), device_id, &name).await
+        fleets::rename_device(&state, &edge::actor(&me), device_id, &name).await
     })
     .await
 }
@@ -129,11 +122,10 @@ pub async fn rename_device(
 #[server(endpoint = "delete_device")]
 pub async fn delete_device(csrf_token: Option<String>, device_id: i64) -> Result<(), AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::fleets;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        let fleet_id = fleets::delete_device(&state, &Actor::Person(me.user.id), device_id).await?;
+        let fleet_id = fleets::delete_device(&state, &edge::actor(&me), device_id).await?;
         edge::redirect(&format!("/fleets/{fleet_id}"));
         Ok(())
     })

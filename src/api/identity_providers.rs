@@ -146,9 +146,15 @@ pub async fn create_identity_provider(
             certificate,
         )?;
         let team = form::optional_id(&default_team_id, "default_team_id")?;
-        let identifier =
-            identity_providers::create(&state, me.user.id, settings, source, organization_id, team)
-                .await?;
+        let identifier = identity_providers::create(
+            &state,
+            &edge::actor(&me),
+            settings,
+            source,
+            organization_id,
+            team,
+        )
+        .await?;
         edge::redirect(&format!("/identity-providers/{identifier}"));
         Ok(identifier)
     })
@@ -161,7 +167,7 @@ pub async fn identity_provider(identifier: String) -> Result<IdentityProviderDet
     use crate::server::services::identity_providers;
     edge::run(async move {
         let (state, me) = edge::reader()?;
-        identity_providers::detail(&state, me.user.id, &identifier).await
+        identity_providers::detail(&state, &edge::actor(&me), &identifier).await
     })
     .await
 }
@@ -171,16 +177,10 @@ pub async fn organization_identity_providers(
     organization_id: i64,
 ) -> Result<Vec<IdentityProviderSummary>, AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::identity_providers;
     edge::run(async move {
         let (state, me) = edge::reader()?;
-        identity_providers::list_for_organization(
-            &state,
-            &Actor::Person(me.user.id),
-            organization_id,
-        )
-        .await
+        identity_providers::list_for_organization(&state, &edge::actor(&me), organization_id).await
     })
     .await
 }
@@ -216,9 +216,13 @@ pub async fn update_identity_provider(
             allow_pre_provisioned,
             session_lifetime_hours,
         )?;
-        let identifier =
-            identity_providers::update_settings(&state, me.user.id, &current_identifier, settings)
-                .await?;
+        let identifier = identity_providers::update_settings(
+            &state,
+            &edge::actor(&me),
+            &current_identifier,
+            settings,
+        )
+        .await?;
         edge::redirect(&format!("/identity-providers/{identifier}"));
         Ok(identifier)
     })
@@ -248,7 +252,7 @@ pub async fn replace_identity_provider_source(
             sso_binding,
             certificate,
         )?;
-        identity_providers::replace_source(&state, me.user.id, &identifier, source).await
+        identity_providers::replace_source(&state, &edge::actor(&me), &identifier, source).await
     })
     .await
 }
@@ -263,7 +267,7 @@ pub async fn delete_identity_provider(
     use crate::server::services::identity_providers;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        identity_providers::delete(&state, me.user.id, &identifier).await?;
+        identity_providers::delete(&state, &edge::actor(&me), &identifier).await?;
         edge::redirect("/dashboard");
         Ok(())
     })
@@ -279,17 +283,11 @@ pub async fn delete_saml_account(
     remote_id: String,
 ) -> Result<(), AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::identity_providers;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        identity_providers::delete_saml_account(
-            &state,
-            &Actor::Person(me.user.id),
-            &identifier,
-            &remote_id,
-        )
-        .await
+        identity_providers::delete_saml_account(&state, &edge::actor(&me), &identifier, &remote_id)
+            .await
     })
     .await
 }
@@ -306,8 +304,14 @@ pub async fn set_identity_provider_organization(
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
         let team = form::optional_id(&default_team_id, "default_team_id")?;
-        identity_providers::set_organization(&state, me.user.id, &identifier, organization_id, team)
-            .await
+        identity_providers::set_organization(
+            &state,
+            &edge::actor(&me),
+            &identifier,
+            organization_id,
+            team,
+        )
+        .await
     })
     .await
 }
@@ -322,8 +326,13 @@ pub async fn remove_identity_provider_organization(
     use crate::server::services::identity_providers;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        identity_providers::remove_organization(&state, me.user.id, &identifier, organization_id)
-            .await
+        identity_providers::remove_organization(
+            &state,
+            &edge::actor(&me),
+            &identifier,
+            organization_id,
+        )
+        .await
     })
     .await
 }

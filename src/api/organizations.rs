@@ -8,12 +8,11 @@ use crate::shared::models::{Dashboard, InvitationPreview, OrganizationDetail};
 #[server(endpoint = "dashboard")]
 pub async fn load_dashboard() -> Result<Dashboard, AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::{fleets, organizations};
     edge::run(async move {
         let (state, me) = edge::reader()?;
         Ok(Dashboard {
-            fleets: fleets::list_visible(&state, &Actor::Person(me.user.id)).await?,
+            fleets: fleets::list_visible(&state, &edge::actor(&me)).await?,
             organizations: organizations::list_for_user(&state, me.user.id).await?,
         })
     })
@@ -44,7 +43,7 @@ pub async fn organization(organization_id: i64) -> Result<OrganizationDetail, Ap
     use crate::server::services::organizations;
     edge::run(async move {
         let (state, me) = edge::reader()?;
-        organizations::detail(&state, me.user.id, organization_id).await
+        organizations::detail(&state, &edge::actor(&me), organization_id).await
     })
     .await
 }
@@ -59,7 +58,7 @@ pub async fn rename_organization(
     use crate::server::services::organizations;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        organizations::rename(&state, me.user.id, organization_id, &name).await
+        organizations::rename(&state, &edge::actor(&me), organization_id, &name).await
     })
     .await
 }
@@ -75,7 +74,7 @@ pub async fn invite_member(
     use crate::server::services::organizations;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        organizations::invite(&state, me.user.id, organization_id, &email, &role).await?;
+        organizations::invite(&state, &edge::actor(&me), organization_id, &email, &role).await?;
         Ok(())
     })
     .await
@@ -96,7 +95,7 @@ pub async fn add_provisioned_member(
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
         organizations::add_provisioned_member(
             &state,
-            me.user.id,
+            &edge::actor(&me),
             organization_id,
             &email,
             &name,
@@ -117,7 +116,8 @@ pub async fn revoke_invitation(
     use crate::server::services::organizations;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        organizations::revoke_invitation(&state, me.user.id, organization_id, invitation_id).await
+        organizations::revoke_invitation(&state, &edge::actor(&me), organization_id, invitation_id)
+            .await
     })
     .await
 }
@@ -133,7 +133,7 @@ pub async fn change_member_role(
     use crate::server::services::organizations;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        organizations::change_role(&state, me.user.id, organization_id, user_id, &role).await
+        organizations::change_role(&state, &edge::actor(&me), organization_id, user_id, &role).await
     })
     .await
 }
@@ -148,7 +148,7 @@ pub async fn remove_member(
     use crate::server::services::organizations;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        organizations::remove_member(&state, me.user.id, organization_id, user_id).await?;
+        organizations::remove_member(&state, &edge::actor(&me), organization_id, user_id).await?;
         if user_id == me.user.id {
             edge::redirect("/dashboard");
         }
@@ -170,7 +170,8 @@ pub async fn accept_invitation(csrf_token: Option<String>, token: String) -> Res
     use crate::server::services::organizations;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        let organization_id = organizations::accept_invitation(&state, me.user.id, &token).await?;
+        let organization_id =
+            organizations::accept_invitation(&state, &edge::actor(&me), &token).await?;
         edge::redirect(&format!("/organizations/{organization_id}"));
         Ok(())
     })
@@ -184,11 +185,10 @@ pub async fn create_team(
     name: String,
 ) -> Result<(), AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::teams;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        teams::create(&state, &Actor::Person(me.user.id), organization_id, &name).await?;
+        teams::create(&state, &edge::actor(&me), organization_id, &name).await?;
         Ok(())
     })
     .await
@@ -202,18 +202,10 @@ pub async fn rename_team(
     name: String,
 ) -> Result<(), AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::teams;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        teams::rename(
-            &state,
-            &Actor::Person(me.user.id),
-            organization_id,
-            team_id,
-            &name,
-        )
-        .await
+        teams::rename(&state, &edge::actor(&me), organization_id, team_id, &name).await
     })
     .await
 }
@@ -225,11 +217,10 @@ pub async fn delete_team(
     team_id: i64,
 ) -> Result<(), AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::teams;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        teams::delete(&state, &Actor::Person(me.user.id), organization_id, team_id).await
+        teams::delete(&state, &edge::actor(&me), organization_id, team_id).await
     })
     .await
 }
@@ -242,18 +233,10 @@ pub async fn add_team_member(
     user_id: i64,
 ) -> Result<(), AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::teams;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        teams::add_member(
-            &state,
-            &Actor::Person(me.user.id),
-            organization_id,
-            team_id,
-            user_id,
-        )
-        .await
+        teams::add_member(&state, &edge::actor(&me), organization_id, team_id, user_id).await
     })
     .await
 }
@@ -266,18 +249,10 @@ pub async fn remove_team_member(
     user_id: i64,
 ) -> Result<(), AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::teams;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        teams::remove_member(
-            &state,
-            &Actor::Person(me.user.id),
-            organization_id,
-            team_id,
-            user_id,
-        )
-        .await
+        teams::remove_member(&state, &edge::actor(&me), organization_id, team_id, user_id).await
     })
     .await
 }

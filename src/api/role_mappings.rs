@@ -38,7 +38,7 @@ fn input(
 #[cfg(feature = "ssr")]
 async fn save_or_preview(
     state: &crate::server::state::AppState,
-    user_id: i64,
+    actor: &crate::server::services::actor::Actor,
     organization_id: i64,
     replacing: Option<i64>,
     input: crate::server::services::role_mappings::MappingInput,
@@ -49,15 +49,15 @@ async fn save_or_preview(
     if intent.as_deref() == Some("preview") {
         let draft = Draft { replacing, input };
         let groups = groups.unwrap_or_default();
-        return role_mappings::preview(state, user_id, organization_id, &groups, Some(draft))
+        return role_mappings::preview(state, actor, organization_id, &groups, Some(draft))
             .await
             .map(Some);
     }
     match replacing {
         Some(mapping_id) => {
-            role_mappings::update(state, user_id, organization_id, mapping_id, input).await?
+            role_mappings::update(state, actor, organization_id, mapping_id, input).await?
         }
-        None => role_mappings::create(state, user_id, organization_id, input).await?,
+        None => role_mappings::create(state, actor, organization_id, input).await?,
     };
     Ok(None)
 }
@@ -68,7 +68,7 @@ pub async fn load_role_mappings(organization_id: i64) -> Result<RoleMappingsPage
     use crate::server::services::role_mappings;
     edge::run(async move {
         let (state, me) = edge::reader()?;
-        role_mappings::page(&state, me.user.id, organization_id).await
+        role_mappings::page(&state, &edge::actor(&me), organization_id).await
     })
     .await
 }
@@ -92,7 +92,7 @@ pub async fn create_role_mapping(
         let input = input(name, role, team_id, kind, patterns)?;
         save_or_preview(
             &state,
-            me.user.id,
+            &edge::actor(&me),
             organization_id,
             None,
             input,
@@ -123,7 +123,7 @@ pub async fn update_role_mapping(
         let input = input(name, role, team_id, kind, patterns)?;
         save_or_preview(
             &state,
-            me.user.id,
+            &edge::actor(&me),
             organization_id,
             Some(mapping_id),
             input,
@@ -145,7 +145,7 @@ pub async fn delete_role_mapping(
     use crate::server::services::role_mappings;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        role_mappings::delete(&state, me.user.id, organization_id, mapping_id).await
+        role_mappings::delete(&state, &edge::actor(&me), organization_id, mapping_id).await
     })
     .await
 }
@@ -159,7 +159,7 @@ pub async fn preview_role_mappings(
     use crate::server::services::role_mappings;
     edge::run(async move {
         let (state, me) = edge::reader()?;
-        role_mappings::preview(&state, me.user.id, organization_id, &groups, None).await
+        role_mappings::preview(&state, &edge::actor(&me), organization_id, &groups, None).await
     })
     .await
 }

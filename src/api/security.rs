@@ -124,7 +124,7 @@ pub async fn organization_api_keys(organization_id: i64) -> Result<Vec<ApiKeyVie
     use crate::server::services::api_keys;
     edge::run(async move {
         let (state, me) = edge::reader()?;
-        api_keys::list_for_organization(&state, me.user.id, organization_id).await
+        api_keys::list_for_organization(&state, &edge::actor(&me), organization_id).await
     })
     .await
 }
@@ -143,7 +143,7 @@ pub async fn create_organization_api_key(
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
         api_keys::create_for_organization(
             &state,
-            me.user.id,
+            &edge::actor(&me),
             organization_id,
             &name,
             &role,
@@ -164,7 +164,7 @@ pub async fn revoke_organization_api_key(
     use crate::server::services::api_keys;
     edge::run(async move {
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
-        api_keys::revoke_for_organization(&state, me.user.id, organization_id, key_id).await
+        api_keys::revoke_for_organization(&state, &edge::actor(&me), organization_id, key_id).await
     })
     .await
 }
@@ -182,7 +182,8 @@ pub async fn set_require_two_factor(
         let (state, me, _) = edge::signed_in_form(csrf_token.as_deref())?;
         // A checkbox: present ("on"/"true") when ticked, absent otherwise.
         let required = required.is_some_and(|v| v != "false" && v != "off");
-        organizations::set_require_two_factor(&state, me.user.id, organization_id, required).await
+        organizations::set_require_two_factor(&state, &edge::actor(&me), organization_id, required)
+            .await
     })
     .await
 }
@@ -225,13 +226,12 @@ pub async fn disable_sso_enforcement(
     organization_id: i64,
 ) -> Result<(), AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::enforcement;
     edge::run(async move {
         let (state, me, visitor) = edge::signed_in_form(csrf_token.as_deref())?;
         enforcement::disable(
             &state,
-            &Actor::Person(me.user.id),
+            &edge::actor(&me),
             organization_id,
             &visitor.origin.ip,
         )
@@ -247,12 +247,11 @@ pub async fn load_organization_audit_log(
     outcome: Option<String>,
 ) -> Result<OrganizationAudit, AppError> {
     use crate::api::edge;
-    use crate::server::services::actor::Actor;
     use crate::server::services::audit::{self, AuditFilter};
     edge::run(async move {
         let (state, me) = edge::reader()?;
         let filter = AuditFilter::parse(category.as_deref(), outcome.as_deref())?;
-        audit::for_organization(&state, &Actor::Person(me.user.id), organization_id, &filter).await
+        audit::for_organization(&state, &edge::actor(&me), organization_id, &filter).await
     })
     .await
 }

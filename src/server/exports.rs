@@ -48,13 +48,17 @@ async fn audit_log(
         Ok(filter) => filter,
         Err(err) => return refusal(&err),
     };
-    let log =
-        match audit::for_organization(&state, &Actor::Person(me.user.id), organization_id, &filter)
-            .await
-        {
-            Ok(log) => log,
-            Err(err) => return refusal(&err),
-        };
+    let log = match audit::for_organization(
+        &state,
+        &Actor::signed_in(me.user.id, &me.session),
+        organization_id,
+        &filter,
+    )
+    .await
+    {
+        Ok(log) => log,
+        Err(err) => return refusal(&err),
+    };
     let filename = format!("portcullis-audit-{organization_id}.{format}");
     let disposition = (
         header::CONTENT_DISPOSITION,

@@ -405,3 +405,229 @@ async fn an_enforcing_organizations_last_identity_provider_cannot_be_deleted_or_
             .assert_ok();
     }
 }
+
+/// Signs `browser` in through the provider `identifier` (not the setup's) as `email`.
+async fn sso_login_at(
+    setup: &Setup,
+    browser: &Browser,
+    identifier: &str,
+    email: &str,
+    assertion_id: &str,
+) -> u16 {
+    let (request_id, _, _) =
+        crate::sso::start_login_at(browser, &format!("/saml/{identifier}")).await;
+    let mut response = ResponseSpec::for_app(
+        &setup.app.state.config.base_url,
+        identifier,
+        setup.app.state.now(),
+    )
+    .answering(Some(&request_id))
+    .for_name_id(email);
+    response.assertion_id = assertion_id.into();
+    let encoded =
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, response.build());
+    browser
+        .client
+        .post(format!("{}/saml/{identifier}/acs", browser.address))
+        .form(&[("SAMLResponse", encoded.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Attack 3: with "only allow login through my identity provider" on, the side doors. A personal API key made
+/// before, an SSO session from another organization's provider, and a password session accepting an invitation
+/// all get `auth.sso_enforced` (with the login URL) in the enforcing organization, while the same person keeps full
+/// access elsewhere and the organization's own key keeps working.
+#[tokio::test]
+async fn enforcement_is_checked_where_access_happens() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        let org = setup.organization_id.to_string();
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
+        // Bob, an admin with a password, made a personal key; he also has a fleet of his own.
+        let bob = admin_bob(&setup).await;
+        let bob_key = bob
+            .call(
+                "create_personal_api_key",
+                &[("name", "laptop"), ("expires_in_days", "never")],
+            )
+            .await
+            .body["secret"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let own_fleet = setup
+            .app
+            .api(
+                "POST",
+                "/api/v1/fleets",
+                Some(&bob_key),
+                Some(serde_json::json!({"name": "Bob's own"})),
+            )
+            .await;
+        own_fleet.assert_status(201);
+        let own_fleet_id = own_fleet.body["id"].as_i64().unwrap();
+        // A second organization with its own provider, where Zed signs in; Zed is also a member of Acme.
+        let labs = second_organization(&setup, &setup.admin, "Acme Labs").await;
+        setup
+            .admin
+            .call(
+                "create_identity_provider",
+                &[
+                    ("organization_id", &labs.to_string()),
+                    ("name", "Labs IdP"),
+                    ("identifier", "labs"),
+                    ("source", "metadata"),
+                    ("metadata", &metadata()),
+                    ("name_id_format", "email"),
+                    ("allow_pre_provisioned", "on"),
+                ],
+            )
+            .await
+            .assert_ok();
+        setup
+            .admin
+            .call(
+                "add_provisioned_member",
+                &[
+                    ("organization_id", &labs.to_string()),
+                    ("email", "zed@corp.example"),
+                    ("name", "Zed Labs"),
+                    ("role", "member"),
+                ],
+            )
+            .await
+            .assert_ok();
+        let zed = setup.app.browser();
+        assert_eq!(
+            sso_login_at(&setup, &zed, "labs", "zed@corp.example", "_labs-1").await,
+            303
+        );
+        setup
+            .admin
+            .call(
+                "invite_member",
+                &[
+                    ("organization_id", org.as_str()),
+                    ("email", "zed@corp.example"),
+                    ("role", "member"),
+                ],
+            )
+            .await
+            .assert_ok();
+        let mail = setup.app.mail.wait_for("zed@corp.example", "Join ").await;
+        let zed_token = crate::helpers::token_of(&mail.link_path());
+        zed.call("accept_invitation", &[("token", zed_token.as_str())])
+            .await
+            .assert_ok();
+        // Pat has a password and an invitation to Acme, not yet accepted.
+        let pat = setup
+            .app
+            .signed_in_user("Pat", "pat@elsewhere.example")
+            .await;
+        setup
+            .admin
+            .call(
+                "invite_member",
+                &[
+                    ("organization_id", org.as_str()),
+                    ("email", "pat@elsewhere.example"),
+                    ("role", "member"),
+                ],
+            )
+            .await
+            .assert_ok();
+        let mail = setup
+            .app
+            .mail
+            .wait_for("pat@elsewhere.example", "Join ")
+            .await;
+        let pat_token = crate::helpers::token_of(&mail.link_path());
+
+        let key = prepare_enforcement(&setup).await;
+        let mia = enforce(&setup, "_trust-3").await;
+
+        // (a) Bob's personal key no longer reaches Acme...
+        let path = format!("/api/v1/organizations/{org}");
+        let refused = setup.app.api("GET", &path, Some(&bob_key), None).await;
+        let body = refused.assert_error(403, "auth.sso_enforced");
+        assert!(
+            body["message"].as_str().unwrap().contains("/saml/acme"),
+            "{body}"
+        );
+        setup
+            .app
+            .api(
+                "POST",
+                "/api/v1/fleets",
+                Some(&bob_key),
+                Some(
+                    serde_json::json!({"name": "Sneaky", "organization_id": setup.organization_id}),
+                ),
+            )
+            .await
+            .assert_error(403, "auth.sso_enforced");
+        let listed = setup
+            .app
+            .api("GET", "/api/v1/organizations", Some(&bob_key), None)
+            .await;
+        listed.assert_status(200);
+        assert_eq!(
+            listed.body["data"].as_array().unwrap().len(),
+            0,
+            "{}",
+            listed.body
+        );
+        // ...but still his own fleet, and the organization's key still works.
+        setup
+            .app
+            .api(
+                "GET",
+                &format!("/api/v1/fleets/{own_fleet_id}"),
+                Some(&bob_key),
+                None,
+            )
+            .await
+            .assert_status(200);
+        setup
+            .app
+            .api("GET", &path, Some(&key), None)
+            .await
+            .assert_status(200);
+
+        // (b) Zed's session came from Labs' provider: refused in Acme, welcome in Labs.
+        zed.call_raw("organization", &[("organization_id", org.as_str())])
+            .await
+            .assert_error(403, "auth.sso_enforced");
+        zed.call_raw("organization", &[("organization_id", &labs.to_string())])
+            .await
+            .assert_ok();
+        // Mia's session came through Acme's own provider: Acme opens.
+        mia.call_raw("organization", &[("organization_id", org.as_str())])
+            .await
+            .assert_ok();
+        // (c) Pat's password session cannot accept the invitation into Acme.
+        let refused = pat
+            .call("accept_invitation", &[("token", pat_token.as_str())])
+            .await;
+        refused.assert_error(403, "auth.sso_enforced");
+        // Once enforcement is off, each of them gets in.
+        break_glass(&setup, &key).await;
+        pat.call("accept_invitation", &[("token", pat_token.as_str())])
+            .await
+            .assert_ok();
+        zed.call_raw("organization", &[("organization_id", org.as_str())])
+            .await
+            .assert_ok();
+        setup
+            .app
+            .api("GET", &path, Some(&bob_key), None)
+            .await
+            .assert_status(200);
+    }
+}

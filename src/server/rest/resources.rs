@@ -135,16 +135,8 @@ async fn list_organizations(
     caller: Caller,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let ids: Vec<i64> = match actor(&caller) {
-        Actor::Person(user_id) => organizations::list_for_user(&state, user_id)
-            .await?
-            .into_iter()
-            .map(|o| o.id)
-            .collect(),
-        Actor::OrganizationKey {
-            organization_id, ..
-        } => vec![organization_id],
-    };
+    // Organizations that allow only single sign-on are not reachable with a personal key.
+    let ids: Vec<i64> = actor(&caller).reachable_organizations(&state.db).await?;
     let (ids, pagination) = paginate(ids, &query)?;
     let mut data = Vec::with_capacity(ids.len());
     for id in ids {

@@ -24,10 +24,9 @@ use crate::server::auth::tokens::hash_token;
 use crate::server::db::begin_write;
 use crate::server::db::entities::{api_key, organization, user};
 use crate::server::services::accounts::find_user;
-use crate::server::services::actor::Actor;
+use crate::server::services::actor::{Actor, Credential};
 use crate::server::services::audit::{self, AuditActor, AuditEvent};
 use crate::server::services::enforcement;
-use crate::server::services::organizations::standing;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{ApiKeyView, CreatedApiKey, PersonalApiKeys, Role};
@@ -271,10 +270,11 @@ pub async fn revoke_personal(state: &AppState, user_id: i64, key_id: i64) -> App
 /// The organization's keys, for one of its admins or owners.
 pub async fn list_for_organization(
     state: &AppState,
-    user_id: i64,
+    acting: &Actor,
     organization_id: i64,
 ) -> AppResult<Vec<ApiKeyView>> {
-    standing(&state.db, user_id, organization_id)
+    acting
+        .standing(&state.db, organization_id)
         .await?
         .require_manager()?;
     organization_keys(state, organization_id).await
@@ -298,13 +298,14 @@ pub async fn organization_keys(
 /// creator's own.
 pub async fn create_for_organization(
     state: &AppState,
-    user_id: i64,
+    acting: &Actor,
     organization_id: i64,
     raw_name: &str,
     raw_role: &str,
     expires_in_days: Option<&str>,
 ) -> AppResult<CreatedApiKey> {
-    let mine = standing(&state.db, user_id, organization_id).await?;
+    let user_id = acting.require_person("create organization keys")?;
+    let mine = acting.standing(&state.db, organization_id).await?;
     mine.require_manager()?;
     let role = Role::parse(raw_role)
         .ok_or_else(|| AppError::new(ErrorCode::RoleInvalid).on_field("role"))?;
@@ -331,11 +332,12 @@ pub async fn create_for_organization(
 
 pub async fn revoke_for_organization(
     state: &AppState,
-    user_id: i64,
+    acting: &Actor,
     organization_id: i64,
     key_id: i64,
 ) -> AppResult<()> {
-    let mine = standing(&state.db, user_id, organization_id).await?;
+    let user_id = acting.require_person("revoke organization keys")?;
+    let mine = acting.standing(&state.db, organization_id).await?;
     mine.require_manager()?;
     let key = api_key::Entity::find_by_id(key_id)
         .filter(api_key::Column::OrganizationId.eq(organization_id))
@@ -423,7 +425,10 @@ pub async fn authenticate(
                 ));
             }
             KeyCaller {
-                actor: Actor::Person(user_id),
+                actor: Actor::Person {
+                    user_id,
+                    via: Credential::PersonalKey { key_id: key.id },
+                },
                 key,
                 person: Some(person),
                 organization: None,

@@ -14,8 +14,8 @@ use sea_orm::{
 use crate::server::db::entities::domain;
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::dns::{self, LookupError};
-use crate::server::services::audit::{self, AuditActor, AuditEvent};
-use crate::server::services::organizations::standing;
+use crate::server::services::actor::Actor;
+use crate::server::services::audit::{self, AuditEvent};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::DomainView;
@@ -93,11 +93,12 @@ pub async fn verified_owner(
 
 pub async fn claim(
     state: &AppState,
-    user_id: i64,
+    acting: &Actor,
     organization_id: i64,
     raw_domain: &str,
 ) -> AppResult<DomainView> {
-    standing(&state.db, user_id, organization_id)
+    acting
+        .standing(&state.db, organization_id)
         .await?
         .require_owner()?;
     let name = normalize_domain(raw_domain)?;
@@ -129,7 +130,7 @@ pub async fn claim(
     audit::record(
         &txn,
         state.now(),
-        domain_event("domain.claimed", &row, user_id),
+        domain_event("domain.claimed", &row, acting),
     )
     .await?;
     txn.commit().await?;
@@ -139,11 +140,12 @@ pub async fn claim(
 
 async fn owned_domain(
     state: &AppState,
-    user_id: i64,
+    acting: &Actor,
     organization_id: i64,
     domain_id: i64,
 ) -> AppResult<domain::Model> {
-    standing(&state.db, user_id, organization_id)
+    acting
+        .standing(&state.db, organization_id)
         .await?
         .require_owner()?;
     domain::Entity::find_by_id(domain_id)
@@ -153,10 +155,10 @@ async fn owned_domain(
         .ok_or_else(|| AppError::new(ErrorCode::DomainNotFound))
 }
 
-fn domain_event(action: &'static str, row: &domain::Model, user_id: i64) -> AuditEvent {
+fn domain_event(action: &'static str, row: &domain::Model, acting: &Actor) -> AuditEvent {
     AuditEvent::new(action)
         .in_organization(row.organization_id)
-        .by(AuditActor::Person(user_id))
+        .by(acting.audited())
         .detail(row.domain.clone())
 }
 
@@ -182,11 +184,11 @@ fn judge(row: &domain::Model, lookup: &Result<Vec<String>, LookupError>) -> Resu
 /// Looks the challenge record up and, when it holds the code, marks the domain verified for this organization.
 pub async fn verify(
     state: &AppState,
-    user_id: i64,
+    acting: &Actor,
     organization_id: i64,
     domain_id: i64,
 ) -> AppResult<DomainView> {
-    let row = owned_domain(state, user_id, organization_id, domain_id).await?;
+    let row = owned_domain(state, acting, organization_id, domain_id).await?;
     if row.verified_at.is_some() {
         return Ok(view(row));
     }
@@ -204,7 +206,7 @@ pub async fn verify(
             let updated = active.update(&txn).await.map_err(|err| {
                 conflict_on_unique(err, || AppError::new(ErrorCode::DomainVerifiedElsewhere))
             })?;
-            audit::record(&txn, now, domain_event("domain.verified", &row, user_id)).await?;
+            audit::record(&txn, now, domain_event("domain.verified", &row, acting)).await?;
             txn.commit().await?;
             tracing::info!(organization_id, domain = %row.domain, "domain verified");
             Ok(view(updated))
@@ -215,7 +217,7 @@ pub async fn verify(
             audit::record_refusal(
                 &state.db,
                 now,
-                domain_event("domain.verified", &row, user_id)
+                domain_event("domain.verified", &row, acting)
                     .refused(refusal.code.as_str())
                     .detail(format!("{}: {}", row.domain, refusal.message)),
             )
@@ -228,17 +230,17 @@ pub async fn verify(
 
 pub async fn remove(
     state: &AppState,
-    user_id: i64,
+    acting: &Actor,
     organization_id: i64,
     domain_id: i64,
 ) -> AppResult<()> {
-    let row = owned_domain(state, user_id, organization_id, domain_id).await?;
+    let row = owned_domain(state, acting, organization_id, domain_id).await?;
     let txn = begin_write(&state.db).await?;
     domain::Entity::delete_by_id(row.id).exec(&txn).await?;
     audit::record(
         &txn,
         state.now(),
-        domain_event("domain.removed", &row, user_id),
+        domain_event("domain.removed", &row, acting),
     )
     .await?;
     txn.commit().await?;

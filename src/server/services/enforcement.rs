@@ -107,7 +107,7 @@ pub async fn status(
     organization_id: i64,
 ) -> AppResult<EnforcementStatus> {
     let now = state.now();
-    let standing = Actor::Person(user_id)
+    let standing = Actor::signed_in(user_id, session)
         .standing(&state.db, organization_id)
         .await?;
     standing.require_manager()?;
@@ -156,7 +156,7 @@ pub async fn enable(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::OrganizationNotFound))?;
-    Actor::Person(user_id)
+    Actor::signed_in(user_id, session)
         .standing(&txn, organization_id)
         .await?
         .require_manager()?;
@@ -234,7 +234,7 @@ pub async fn disable(
     let txn = begin_write(&state.db).await?;
     let standing = actor.standing(&txn, organization_id).await?;
     let action = match actor {
-        Actor::Person(_) => {
+        Actor::Person { .. } => {
             standing.require_manager()?;
             "sso.enforcement_disabled"
         }

@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use crate::server::db::conflict_on_unique;
-use crate::server::db::entities::{device, fleet, membership, organization, user};
+use crate::server::db::entities::{device, fleet, organization, user};
 use crate::server::services::actor::Actor;
 use crate::server::services::organizations::Standing;
 use crate::server::state::AppState;
@@ -74,10 +74,14 @@ async fn access(db: &impl ConnectionTrait, actor: &Actor, fleet_id: i64) -> AppR
             })
         }
         (None, Some(organization_id)) => {
-            let standing = actor
-                .standing(db, organization_id)
-                .await
-                .map_err(|_| not_found())?;
+            // Enforcement's refusal says where to sign in; any other refusal hides the fleet.
+            let standing = actor.standing(db, organization_id).await.map_err(|e| {
+                if e.code == ErrorCode::SsoEnforced {
+                    e
+                } else {
+                    not_found()
+                }
+            })?;
             Ok(Access {
                 fleet: found,
                 owner: FleetOwner::Organization {
@@ -160,12 +164,8 @@ pub async fn create(
 /// Every fleet the actor can see: a person's own and their organizations'; an organization key's organization's.
 pub async fn list_visible(state: &AppState, actor: &Actor) -> AppResult<Vec<FleetSummary>> {
     let visible = match *actor {
-        Actor::Person(user_id) => {
-            let memberships = membership::Entity::find()
-                .filter(membership::Column::UserId.eq(user_id))
-                .all(&state.db)
-                .await?;
-            let org_ids: Vec<i64> = memberships.iter().map(|m| m.organization_id).collect();
+        Actor::Person { user_id, .. } => {
+            let org_ids = actor.reachable_organizations(&state.db).await?;
             Condition::any()
                 .add(fleet::Column::OwnerUserId.eq(user_id))
                 .add(fleet::Column::OwnerOrganizationId.is_in(org_ids))

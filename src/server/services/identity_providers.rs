@@ -28,7 +28,7 @@ use crate::server::saml::core::metadata::{
 };
 use crate::server::services::actor::Actor;
 use crate::server::services::audit::{self, AuditActor, AuditEvent};
-use crate::server::services::organizations::{self, standing};
+use crate::server::services::organizations;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{
@@ -189,11 +189,11 @@ fn check_session_lifetime(hours: i64) -> AppResult<i32> {
 /// default team must belong to its organization.
 async fn check_organizations(
     db: &impl ConnectionTrait,
-    user_id: i64,
+    actor: &Actor,
     organizations: &BTreeMap<i64, Option<i64>>,
 ) -> AppResult<()> {
     for (organization_id, default_team) in organizations {
-        let standing = standing(db, user_id, *organization_id).await?;
+        let standing = actor.standing(db, *organization_id).await?;
         if standing.role != Role::Owner {
             return Err(AppError::new(ErrorCode::IdpLinkNeedsOwner).with_message(format!(
                 "Only an owner of {} can let an identity provider sign people in there: whoever controls the \
@@ -360,7 +360,7 @@ impl TrustChange {
 /// its SSO identifier.
 pub async fn create(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     settings: IdpSettings,
     source: IdpSource,
     organization_id: i64,
@@ -372,7 +372,8 @@ pub async fn create(
     let clock_skew = check_clock_skew(settings.clock_skew_seconds)?;
     let session_lifetime = check_session_lifetime(settings.session_lifetime_hours)?;
     let organizations = BTreeMap::from([(organization_id, default_team_id)]);
-    check_organizations(&state.db, user_id, &organizations).await?;
+    let user_id = actor.require_person("register an identity provider")?;
+    check_organizations(&state.db, actor, &organizations).await?;
     // Metadata is untrusted XML: parsed on the bounded SAML pool.
     let resolved = state
         .pools
@@ -426,12 +427,13 @@ pub async fn create(
 /// Changes an identity provider's settings (not its source or organizations); bumps its revision.
 pub async fn update_settings(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     identifier: &str,
     settings: IdpSettings,
 ) -> AppResult<String> {
     let now = state.now();
-    let (idp, _) = configurable(&state.db, user_id, identifier).await?;
+    let user_id = actor.require_person("configure an identity provider")?;
+    let (idp, _) = configurable(&state.db, actor, identifier).await?;
     let new_identifier = check_identifier(&settings.identifier)?;
     let name = check_name(&settings.name)?;
     let clock_skew = check_clock_skew(settings.clock_skew_seconds)?;
@@ -477,12 +479,13 @@ pub async fn update_settings(
 /// Replaces entity ID, SSO URL and certificates from new metadata or hand-typed values; bumps the revision.
 pub async fn replace_source(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     identifier: &str,
     source: IdpSource,
 ) -> AppResult<()> {
     let now = state.now();
-    let (idp, _) = configurable(&state.db, user_id, identifier).await?;
+    let user_id = actor.require_person("configure an identity provider")?;
+    let (idp, _) = configurable(&state.db, actor, identifier).await?;
     // Metadata is untrusted XML: parsed on the bounded SAML pool.
     let resolved = state
         .pools
@@ -534,17 +537,19 @@ async fn bump_revision(
 /// Associates (or re-associates with another default team) an organization the caller administers.
 pub async fn set_organization(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     identifier: &str,
     organization_id: i64,
     default_team_id: Option<i64>,
 ) -> AppResult<()> {
     let now = state.now();
-    let (idp, links) = administered(&state.db, &Actor::Person(user_id), identifier).await?;
+    let user_id = actor.require_person("change an identity provider's organizations")?;
+    let (idp, links) = administered(&state.db, actor, identifier).await?;
     let already_linked = links.iter().any(|l| l.organization_id == organization_id);
     if already_linked {
         // Only the default team changes: the organization's administrators decide that.
-        standing(&state.db, user_id, organization_id)
+        actor
+            .standing(&state.db, organization_id)
             .await?
             .require_manager()?;
         if let Some(team_id) = default_team_id {
@@ -557,7 +562,7 @@ pub async fn set_organization(
         // A new organization: its owner accepts the provider's trust by linking it.
         check_organizations(
             &state.db,
-            user_id,
+            actor,
             &BTreeMap::from([(organization_id, default_team_id)]),
         )
         .await?;
@@ -599,12 +604,13 @@ pub async fn set_organization(
 /// Removes an organization the caller administers; the provider keeps at least one. Access already given stays.
 pub async fn remove_organization(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     identifier: &str,
     organization_id: i64,
 ) -> AppResult<()> {
     let now = state.now();
-    let (idp, links) = administered(&state.db, &Actor::Person(user_id), identifier).await?;
+    let user_id = actor.require_person("change an identity provider's organizations")?;
+    let (idp, links) = administered(&state.db, actor, identifier).await?;
     if !links.iter().any(|l| l.organization_id == organization_id) {
         return Err(AppError::new(ErrorCode::OrganizationNotFound));
     }
@@ -613,7 +619,8 @@ pub async fn remove_organization(
             "An identity provider needs at least one organization. Add another one first.",
         ));
     }
-    standing(&state.db, user_id, organization_id)
+    actor
+        .standing(&state.db, organization_id)
         .await?
         .require_manager()?;
     let txn = begin_write(&state.db).await?;
@@ -690,11 +697,10 @@ async fn administered(
 /// diagnostics and change none of this.
 async fn configurable(
     db: &impl ConnectionTrait,
-    user_id: i64,
+    actor: &Actor,
     identifier: &str,
 ) -> AppResult<(identity_provider::Model, Vec<idp_organization::Model>)> {
-    let actor = Actor::Person(user_id);
-    let (idp, links) = administered(db, &actor, identifier).await?;
+    let (idp, links) = administered(db, actor, identifier).await?;
     for link in &links {
         let owns = actor
             .standing(db, link.organization_id)
@@ -840,12 +846,12 @@ fn certificate_view(certificate: &Certificate, now: DateTime<Utc>) -> Certificat
 /// The view and edit pages' data.
 pub async fn detail(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     identifier: &str,
 ) -> AppResult<IdentityProviderDetail> {
     let db = &state.db;
-    let (idp, links) = administered(db, &Actor::Person(user_id), identifier).await?;
-    let can_configure = configurable(db, user_id, identifier).await.is_ok();
+    let (idp, links) = administered(db, actor, identifier).await?;
+    let can_configure = configurable(db, actor, identifier).await.is_ok();
     let now = state.now();
     let mut organizations = Vec::with_capacity(links.len());
     for link in &links {
@@ -859,11 +865,10 @@ pub async fn detail(
                 .map(|t| t.name),
             None => None,
         };
-        let administered = membership::Entity::find_by_id((link.organization_id, user_id))
-            .one(db)
-            .await?
-            .and_then(|m| Role::parse(&m.role))
-            .is_some_and(|role| role.can_manage());
+        let administered = actor
+            .standing(db, link.organization_id)
+            .await
+            .is_ok_and(|s| s.role.can_manage());
         // Loaded with the page: a separate resource inside it would break hydration.
         let teams = if administered {
             team::Entity::find()
@@ -891,7 +896,7 @@ pub async fn detail(
     }
     organizations.sort_by(|a, b| a.organization_name.cmp(&b.organization_name));
     let certificates = certificates(db, idp.id).await?;
-    let saml_accounts = saml_accounts(state, &Actor::Person(user_id), &idp.identifier).await?;
+    let saml_accounts = saml_accounts(state, actor, &idp.identifier).await?;
     Ok(IdentityProviderDetail {
         saml_accounts,
         id: idp.id,
@@ -1140,9 +1145,9 @@ pub async fn delete_saml_account(
 
 /// Deletes an identity provider. Only when no SAML account is linked to it (they would be locked out), and only by
 /// someone who administers every organization it serves (it is theirs to remove, not one organization's).
-pub async fn delete(state: &AppState, user_id: i64, identifier: &str) -> AppResult<()> {
-    let actor = Actor::Person(user_id);
-    let (idp, links) = administered(&state.db, &actor, identifier).await?;
+pub async fn delete(state: &AppState, actor: &Actor, identifier: &str) -> AppResult<()> {
+    let user_id = actor.require_person("delete an identity provider")?;
+    let (idp, links) = administered(&state.db, actor, identifier).await?;
     for link in &links {
         let manages = actor
             .standing(&state.db, link.organization_id)

@@ -17,6 +17,7 @@ use crate::server::db::entities::{
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::mail::Email;
 use crate::server::services::accounts::normalize_email;
+use crate::server::services::actor::{check_enforcement, Actor};
 use crate::server::services::{api_keys, domains, fleets, identity_providers, teams};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -187,11 +188,11 @@ pub async fn create(
 
 pub async fn rename(
     state: &AppState,
-    user_id: i64,
+    acting: &Actor,
     organization_id: i64,
     raw_name: &str,
 ) -> AppResult<()> {
-    let standing = standing(&state.db, user_id, organization_id).await?;
+    let standing = acting.standing(&state.db, organization_id).await?;
     standing.require_manager()?;
     let name = check_org_name(raw_name)?;
     let mut active = standing.organization.into_active_model();
@@ -203,11 +204,12 @@ pub async fn rename(
 /// Owners only: require 2FA of members who log in with a password.
 pub async fn set_require_two_factor(
     state: &AppState,
-    user_id: i64,
+    acting: &Actor,
     organization_id: i64,
     required: bool,
 ) -> AppResult<()> {
-    let standing = standing(&state.db, user_id, organization_id).await?;
+    let user_id = acting.require_person("change the two-factor requirement")?;
+    let standing = acting.standing(&state.db, organization_id).await?;
     standing.require_owner()?;
     let mut active = standing.organization.into_active_model();
     active.require_two_factor = Set(required);
@@ -290,10 +292,10 @@ pub async fn members(
 
 pub async fn detail(
     state: &AppState,
-    user_id: i64,
+    acting: &Actor,
     organization_id: i64,
 ) -> AppResult<OrganizationDetail> {
-    let standing = standing(&state.db, user_id, organization_id).await?;
+    let standing = acting.standing(&state.db, organization_id).await?;
     let members = members(&state.db, organization_id).await?;
     let invitations = if standing.role.can_manage() {
         pending_invitations(state, organization_id).await?
@@ -311,12 +313,7 @@ pub async fn detail(
         (Vec::new(), Vec::new())
     };
     let identity_providers = if standing.role.can_manage() {
-        identity_providers::list_for_organization(
-            state,
-            &crate::server::services::actor::Actor::Person(user_id),
-            organization_id,
-        )
-        .await?
+        identity_providers::list_for_organization(state, acting, organization_id).await?
     } else {
         Vec::new()
     };
@@ -385,12 +382,13 @@ fn check_role_authority(actor: &Standing, involved: Role) -> AppResult<()> {
 /// Invites an address (with or without an account) to join with a role; a new invitation replaces an older one.
 pub async fn invite(
     state: &AppState,
-    actor_id: i64,
+    acting: &Actor,
     organization_id: i64,
     raw_email: &str,
     raw_role: &str,
 ) -> AppResult<InvitationView> {
-    let actor = standing(&state.db, actor_id, organization_id).await?;
+    let actor_id = acting.require_person("invite people")?;
+    let actor = acting.standing(&state.db, organization_id).await?;
     actor.require_manager()?;
     let email = normalize_email(raw_email)?;
     let role = parse_role(raw_role)?;
@@ -474,13 +472,13 @@ pub async fn invite(
 /// An address that already has an account is invited instead, so nobody's account is taken over.
 pub async fn add_provisioned_member(
     state: &AppState,
-    actor_id: i64,
+    acting: &Actor,
     organization_id: i64,
     raw_email: &str,
     raw_name: &str,
     raw_role: &str,
 ) -> AppResult<()> {
-    let actor = standing(&state.db, actor_id, organization_id).await?;
+    let actor = acting.standing(&state.db, organization_id).await?;
     actor.require_manager()?;
     let email = normalize_email(raw_email)?;
     let name = crate::server::services::accounts::normalize_name(raw_name)?;
@@ -532,11 +530,11 @@ pub async fn add_provisioned_member(
 
 pub async fn revoke_invitation(
     state: &AppState,
-    actor_id: i64,
+    acting: &Actor,
     organization_id: i64,
     invitation_id: i64,
 ) -> AppResult<()> {
-    let actor = standing(&state.db, actor_id, organization_id).await?;
+    let actor = acting.standing(&state.db, organization_id).await?;
     actor.require_manager()?;
     let pending = invitation::Entity::find_by_id(invitation_id)
         .filter(invitation::Column::OrganizationId.eq(organization_id))
@@ -595,11 +593,21 @@ pub async fn preview_invitation(state: &AppState, token: &str) -> AppResult<Invi
     })
 }
 
-/// Joins the organization of an invitation addressed to this account's email.
-pub async fn accept_invitation(state: &AppState, user_id: i64, token: &str) -> AppResult<i64> {
+/// Joins the organization of an invitation addressed to this account's email. Into an organization that allows
+/// only single sign-on, only with an SSO session of one of its identity providers.
+pub async fn accept_invitation(state: &AppState, acting: &Actor, token: &str) -> AppResult<i64> {
+    let Actor::Person { user_id, via } = *acting else {
+        return Err(AppError::new(ErrorCode::PermissionDenied)
+            .with_message("An organization API key cannot accept invitations."));
+    };
     let now = state.now();
     let txn = begin_write(&state.db).await?;
     let found = find_open_invitation(&txn, token, now).await?;
+    let organization = organization::Entity::find_by_id(found.organization_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::OrganizationNotFound))?;
+    check_enforcement(&txn, &organization, via).await?;
     let account = user::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
@@ -657,15 +665,20 @@ pub async fn accept_invitation_in(
 /// lock clause is left out.)
 async fn locked_standing(
     txn: &DatabaseTransaction,
-    user_id: i64,
+    acting: &Actor,
     organization_id: i64,
 ) -> AppResult<Standing> {
+    lock_organization(txn, organization_id).await?;
+    acting.standing(txn, organization_id).await
+}
+
+async fn lock_organization(txn: &DatabaseTransaction, organization_id: i64) -> AppResult<()> {
     organization::Entity::find_by_id(organization_id)
         .lock_exclusive()
         .one(txn)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::OrganizationNotFound))?;
-    standing(txn, user_id, organization_id).await
+    Ok(())
 }
 
 /// Whether an owner of the organization, other than `leaving` (being demoted or removed), can still sign in without
@@ -732,14 +745,14 @@ async fn target_membership(
 
 pub async fn change_role(
     state: &AppState,
-    actor_id: i64,
+    acting: &Actor,
     organization_id: i64,
     target_user_id: i64,
     raw_role: &str,
 ) -> AppResult<()> {
     let new_role = parse_role(raw_role)?;
     let txn = begin_write(&state.db).await?;
-    let actor = locked_standing(&txn, actor_id, organization_id).await?;
+    let actor = locked_standing(&txn, acting, organization_id).await?;
     let target = target_membership(&txn, organization_id, target_user_id).await?;
     let old_role = stored_role(&target.role);
     check_role_authority(&actor, old_role.max(new_role))?;
@@ -790,12 +803,19 @@ async fn delete_membership(
 /// Removes a member (and their team memberships); their access ends with this transaction.
 pub async fn remove_member(
     state: &AppState,
-    actor_id: i64,
+    acting: &Actor,
     organization_id: i64,
     target_user_id: i64,
 ) -> AppResult<()> {
+    let actor_id = acting.require_person("remove members")?;
     let txn = begin_write(&state.db).await?;
-    let actor = locked_standing(&txn, actor_id, organization_id).await?;
+    // Leaving is always one's own to do, even from an organization this credential may not act in.
+    let actor = if actor_id == target_user_id {
+        lock_organization(&txn, organization_id).await?;
+        standing(&txn, actor_id, organization_id).await?
+    } else {
+        locked_standing(&txn, acting, organization_id).await?
+    };
     let target = target_membership(&txn, organization_id, target_user_id).await?;
     let target_role = stored_role(&target.role);
     if actor_id != target_user_id {
@@ -812,25 +832,6 @@ pub async fn remove_member(
     txn.commit().await?;
     tracing::info!(organization_id, target_user_id, actor_id, "member removed");
     Ok(())
-}
-
-pub async fn leave(state: &AppState, user_id: i64, organization_id: i64) -> AppResult<()> {
-    remove_member(state, user_id, organization_id, user_id).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn handles_from_names() {
-        assert_eq!(handle_from_name("Acme Robotics, Inc."), "acme-robotics-inc");
-        assert_eq!(handle_from_name("  --Zed--  "), "zed");
-        assert!(check_handle("a").is_err());
-        assert!(check_handle("Acme").is_err());
-        assert!(check_handle("-acme").is_err());
-        assert_eq!(check_handle("acme-2").unwrap(), "acme-2");
-    }
 }
 
 /// The owners of an organization (to tell them of changes to its security).
@@ -850,4 +851,19 @@ pub async fn owners(
         .filter(user::Column::Id.is_in(ids))
         .all(db)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_from_names() {
+        assert_eq!(handle_from_name("Acme Robotics, Inc."), "acme-robotics-inc");
+        assert_eq!(handle_from_name("  --Zed--  "), "zed");
+        assert!(check_handle("a").is_err());
+        assert!(check_handle("Acme").is_err());
+        assert!(check_handle("-acme").is_err());
+        assert_eq!(check_handle("acme-2").unwrap(), "acme-2");
+    }
 }

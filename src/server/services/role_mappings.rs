@@ -453,12 +453,10 @@ fn view(row: &role_mapping::Model) -> RoleMappingView {
 /// The organization's mappings and teams, for its admins.
 pub async fn page(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     organization_id: i64,
 ) -> AppResult<RoleMappingsPage> {
-    let standing = Actor::Person(user_id)
-        .standing(&state.db, organization_id)
-        .await?;
+    let standing = actor.standing(&state.db, organization_id).await?;
     standing.require_manager()?;
     let mut teams: Vec<TeamOption> = team_names(&state.db, organization_id)
         .await?
@@ -488,15 +486,13 @@ fn name_taken(err: sea_orm::DbErr) -> AppError {
 /// Creates a mapping (admins; only owners map to the owner role).
 pub async fn create(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     organization_id: i64,
     input: MappingInput,
 ) -> AppResult<RoleMappingView> {
     let now = state.now();
     let txn = begin_write(&state.db).await?;
-    let standing = Actor::Person(user_id)
-        .standing(&txn, organization_id)
-        .await?;
+    let standing = actor.standing(&txn, organization_id).await?;
     standing.require_manager()?;
     // Locked, so two admins adding a mapping at once cannot both pass the count.
     organization::Entity::find_by_id(organization_id)
@@ -528,7 +524,7 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(name_taken)?;
-    audit_change(&txn, now, "role_mapping.created", &row, user_id).await?;
+    audit_change(&txn, now, "role_mapping.created", &row, actor).await?;
     txn.commit().await?;
     Ok(view(&row))
 }
@@ -536,16 +532,14 @@ pub async fn create(
 /// Replaces a mapping's name, grants and rules.
 pub async fn update(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     organization_id: i64,
     mapping_id: i64,
     input: MappingInput,
 ) -> AppResult<RoleMappingView> {
     let now = state.now();
     let txn = begin_write(&state.db).await?;
-    let standing = Actor::Person(user_id)
-        .standing(&txn, organization_id)
-        .await?;
+    let standing = actor.standing(&txn, organization_id).await?;
     standing.require_manager()?;
     // Locked as in `create`, so two edits at once cannot both pass the organization's wildcard budget.
     organization::Entity::find_by_id(organization_id)
@@ -573,22 +567,20 @@ pub async fn update(
     active.group_patterns = Set(json_list(&checked.patterns));
     active.updated_at = Set(now);
     let row = active.update(&txn).await.map_err(name_taken)?;
-    audit_change(&txn, now, "role_mapping.changed", &row, user_id).await?;
+    audit_change(&txn, now, "role_mapping.changed", &row, actor).await?;
     txn.commit().await?;
     Ok(view(&row))
 }
 
 pub async fn delete(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     organization_id: i64,
     mapping_id: i64,
 ) -> AppResult<()> {
     let now = state.now();
     let txn = begin_write(&state.db).await?;
-    let standing = Actor::Person(user_id)
-        .standing(&txn, organization_id)
-        .await?;
+    let standing = actor.standing(&txn, organization_id).await?;
     standing.require_manager()?;
     let existing = find(&txn, organization_id, mapping_id).await?;
     if existing.role.as_deref() == Some(Role::Owner.as_str()) && standing.role != Role::Owner {
@@ -598,7 +590,7 @@ pub async fn delete(
     role_mapping::Entity::delete_by_id(existing.id)
         .exec(&txn)
         .await?;
-    audit_change(&txn, now, "role_mapping.deleted", &existing, user_id).await?;
+    audit_change(&txn, now, "role_mapping.deleted", &existing, actor).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -620,7 +612,7 @@ async fn audit_change(
     now: DateTime<Utc>,
     action: &'static str,
     row: &role_mapping::Model,
-    user_id: i64,
+    actor: &Actor,
 ) -> AppResult<()> {
     let rule = to_rule(row);
     audit::record(
@@ -628,7 +620,7 @@ async fn audit_change(
         now,
         AuditEvent::new(action)
             .in_organization(row.organization_id)
-            .by(AuditActor::Person(user_id))
+            .by(actor.audited())
             .detail(format!(
                 "\u{201c}{}\u{201d}: {} of [{}] grants {}{}",
                 rule.name,
@@ -659,14 +651,12 @@ pub struct Draft {
 /// saving anything).
 pub async fn preview(
     state: &AppState,
-    user_id: i64,
+    actor: &Actor,
     organization_id: i64,
     raw_groups: &str,
     draft: Option<Draft>,
 ) -> AppResult<MappingPreview> {
-    let standing = Actor::Person(user_id)
-        .standing(&state.db, organization_id)
-        .await?;
+    let standing = actor.standing(&state.db, organization_id).await?;
     standing.require_manager()?;
     let groups = split_patterns(raw_groups);
     check_preview_groups(&groups)?;
