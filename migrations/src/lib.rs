@@ -10,6 +10,7 @@ mod m20261130_000004_domains;
 mod m20261130_000005_jit_accounts;
 mod m20261130_000006_account_merge;
 mod m20261130_000007_enforcement_audit;
+mod m20261204_000008_idp_session_end;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_jit_accounts::Migration),
             Box::new(m20261130_000006_account_merge::Migration),
             Box::new(m20261130_000007_enforcement_audit::Migration),
+            Box::new(m20261204_000008_idp_session_end::Migration),
         ]
     }
 }

@@ -126,7 +126,7 @@ error_codes! {
     SsoAccountPasswordRetired => ("auth.password_retired", 403, "This account signs in with Enterprise SSO now, not with a password."),
     EnforcementNeedsIdentityProvider => ("enforcement.identity_provider_required", 409, "Add an identity provider to this organization before allowing only single sign-on."),
     EnforcementNeedsFreshSsoLogin => ("enforcement.fresh_sso_login_required", 409, "Sign in through one of this organization's identity providers, then switch this on within 15 minutes."),
-    EnforcementNeedsBreakGlassKey => ("enforcement.break_glass_key_required", 409, "Create an organization API key with the owner role first: it can switch enforcement off if your identity provider fails."),
+    EnforcementNeedsBreakGlassKey => ("enforcement.break_glass_key_required", 409, "Create an organization API key with the owner role and no expiry first: it can switch enforcement off if your identity provider fails."),
     SsoEnforced => ("auth.sso_enforced", 403, "Your organization allows only single sign-on. Log in with Enterprise SSO."),
     RoleMappingNameTaken => ("role_mapping.name_taken", 409, "This organization already has a role mapping with this name."),
     RoleMappingNotFound => ("role_mapping.not_found", 404, "This role mapping does not exist."),

@@ -631,3 +631,157 @@ async fn enforcement_is_checked_where_access_happens() {
             .assert_status(200);
     }
 }
+
+/// Attack 6, first half: the identity provider ends its own session sooner than ours would (SessionNotOnOrAfter);
+/// our SSO session ends with it, not at the provider's lifetime setting (12 hours by default).
+#[tokio::test]
+async fn an_sso_session_ends_when_the_identity_providers_session_does() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
+        provision(&setup, "mia@corp.example").await;
+        let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let sign_in = |minutes: i64| {
+            let setup = &setup;
+            async move {
+                let mia = setup.app.browser();
+                let (request_id, _) = crate::sso::start_login(&mia, None).await;
+                let response =
+                    crate::sso::spec(&setup.app, Some(&request_id)).for_name_id("mia@corp.example");
+                let issued = response.issue_instant;
+                let mut response = response.editing(
+                    &format!(
+                        "SessionNotOnOrAfter=\"{}\"",
+                        stamp(issued + chrono::Duration::hours(8))
+                    ),
+                    &format!(
+                        "SessionNotOnOrAfter=\"{}\"",
+                        stamp(issued + chrono::Duration::minutes(minutes))
+                    ),
+                );
+                response.assertion_id = format!("_session-end-{minutes}");
+                let xml = response.build();
+                assert!(xml.contains(&stamp(issued + chrono::Duration::minutes(minutes))));
+                assert_eq!(post_response(&mia, &xml, "").await.status().as_u16(), 303);
+                mia
+            }
+        };
+        let mia = sign_in(30).await;
+        setup.app.clock.advance(chrono::Duration::minutes(29));
+        assert_eq!(mia.visit().await["user"]["email"], "mia@corp.example");
+        setup.app.clock.advance(chrono::Duration::minutes(2));
+        assert!(
+            mia.visit().await["user"].is_null(),
+            "ended with the provider's session"
+        );
+        // Without an earlier end from the provider, the session lives on past that.
+        let mia = sign_in(8 * 60).await;
+        setup.app.clock.advance(chrono::Duration::minutes(31));
+        assert_eq!(mia.visit().await["user"]["email"], "mia@corp.example");
+    }
+}
+
+/// Attack 6, second half: a break-glass key that expires could lapse and leave an enforcing organization with no
+/// way back in. Only owner-role keys without expiry count, for switching enforcement on and for the guard that
+/// keeps the last one.
+#[tokio::test]
+async fn only_a_key_without_expiry_is_a_break_glass() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        let org = setup.organization_id.to_string();
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
+        provision(&setup, "mia@corp.example").await;
+        let mia = setup.app.browser();
+        assert_eq!(
+            sso_login(&setup, &mia, "mia@corp.example", "_glass-1")
+                .await
+                .status()
+                .as_u16(),
+            303
+        );
+        change_role(
+            &setup.admin,
+            setup.organization_id,
+            "mia@corp.example",
+            "owner",
+        )
+        .await;
+        let owner_key = |expires: &'static str| {
+            let setup = &setup;
+            let org = org.clone();
+            async move {
+                setup
+                    .admin
+                    .call(
+                        "create_organization_api_key",
+                        &[
+                            ("organization_id", org.as_str()),
+                            ("name", &format!("Owner key ({expires})")),
+                            ("role", "owner"),
+                            ("expires_in_days", expires),
+                        ],
+                    )
+                    .await
+            }
+        };
+        let expiring = owner_key("30").await;
+        expiring.assert_ok();
+        let expiring_id = expiring.body["key"]["id"].to_string();
+        let mia = setup.app.browser();
+        assert_eq!(
+            sso_login(&setup, &mia, "mia@corp.example", "_glass-2")
+                .await
+                .status()
+                .as_u16(),
+            303
+        );
+        let refused = mia
+            .call(
+                "enable_sso_enforcement",
+                &[("organization_id", org.as_str())],
+            )
+            .await;
+        refused.assert_error(409, "enforcement.break_glass_key_required");
+        let status = mia
+            .call_raw("sso_enforcement", &[("organization_id", org.as_str())])
+            .await;
+        assert_eq!(status.body["break_glass_keys"], 0, "{}", status.body);
+        assert!(
+            status.body["blockers"].to_string().contains("no expiry"),
+            "{}",
+            status.body
+        );
+        let lasting = owner_key("never").await;
+        lasting.assert_ok();
+        let lasting_id = lasting.body["key"]["id"].to_string();
+        mia.call(
+            "enable_sso_enforcement",
+            &[("organization_id", org.as_str())],
+        )
+        .await
+        .assert_ok();
+        // While enforced, the expiring key may go; the lasting one, the only break-glass, may not.
+        let revoke = |key_id: String| {
+            let mia = &mia;
+            let org = org.clone();
+            async move {
+                mia.call(
+                    "revoke_organization_api_key",
+                    &[
+                        ("organization_id", org.as_str()),
+                        ("key_id", key_id.as_str()),
+                    ],
+                )
+                .await
+            }
+        };
+        revoke(lasting_id)
+            .await
+            .assert_error(409, "enforcement.break_glass_key_required");
+        revoke(expiring_id).await.assert_ok();
+    }
+}

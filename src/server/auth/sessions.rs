@@ -35,15 +35,20 @@ pub struct NewSession<'a> {
 pub struct SsoOrigin {
     pub identity_provider_id: i64,
     pub revision: i32,
+    /// The end of the identity provider's own session (`SessionNotOnOrAfter`), when it sent one.
+    pub not_on_or_after: Option<DateTime<Utc>>,
 }
 
-/// An SSO session ends at its identity provider's lifetime, if that comes before the absolute one.
+/// An SSO session ends at its identity provider's lifetime, if that comes before the absolute one, and never after
+/// the provider's own session (SessionNotOnOrAfter).
 #[derive(Clone, Copy, Debug)]
 pub struct SsoLifetime {
     pub identity_provider_id: i64,
     /// The provider's configuration revision when the person signed in.
     pub revision: i32,
     pub lifetime: Duration,
+    /// No later than the identity provider's own session (`SessionNotOnOrAfter`).
+    pub not_on_or_after: Option<DateTime<Utc>>,
 }
 
 /// Creates a session and returns the cookie value (the only place the raw token exists).
@@ -64,10 +69,10 @@ pub async fn create(
         identity_provider_revision: Set(new.sso.map(|sso| sso.revision)),
         created_at: Set(now),
         last_seen_at: Set(now),
-        expires_at: Set(now
-            + new.sso.map_or(lifetimes.absolute, |sso| {
-                sso.lifetime.min(lifetimes.absolute)
-            })),
+        expires_at: Set(new.sso.map_or(now + lifetimes.absolute, |sso| {
+            let ours = now + sso.lifetime.min(lifetimes.absolute);
+            sso.not_on_or_after.map_or(ours, |theirs| ours.min(theirs))
+        })),
     }
     .insert(db)
     .await?;

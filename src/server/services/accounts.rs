@@ -59,6 +59,7 @@ pub async fn open_session(
                 identity_provider_id: sso_origin.identity_provider_id,
                 revision: sso_origin.revision,
                 lifetime: Duration::minutes(minutes.min(state.config.sso_session_max_minutes)),
+                not_on_or_after: sso_origin.not_on_or_after,
             })
         }
         None => None,

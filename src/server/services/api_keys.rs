@@ -354,16 +354,17 @@ pub async fn revoke_for_organization(
         return Err(AppError::new(ErrorCode::PermissionDenied)
             .with_message("Only owners can revoke a key with the owner role."));
     }
-    let is_break_glass =
-        key.role.as_deref() == Some(Role::Owner.as_str()) && key.revoked_at.is_none();
+    let is_break_glass = key.role.as_deref() == Some(Role::Owner.as_str())
+        && key.revoked_at.is_none()
+        && key.expires_at.is_none();
     if is_break_glass
         && mine.organization.sso_enforced_at.is_some()
-        && enforcement::break_glass_keys(&state.db, organization_id, state.now()).await? <= 1
+        && enforcement::break_glass_keys(&state.db, organization_id).await? <= 1
     {
         return Err(AppError::new(ErrorCode::EnforcementNeedsBreakGlassKey).with_message(
-            "This is the organization's last owner-role key, and only single sign-on is allowed: it is the \
-             break-glass if the identity provider fails. Create another owner-role key first, or switch enforcement \
-             off.",
+            "This is the organization's last owner-role key without expiry, and only single sign-on is allowed: it \
+             is the break-glass if the identity provider fails. Create another such key first, or switch \
+             enforcement off.",
         ));
     }
     revoke(state, &key, user_id).await

@@ -46,21 +46,14 @@ async fn providers_of(
         .await?)
 }
 
-/// Active (not revoked, not expired) owner-role keys of the organization: the break-glass.
-pub async fn break_glass_keys(
-    db: &impl ConnectionTrait,
-    organization_id: i64,
-    now: DateTime<Utc>,
-) -> AppResult<u64> {
+/// Owner-role keys of the organization that are not revoked and never expire: the break-glass. A key with an
+/// expiry does not count, since it could lapse and leave an enforcing organization with no way back in.
+pub async fn break_glass_keys(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<u64> {
     Ok(api_key::Entity::find()
         .filter(api_key::Column::OrganizationId.eq(organization_id))
         .filter(api_key::Column::Role.eq(Role::Owner.as_str()))
         .filter(api_key::Column::RevokedAt.is_null())
-        .filter(
-            sea_orm::Condition::any()
-                .add(api_key::Column::ExpiresAt.is_null())
-                .add(api_key::Column::ExpiresAt.gt(now)),
-        )
+        .filter(api_key::Column::ExpiresAt.is_null())
         .count(db)
         .await?)
 }
@@ -112,7 +105,7 @@ pub async fn status(
         .await?;
     standing.require_manager()?;
     let providers = providers_of(&state.db, organization_id).await?;
-    let keys = break_glass_keys(&state.db, organization_id, now).await?;
+    let keys = break_glass_keys(&state.db, organization_id).await?;
     let mut blockers = Vec::new();
     if providers.is_empty() {
         blockers.push("Add an identity provider to this organization first.".to_owned());
@@ -121,8 +114,8 @@ pub async fn status(
     }
     if keys == 0 {
         blockers.push(
-            "Create an organization API key with the owner role first: it is the break-glass that switches \
-             enforcement off if your identity provider ever fails."
+            "Create an organization API key with the owner role and no expiry first: it is the break-glass that \
+             switches enforcement off if your identity provider ever fails (a key that expires does not count)."
                 .to_owned(),
         );
     }
@@ -170,7 +163,7 @@ pub async fn enable(
     if let Some(problem) = fresh_sso_login_problem(session, &providers, now) {
         return Err(AppError::new(ErrorCode::EnforcementNeedsFreshSsoLogin).with_message(problem));
     }
-    if break_glass_keys(&txn, organization_id, now).await? == 0 {
+    if break_glass_keys(&txn, organization_id).await? == 0 {
         return Err(AppError::new(ErrorCode::EnforcementNeedsBreakGlassKey));
     }
     let name = organization.name.clone();

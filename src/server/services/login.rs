@@ -162,6 +162,7 @@ pub async fn after_first_factor(
         auth_method: Set(passed.auth_method.to_owned()),
         identity_provider_id: Set(passed.sso_origin.map(|o| o.identity_provider_id)),
         identity_provider_revision: Set(passed.sso_origin.map(|o| o.revision)),
+        sso_not_on_or_after: Set(passed.sso_origin.and_then(|o| o.not_on_or_after)),
         step: Set(waiting.as_str().to_owned()),
         pending_secret: Set((waiting == Waiting::Enrolment).then(totp::generate_secret)),
         return_to: Set(Some(passed.next)),
@@ -270,6 +271,7 @@ async fn finish(
             .map(|(identity_provider_id, revision)| SsoOrigin {
                 identity_provider_id,
                 revision,
+                not_on_or_after: challenge.sso_not_on_or_after,
             }),
         origin,
         state.now(),

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use crate::server::auth::tokens::{hash_token, random_token};
 use crate::server::db::entities::{
-    invitation, membership, organization, saml_identity, team, team_member, user,
+    idp_organization, invitation, membership, organization, saml_identity, team, team_member, user,
 };
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::mail::Email;
@@ -682,14 +682,20 @@ async fn lock_organization(txn: &DatabaseTransaction, organization_id: i64) -> A
 }
 
 /// Whether an owner of the organization, other than `leaving` (being demoted or removed), can still sign in without
-/// the SAML identity `unlinked` (being deleted): with a password, or through another linked identity. No change may
-/// take that away: the organization would have nobody left to manage it.
+/// the SAML identity `unlinked` (being deleted), under the rules in force: with a password, or through another
+/// linked identity; while the organization allows only single sign-on, only through an identity linked to one of
+/// its own identity providers (a password no longer gets in). No change may take that away: the organization would
+/// have nobody left to manage it.
 pub async fn keeps_an_owner_who_can_sign_in(
     db: &impl ConnectionTrait,
     organization_id: i64,
     leaving: Option<i64>,
     unlinked: Option<i64>,
 ) -> AppResult<bool> {
+    let enforced = organization::Entity::find_by_id(organization_id)
+        .one(db)
+        .await?
+        .is_some_and(|o| o.sso_enforced_at.is_some());
     let owners: Vec<i64> = membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(organization_id))
         .filter(membership::Column::Role.eq(Role::Owner.as_str()))
@@ -699,15 +705,29 @@ pub async fn keeps_an_owner_who_can_sign_in(
         .map(|m| m.user_id)
         .filter(|id| Some(*id) != leaving)
         .collect();
-    let with_password = user::Entity::find()
-        .filter(user::Column::Id.is_in(owners.clone()))
-        .filter(user::Column::PasswordHash.is_not_null())
-        .count(db)
-        .await?;
+    let with_password = if enforced {
+        0
+    } else {
+        user::Entity::find()
+            .filter(user::Column::Id.is_in(owners.clone()))
+            .filter(user::Column::PasswordHash.is_not_null())
+            .count(db)
+            .await?
+    };
     let mut identities =
         saml_identity::Entity::find().filter(saml_identity::Column::UserId.is_in(owners));
     if let Some(unlinked) = unlinked {
         identities = identities.filter(saml_identity::Column::Id.ne(unlinked));
+    }
+    if enforced {
+        let providers: Vec<i64> = idp_organization::Entity::find()
+            .filter(idp_organization::Column::OrganizationId.eq(organization_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|link| link.identity_provider_id)
+            .collect();
+        identities = identities.filter(saml_identity::Column::IdentityProviderId.is_in(providers));
     }
     Ok(with_password + identities.count(db).await? > 0)
 }

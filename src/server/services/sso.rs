@@ -341,6 +341,7 @@ async fn accept(
                 Some(SsoOrigin {
                     identity_provider_id: idp.id,
                     revision: idp.revision,
+                    not_on_or_after: identity.session_not_on_or_after,
                 }),
                 origin,
                 now,
@@ -365,6 +366,7 @@ async fn accept(
                     sso_origin: Some(SsoOrigin {
                         identity_provider_id: idp.id,
                         revision: idp.revision,
+                        not_on_or_after: identity.session_not_on_or_after,
                     }),
                     next: return_to,
                     origin,

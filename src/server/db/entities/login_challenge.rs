@@ -17,6 +17,8 @@ pub struct Model {
     /// The identity provider that vouched, for an SSO login: the session gets its lifetime.
     pub identity_provider_id: Option<i64>,
     pub identity_provider_revision: Option<i32>,
+    /// The end of the identity provider's own session (`SessionNotOnOrAfter`), when it sent one.
+    pub sso_not_on_or_after: Option<DateTimeUtc>,
     /// `code` (enter a code) or `enrol` (set up 2FA first).
     pub step: String,
     /// The secret being enrolled, during the `enrol` step.
