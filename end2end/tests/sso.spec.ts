@@ -274,10 +274,14 @@ test('just-in-time: a new person in the verified domain gets an account, anyone 
   const strangerPage = await stranger.newPage();
   await ssoLogin(strangerPage, 'visitor@elsewhere.test');
   await expect(strangerPage.getByRole('heading', { name: 'Single sign-on failed' })).toBeVisible();
-  await expect(strangerPage.getByRole('alert')).toContainText('elsewhere.test is not a verified domain');
+  // The person is not told why (that would tell strangers which accounts exist); the owner's page says.
+  await expect(strangerPage.getByRole('alert')).toContainText('there is no Portcullis account for you');
+  await expect(strangerPage.getByRole('alert')).not.toContainText('elsewhere.test');
   await expect(strangerPage.locator('code')).toHaveText('sso.no_account');
   await snap(strangerPage, '44-jit-refused');
   await stranger.close();
+  await page.goto('/identity-providers/corp');
+  await expect(page.locator('#failures')).toContainText('elsewhere.test is not a verified domain');
 });
 
 test('an SSO session ends at its lifetime and the browser goes back to the identity provider', async ({ page }) => {

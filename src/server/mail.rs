@@ -91,8 +91,13 @@ impl Mailer {
                         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
                         .collect::<String>()
                 );
-                let path = dir.join(name);
-                tokio::fs::write(&path, message.formatted())
+                let path = dir.join(&name);
+                // Written beside it, then renamed: whoever reads the outbox never sees half a message.
+                let partial = dir.join(format!(".{name}.partial"));
+                tokio::fs::write(&partial, message.formatted())
+                    .await
+                    .map_err(|e| MailError::Delivery(format!("{}: {e}", partial.display())))?;
+                tokio::fs::rename(&partial, &path)
                     .await
                     .map_err(|e| MailError::Delivery(format!("{}: {e}", path.display())))?;
                 tracing::info!(to = %email.to, subject = %email.subject, path = %path.display(),

@@ -104,7 +104,9 @@ impl Mailbox {
             .with_name("mail.test")
             .with_ssl(SslConfig::None)
             .unwrap()
-            .with_num_threads(2)
+            // A thread per connection: the app's SMTP pool keeps a few connections open (idle) after a burst of
+            // messages, and each would otherwise hold one of too few threads while the next connection waits.
+            .with_num_threads(16)
             .with_tcp_listener(listener);
         std::thread::spawn(move || {
             let _ = server.serve();
@@ -122,9 +124,9 @@ impl Mailbox {
         })
     }
 
-    /// Waits up to five seconds for the newest message to `to` whose subject contains `subject_part`.
+    /// Waits up to twenty seconds (a loaded machine delivers slowly) for the newest message to `to` whose subject contains `subject_part`.
     pub async fn wait_for(&self, to: &str, subject_part: &str) -> Mail {
-        for _ in 0..100 {
+        for _ in 0..400 {
             if let Some(mail) = self.find(to, subject_part) {
                 return mail;
             }

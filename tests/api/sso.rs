@@ -163,6 +163,34 @@ pub(crate) async fn refused_with(response: reqwest::Response, status: u16, code:
     page
 }
 
+/// A valid response for someone the provider may not sign in: the person sees the one refusal that reads the same
+/// whatever accounts exist (no enumeration); the provider's page shows the admins why (`why`, in the newest
+/// refusal's diagnosis). Returns the page.
+pub(crate) async fn refused_without_account(
+    admin: &Browser,
+    identifier: &str,
+    response: reqwest::Response,
+    why: &str,
+) -> String {
+    let page = refused_with(response, 403, "sso.no_account").await;
+    assert!(
+        page.contains("there is no Portcullis account for you"),
+        "{page}"
+    );
+    assert!(!page.contains(why), "the person is not told why: {page}");
+    let failures = admin
+        .call_raw("identity_provider", &[("identifier", identifier)])
+        .await
+        .body["recent_failures"]
+        .clone();
+    let newest = failures[0]["diagnosis"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(newest.contains(why), "{failures}");
+    page
+}
+
 pub(crate) async fn detail(setup: &Setup, identifier: &str) -> Value {
     setup
         .admin
@@ -594,12 +622,15 @@ async fn a_valid_response_for_someone_without_an_account_signs_nobody_in() {
             .await
             .assert_ok();
         // Ada has a password account: SSO never converts it silently.
-        for email in ["nobody@corp.example", "ada@corp.example"] {
+        for (email, assertion_id) in [
+            ("nobody@corp.example", "_nobody-1"),
+            ("ada@corp.example", "_ada-1"),
+        ] {
             let browser = setup.app.browser();
             let (request_id, _) = start_login(&browser, None).await;
-            let xml = spec(&setup.app, Some(&request_id))
-                .for_name_id(email)
-                .build();
+            let mut response = spec(&setup.app, Some(&request_id)).for_name_id(email);
+            response.assertion_id = assertion_id.into();
+            let xml = response.build();
             refused_with(
                 post_response(&browser, &xml, "").await,
                 403,
@@ -886,11 +917,13 @@ async fn another_organizations_identity_provider_cannot_claim_a_provisioned_acco
             .send()
             .await
             .unwrap();
-        let page = refused_with(response, 403, "sso.no_account").await;
-        assert!(
-            page.contains("does not use this identity provider"),
-            "{page}"
-        );
+        refused_without_account(
+            &beta_owner,
+            "beta",
+            response,
+            "does not use this identity provider",
+        )
+        .await;
         assert_eq!(browser.signed_in_email().await, None);
     }
 }
@@ -1510,8 +1543,13 @@ async fn just_in_time_accounts_are_created_only_in_verified_domains_when_allowed
 
         // The policy is off by default: nobody unknown gets in, nothing is created.
         let (response, _) = jit_login("jay@corp.example", "_assert-jit-1").await;
-        let page = refused_with(response, 403, "sso.no_account").await;
-        assert!(page.contains("no account for jay@corp.example"), "{page}");
+        refused_without_account(
+            &setup.admin,
+            IDENTIFIER,
+            response,
+            "no account for jay@corp.example",
+        )
+        .await;
 
         setup
             .admin
@@ -1557,11 +1595,13 @@ async fn just_in_time_accounts_are_created_only_in_verified_domains_when_allowed
 
         // Outside any verified domain: refused, and no account appears.
         let (response, _) = jit_login("kim@elsewhere.example", "_assert-jit-3").await;
-        let page = refused_with(response, 403, "sso.no_account").await;
-        assert!(
-            page.contains("elsewhere.example is not a verified domain"),
-            "{page}"
-        );
+        refused_without_account(
+            &setup.admin,
+            IDENTIFIER,
+            response,
+            "elsewhere.example is not a verified domain",
+        )
+        .await;
         let again = setup.app.browser();
         again
             .sign_up("Kim", "kim@elsewhere.example", PASSWORD)
@@ -1576,8 +1616,7 @@ async fn just_in_time_accounts_are_created_only_in_verified_domains_when_allowed
         // A password account in the domain is never taken over: it must merge itself.
         let olaf = setup.app.signed_in_user("Olaf", "olaf@corp.example").await;
         let (response, _) = jit_login("olaf@corp.example", "_assert-jit-4").await;
-        let page = refused_with(response, 403, "sso.no_account").await;
-        assert!(page.contains("enable Enterprise SSO"), "{page}");
+        refused_without_account(&setup.admin, IDENTIFIER, response, "enable Enterprise SSO").await;
         assert_eq!(
             olaf.signed_in_email().await.as_deref(),
             Some("olaf@corp.example")

@@ -6,7 +6,8 @@ use serde_json::Value;
 use crate::helpers::{backends, member_id, Browser, PASSWORD};
 use crate::sso::{
     authn_request_in, detail, metadata, mia_signed_in_by_sso, post_response, provision,
-    refused_with, register, setup, setup_on, spec, sso_login, Setup, IDENTIFIER,
+    refused_with, refused_without_account, register, setup, setup_on, spec, sso_login, Setup,
+    IDENTIFIER,
 };
 
 /// Posts the consent form ("Enable Enterprise SSO") with `fields`.
@@ -286,8 +287,13 @@ async fn a_merge_needs_the_policy_the_same_session_and_a_chosen_organization() {
             "_policy-1",
         )
         .await;
-        let page = refused_with(response, 403, "sso.no_account").await;
-        assert!(page.contains("ada@corp.example has a password account; this identity provider does not accept existing accounts"), "{page}");
+        let ada_page = refused_without_account(
+            &setup.admin,
+            IDENTIFIER,
+            response,
+            "ada@corp.example has a password account; this identity provider does not accept existing accounts",
+        )
+        .await;
         // About someone outside them (anyone can register an identity provider and assert any address), the answer
         // is the same as for an address without an account: it tells nobody who has an account here.
         let response = sso_login(
@@ -306,10 +312,16 @@ async fn a_merge_needs_the_policy_the_same_session_and_a_chosen_organization() {
         )
         .await;
         let nobody_page = refused_with(response, 403, "sso.no_account").await;
+        let failures = crate::sso::detail(&setup, IDENTIFIER).await["recent_failures"].clone();
         assert!(
-            sam_page.contains("no account for sam@corp.example in this identity provider"),
-            "{sam_page}"
+            failures[1]["diagnosis"]
+                .as_str()
+                .unwrap()
+                .contains("no account for sam@corp.example in this identity provider"),
+            "{failures}"
         );
+        // And a member's password account reads no differently to the person either.
+        assert_eq!(ada_page, nobody_page);
         assert_eq!(
             sam_page.replace("sam@corp.example", "X"),
             nobody_page.replace("nobody@corp.example", "X")
@@ -385,11 +397,13 @@ async fn a_merge_needs_the_policy_the_same_session_and_a_chosen_organization() {
             "_policy-2",
         )
         .await;
-        let page = refused_with(response, 403, "sso.no_account").await;
-        assert!(
-            page.contains("accepts only existing accounts that enable Enterprise SSO"),
-            "{page}"
-        );
+        refused_without_account(
+            &setup.admin,
+            IDENTIFIER,
+            response,
+            "accepts only existing accounts that enable Enterprise SSO",
+        )
+        .await;
     }
 }
 

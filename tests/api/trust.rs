@@ -785,3 +785,66 @@ async fn only_a_key_without_expiry_is_a_break_glass() {
         revoke(expiring_id).await.assert_ok();
     }
 }
+
+/// Attack 4: through a provider with just-in-time accounts on, a stranger probes which addresses have accounts by
+/// reading the refusal, and posts the same signed response again and again. The person sees one refusal whatever
+/// exists (the provider's page keeps the detail for admins), and a refused response is used up.
+#[tokio::test]
+async fn refusals_at_the_acs_tell_nothing_about_accounts_and_cannot_be_replayed() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(
+            &setup,
+            IDENTIFIER,
+            &metadata(),
+            &[("allow_jit_accounts", "on")],
+        )
+        .await
+        .assert_ok();
+        let probe = |email: &'static str, assertion_id: &'static str| {
+            let setup = &setup;
+            async move {
+                let browser = setup.app.browser();
+                let (request_id, _) = crate::sso::start_login(&browser, None).await;
+                let mut response =
+                    crate::sso::spec(&setup.app, Some(&request_id)).for_name_id(email);
+                response.assertion_id = assertion_id.into();
+                let xml = response.build();
+                let first = post_response(&browser, &xml, "").await;
+                assert_eq!(first.status().as_u16(), 403);
+                let page = first.text().await.unwrap();
+                (page, browser, xml)
+            }
+        };
+        // Ada has a password account in the provider's organization; nobody@ has none (and corp.example is not a
+        // verified domain, so just-in-time creates nothing).
+        let (ada_page, ada_browser, ada_xml) = probe("ada@corp.example", "_probe-1").await;
+        let (nobody_page, _, _) = probe("nobody@corp.example", "_probe-2").await;
+        assert_eq!(ada_page, nobody_page, "the same page whatever exists");
+        assert!(ada_page.contains("sso.no_account"));
+        // The admins see why, each time.
+        let failures = detail(&setup, IDENTIFIER).await["recent_failures"].to_string();
+        assert!(
+            failures.contains("ada@corp.example has a password account"),
+            "{failures}"
+        );
+        assert!(
+            failures.contains("corp.example is not a verified domain"),
+            "{failures}"
+        );
+        // The same signed response, posted again, is a replay.
+        let again = post_response(&ada_browser, &ada_xml, "").await;
+        assert_eq!(again.status().as_u16(), 403);
+        assert!(again.text().await.unwrap().contains("saml.replayed"));
+        // A person the provider may sign in still gets in.
+        provision(&setup, "mia@corp.example").await;
+        let mia = setup.app.browser();
+        assert_eq!(
+            sso_login(&setup, &mia, "mia@corp.example", "_probe-3")
+                .await
+                .status()
+                .as_u16(),
+            303
+        );
+    }
+}

@@ -179,6 +179,7 @@ async fn without_smtp_mail_goes_to_the_outbox_directory() {
             files = std::fs::read_dir(&outbox)
                 .unwrap()
                 .map(|e| e.unwrap().path())
+                .filter(|path| path.extension().is_some_and(|e| e == "eml"))
                 .collect();
             if !files.is_empty() {
                 break;

@@ -281,6 +281,15 @@ async fn acs(
             let err = AppError::new(ErrorCode::SsoLoginFailed).with_message(refusal.message());
             error_page(403, &err, Some(refusal.code.as_str()), &identifier)
         }
+        // Which accounts exist, and why this one may not be signed in, is for the provider's administrators (its
+        // page keeps the diagnosis): anyone can register a provider and assert any address, so the person sees
+        // the same refusal whatever exists.
+        Err(AcsFailure::App(err)) if err.code == ErrorCode::SsoNoAccount => error_page(
+            err.code.status(),
+            &AppError::new(ErrorCode::SsoNoAccount),
+            None,
+            &identifier,
+        ),
         Err(AcsFailure::App(err)) => error_page(err.code.status(), &err, None, &identifier),
     }
 }

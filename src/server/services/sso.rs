@@ -306,6 +306,18 @@ async fn accept(
     check_asserted_groups(&identity).map_err(AcsFailure::Refused)?;
     let plans = plan_role_mappings(&state.db, idp, &identity).await?;
 
+    // The assertion is used up in a transaction of its own, before anything else: a response refused further on
+    // (no account this provider may sign in, a merge that does not match) cannot be posted again to probe what
+    // exists, nor replayed once an administrator adds the account.
+    let replay_txn = begin_write(&state.db).await?;
+    remember_assertion(
+        &replay_txn,
+        idp.id,
+        &identity,
+        identity.valid_until + clock_skew,
+    )
+    .await?;
+    replay_txn.commit().await?;
     let txn = begin_write(&state.db).await?;
     let answered = match &identity.solicitation {
         Solicitation::Answers(request_id) => {
@@ -318,8 +330,6 @@ async fn accept(
         Some(request) => safe_next(request.return_to.as_deref()),
         None => safe_next(relay_state),
     };
-    // Kept as long as the validator would still accept the assertion, skew included.
-    remember_assertion(&txn, idp.id, &identity, identity.valid_until + clock_skew).await?;
     let intent = answered.as_ref().and_then(|request| {
         Some(MergeIntent {
             user_id: request.merge_user_id?,
