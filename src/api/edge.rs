@@ -148,6 +148,11 @@ pub fn continue_login(
             redirect("/login/two-factor");
             step
         }
+        // Only SSO logins wait for a confirmation, and those answer at the ACS, never here.
+        Progress::Confirm { .. } => {
+            redirect("/login");
+            LoginStep::SecondFactor
+        }
     }
 }
 

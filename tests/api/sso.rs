@@ -155,6 +155,27 @@ pub(crate) async fn post_response(
         .unwrap()
 }
 
+/// The ACS asked the person to confirm the SSO login as `email` (login CSRF); returns the page.
+pub(crate) async fn confirmation_asked(response: reqwest::Response, email: &str) -> String {
+    assert_eq!(response.status().as_u16(), 200);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("id=\"sso-confirm\""), "{page}");
+    assert!(page.contains(&format!("Continue as {email}")), "{page}");
+    page
+}
+
+/// Confirms the SSO login waiting in this browser, as its button does.
+pub(crate) async fn confirm_sso(browser: &Browser) -> reqwest::Response {
+    let csrf = browser.csrf().await;
+    browser
+        .client
+        .post(format!("{}/saml/confirm", browser.address))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+}
+
 pub(crate) async fn refused_with(response: reqwest::Response, status: u16, code: &str) -> String {
     assert_eq!(response.status().as_u16(), status);
     let page = response.text().await.unwrap();
@@ -587,10 +608,23 @@ async fn an_unsolicited_response_is_accepted_once_when_allowed() {
             )
             .await
             .assert_ok();
-        // RelayState may only name a relative path.
+        // Nobody started it in this browser: the person confirms first (login CSRF), and RelayState may only
+        // name a relative path.
         let response = post_response(&browser, &unsolicited, "https://evil.example/phish").await;
+        let page = confirmation_asked(response, "mia@corp.example").await;
+        assert!(page.contains("Acme"), "{page}");
+        assert_eq!(
+            browser.signed_in_email().await,
+            None,
+            "not before confirming"
+        );
+        let response = confirm_sso(&browser).await;
         assert_eq!(response.status().as_u16(), 303);
         assert_eq!(response.headers()["location"], "/dashboard");
+        assert_eq!(
+            browser.signed_in_email().await.as_deref(),
+            Some("mia@corp.example")
+        );
 
         let replay = setup.app.browser();
         replay.get("/login").await;

@@ -848,3 +848,93 @@ async fn refusals_at_the_acs_tell_nothing_about_accounts_and_cannot_be_replayed(
         );
     }
 }
+
+/// Attack 5: login CSRF. A page elsewhere sends a signed-in visitor through a login at a provider the attacker
+/// controls (or posts an IdP-initiated response), to swap the visitor into the attacker's account. Such a login
+/// waits for the person to confirm ("Continue as … via …?"); the visitor stays who they were until they do.
+/// The bookmarked login URL still works in one step, and signing in again as oneself is not asked about.
+#[tokio::test]
+async fn an_sso_login_that_would_swap_the_visitors_account_is_confirmed_first() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(
+            &setup,
+            IDENTIFIER,
+            &metadata(),
+            &[("allow_idp_initiated", "on")],
+        )
+        .await
+        .assert_ok();
+        provision(&setup, "mallory@corp.example").await;
+        provision(&setup, "mia@corp.example").await;
+        // Ada is signed in (password). The attacker's page navigates her browser to the login URL and has the
+        // provider answer for Mallory.
+        let ada = &setup.admin;
+        let (request_id, _) = crate::sso::start_login(ada, None).await;
+        let mut response =
+            crate::sso::spec(&setup.app, Some(&request_id)).for_name_id("mallory@corp.example");
+        response.assertion_id = "_csrf-1".into();
+        let answer = post_response(ada, &response.build(), "").await;
+        crate::sso::confirmation_asked(answer, "mallory@corp.example").await;
+        assert_eq!(
+            ada.signed_in_email().await.as_deref(),
+            Some("ada@corp.example"),
+            "still Ada"
+        );
+        // An IdP-initiated response posted into her browser: the same.
+        let mut unsolicited =
+            crate::sso::spec(&setup.app, None).for_name_id("mallory@corp.example");
+        unsolicited.assertion_id = "_csrf-2".into();
+        let answer = post_response(ada, &unsolicited.build(), "").await;
+        crate::sso::confirmation_asked(answer, "mallory@corp.example").await;
+        assert_eq!(
+            ada.signed_in_email().await.as_deref(),
+            Some("ada@corp.example")
+        );
+        // Only her own click would continue (the form needs her CSRF token; a forged post is refused).
+        let forged = ada
+            .client
+            .post(format!("{}/saml/confirm", ada.address))
+            .form(&[("csrf_token", "forged")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status().as_u16(), 403);
+        assert_eq!(
+            ada.signed_in_email().await.as_deref(),
+            Some("ada@corp.example")
+        );
+        let confirmed = crate::sso::confirm_sso(ada).await;
+        assert_eq!(confirmed.status().as_u16(), 303);
+        assert_eq!(
+            ada.signed_in_email().await.as_deref(),
+            Some("mallory@corp.example")
+        );
+
+        // The bookmarked login URL from a fresh browser: one step.
+        let mia = setup.app.browser();
+        assert_eq!(
+            sso_login(&setup, &mia, "mia@corp.example", "_csrf-3")
+                .await
+                .status()
+                .as_u16(),
+            303
+        );
+        assert_eq!(
+            mia.signed_in_email().await.as_deref(),
+            Some("mia@corp.example")
+        );
+        // Signing in again as herself while signed in: one step too.
+        assert_eq!(
+            sso_login(&setup, &mia, "mia@corp.example", "_csrf-4")
+                .await
+                .status()
+                .as_u16(),
+            303
+        );
+        assert_eq!(
+            mia.signed_in_email().await.as_deref(),
+            Some("mia@corp.example")
+        );
+    }
+}

@@ -20,7 +20,7 @@ use crate::server::html::{escape, html_page, html_page_with_head, origin_of};
 use crate::server::saml::core::envelope::check_post_sizes;
 use crate::server::services::accounts::Origin;
 use crate::server::services::identity_providers::{self, check_identifier};
-use crate::server::services::login::Progress;
+use crate::server::services::login::{self, Progress};
 use crate::server::services::merge;
 use crate::server::services::sso::{self, AcsFailure, SsoRedirect, SsoSignedIn};
 use crate::server::state::AppState;
@@ -32,6 +32,7 @@ const ACS_FORM_LIMIT: usize = 1024 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/saml/start", web::get().to(start))
+        .route("/saml/confirm", web::post().to(confirm))
         .route("/saml/{identifier}", web::get().to(login))
         .route("/saml/{identifier}/merge", web::post().to(merge))
         .service(
@@ -277,6 +278,20 @@ async fn acs(
             progress: Progress::Waiting(_),
             ..
         }) => see_other("/login/two-factor"),
+        Ok(SsoSignedIn {
+            progress: Progress::Confirm { email },
+            ..
+        }) => {
+            let provider = identity_providers::find_by_identifier(&state.db, &identifier)
+                .await
+                .map(|idp| idp.name)
+                .unwrap_or_else(|_| identifier.to_string());
+            let token = binding
+                .as_deref()
+                .map(|b| state.csrf.token_for(b))
+                .unwrap_or_default();
+            confirmation_page(&email, &provider, &token)
+        }
         Err(AcsFailure::Refused(refusal)) => {
             let err = AppError::new(ErrorCode::SsoLoginFailed).with_message(refusal.message());
             error_page(403, &err, Some(refusal.code.as_str()), &identifier)
@@ -291,6 +306,70 @@ async fn acs(
             &identifier,
         ),
         Err(AcsFailure::App(err)) => error_page(err.code.status(), &err, None, &identifier),
+    }
+}
+
+/// "Continue as … via …?": an SSO login nobody started in this browser, or one that would replace another
+/// person's session, goes on only when the person says so (login CSRF; see `services::login`).
+fn confirmation_page(email: &str, provider: &str, csrf_token: &str) -> HttpResponse {
+    let body = format!(
+        "<section class=\"card\" id=\"sso-confirm\"><h1>Continue as {email}?</h1>\
+         <p>Your identity provider, <strong>{provider}</strong>, signed you in to Portcullis as \
+         <strong>{email}</strong>.</p>\
+         <p class=\"muted\">Continue only if you started this sign-in yourself. A page elsewhere can send you here to \
+         sign you in to an account of its choosing; if this browser is signed in as someone else, continuing signs \
+         them out.</p>\
+         <form method=\"post\" action=\"/saml/confirm\"><input type=\"hidden\" name=\"csrf_token\" value=\"{token}\">\
+         <p class=\"actions\"><button class=\"button primary\" type=\"submit\">Continue as {email}</button> \
+         <a class=\"button\" href=\"/\">Cancel</a></p></form></section>",
+        email = escape(email),
+        provider = escape(provider),
+        token = escape(csrf_token),
+    );
+    html_page(200, "Continue signing in?", &body, None, None)
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    csrf_token: Option<String>,
+}
+
+/// `POST /saml/confirm`: the person confirmed the SSO login waiting in this browser.
+async fn confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ConfirmForm>,
+) -> HttpResponse {
+    let Some(visitor) = visitor(&req) else {
+        return error_page(500, &AppError::new(ErrorCode::Internal), None, "");
+    };
+    if let Err(e) = state
+        .csrf
+        .verify(visitor.csrf_binding.as_deref(), form.csrf_token.as_deref())
+    {
+        return error_page(e.code.status(), &e, None, "");
+    }
+    match login::confirm_sso(&state, visitor.csrf_binding.as_deref(), &visitor.origin).await {
+        Ok(Progress::SignedIn {
+            session_token,
+            next,
+        }) => {
+            let cookie = session_cookie(
+                &session_token,
+                state.config.secure_cookies(),
+                state.config.session_absolute_hours,
+            );
+            HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, next))
+                .cookie(cookie)
+                .finish()
+        }
+        Ok(Progress::Waiting(_)) => see_other("/login/two-factor"),
+        Ok(Progress::Confirm { .. }) | Err(_) => {
+            let err = AppError::new(ErrorCode::LoginChallengeExpired)
+                .with_message("This sign-in is no longer waiting. Sign in again.");
+            error_page(410, &err, None, "")
+        }
     }
 }
 
@@ -353,7 +432,7 @@ fn error_page(
             "Enterprise SSO was not enabled",
             "<a class=\"button primary\" href=\"/preferences\">Back to preferences</a> ".to_owned(),
         )
-    } else if err.code == ErrorCode::IdpNotFound {
+    } else if err.code == ErrorCode::IdpNotFound || identifier.is_empty() {
         ("Single sign-on failed", String::new())
     } else {
         (

@@ -512,6 +512,7 @@ pub async fn log_in(
             next: safe_next(next),
             origin,
             browser_binding,
+            confirm: false,
         },
     )
     .await?;

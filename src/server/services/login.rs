@@ -3,7 +3,13 @@
 //! recovery code), or, when one of the person's organizations requires 2FA for password logins and the account has
 //! none, for enrolment. A challenge lives ten minutes and allows five wrong codes; then the login starts over.
 //!
+//! An SSO login that nobody in this browser started here (IdP-initiated), or that would replace the signed-in
+//! session of a different person, first waits for the person to confirm it ("Continue as … via …?"), so a page
+//! elsewhere cannot silently sign the visitor in to an account of its choosing (login CSRF).
+//!
 //! ```text
+//!     SSO first factor, unsolicited or replacing another person ──▶ [confirm] ──confirmed──▶ first factor (below)
+//!
 //!     first factor ──▶ 2FA on? ──yes──▶ [code] ──valid code──▶ session
 //!                        │ no
 //!                        ▼
@@ -40,6 +46,8 @@ const MAX_WRONG_CODES: i32 = 5;
 enum Waiting {
     Code,
     Enrolment,
+    /// An SSO login the person must confirm before anything else (see the module header).
+    Confirmation,
 }
 
 impl Waiting {
@@ -47,20 +55,21 @@ impl Waiting {
         match self {
             Waiting::Code => "code",
             Waiting::Enrolment => "enrol",
+            Waiting::Confirmation => "confirm",
         }
     }
 
     fn of(challenge: &login_challenge::Model) -> Waiting {
-        if challenge.step == Waiting::Enrolment.as_str() {
-            Waiting::Enrolment
-        } else {
-            Waiting::Code
+        match challenge.step.as_str() {
+            "enrol" => Waiting::Enrolment,
+            "confirm" => Waiting::Confirmation,
+            _ => Waiting::Code,
         }
     }
 
     fn step(self) -> LoginStep {
         match self {
-            Waiting::Code => LoginStep::SecondFactor,
+            Waiting::Code | Waiting::Confirmation => LoginStep::SecondFactor,
             Waiting::Enrolment => LoginStep::Enrolment,
         }
     }
@@ -77,6 +86,8 @@ pub struct FirstFactor<'a> {
     pub origin: &'a Origin,
     /// The browser's cookie (pre-login or session) the second step must come from.
     pub browser_binding: Option<&'a str>,
+    /// The person must confirm this SSO login first (unsolicited, or replacing another person's session).
+    pub confirm: bool,
 }
 
 /// What follows a factor.
@@ -88,6 +99,10 @@ pub enum Progress {
     },
     /// A challenge was opened; the browser goes to `/login/two-factor`.
     Waiting(LoginStep),
+    /// The person is asked to confirm the SSO login (as the account with this address); then it goes on.
+    Confirm {
+        email: String,
+    },
 }
 
 /// The organizations of the account that require 2FA for password logins.
@@ -117,7 +132,9 @@ pub async fn after_first_factor(
     passed: FirstFactor<'_>,
 ) -> AppResult<Progress> {
     let account = passed.account;
-    let waiting = if two_factor::is_enabled(db, account.id).await? {
+    let waiting = if passed.confirm {
+        Some(Waiting::Confirmation)
+    } else if two_factor::is_enabled(db, account.id).await? {
         Some(Waiting::Code)
     } else if passed.auth_method == "password"
         && !organizations_requiring_two_factor(db, account.id)
@@ -175,13 +192,75 @@ pub async fn after_first_factor(
     tracing::info!(
         user_id = account.id,
         step = waiting.as_str(),
-        "login waits for the second factor"
+        "login waits for the next step"
     );
+    if waiting == Waiting::Confirmation {
+        return Ok(Progress::Confirm {
+            email: account.email.clone(),
+        });
+    }
     Ok(Progress::Waiting(waiting.step()))
 }
 
-/// The browser's open challenge.
+/// The person confirmed the SSO login waiting in this browser: it goes on as if just accepted (second factor,
+/// enrolment or session).
+pub async fn confirm_sso(
+    state: &AppState,
+    browser_binding: Option<&str>,
+    origin: &Origin,
+) -> AppResult<Progress> {
+    let challenge = any_open_challenge(state, browser_binding).await?;
+    if Waiting::of(&challenge) != Waiting::Confirmation {
+        return Err(AppError::new(ErrorCode::LoginChallengeExpired));
+    }
+    let account = find_user(&state.db, challenge.user_id).await?;
+    let txn = begin_write(&state.db).await?;
+    let removed = login_challenge::Entity::delete_by_id(challenge.id.clone())
+        .exec(&txn)
+        .await?;
+    if removed.rows_affected != 1 {
+        return Err(AppError::new(ErrorCode::LoginChallengeExpired));
+    }
+    let sso_origin = challenge
+        .identity_provider_id
+        .zip(challenge.identity_provider_revision)
+        .map(|(identity_provider_id, revision)| SsoOrigin {
+            identity_provider_id,
+            revision,
+            not_on_or_after: challenge.sso_not_on_or_after,
+        });
+    let progress = after_first_factor(
+        &txn,
+        state,
+        FirstFactor {
+            account: &account,
+            auth_method: &challenge.auth_method,
+            sso_origin,
+            next: crate::shared::paths::safe_next(challenge.return_to.as_deref()),
+            origin,
+            browser_binding,
+            confirm: false,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(progress)
+}
+
+/// The browser's open challenge for a second factor or enrolment (a login waiting for confirmation is not one).
 async fn open_challenge(
+    state: &AppState,
+    browser_binding: Option<&str>,
+) -> AppResult<login_challenge::Model> {
+    let challenge = any_open_challenge(state, browser_binding).await?;
+    if Waiting::of(&challenge) == Waiting::Confirmation {
+        return Err(AppError::new(ErrorCode::LoginChallengeExpired));
+    }
+    Ok(challenge)
+}
+
+/// The browser's open challenge, whatever it waits for.
+async fn any_open_challenge(
     state: &AppState,
     browser_binding: Option<&str>,
 ) -> AppResult<login_challenge::Model> {

@@ -151,6 +151,7 @@ pub async fn confirm(
             next: "/dashboard".to_owned(),
             origin,
             browser_binding,
+            confirm: false,
         },
     )
     .await?;

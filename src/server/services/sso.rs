@@ -17,7 +17,7 @@ use crate::server::auth::sessions::SsoOrigin;
 use crate::server::auth::tokens::{hash_token, random_token};
 use crate::server::db::entities::{
     identity_provider, idp_organization, membership, saml_identity, saml_login_failure,
-    saml_replay, saml_request, team_member, user,
+    saml_replay, saml_request, session, team_member, user,
 };
 use crate::server::db::{begin_write, conflict_on_unique, is_unique_violation};
 use crate::server::saml::core::config::{NameIdFormat, NAME_ID_EMAIL};
@@ -239,6 +239,22 @@ pub async fn complete_login(
     outcome
 }
 
+/// The person this browser is signed in as, if any (its binding is the session cookie then).
+async fn signed_in_user(
+    db: &impl ConnectionTrait,
+    browser_binding: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<Option<i64>> {
+    let Some(binding) = browser_binding else {
+        return Ok(None);
+    };
+    Ok(session::Entity::find_by_id(hash_token(binding))
+        .filter(session::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .map(|s| s.user_id))
+}
+
 /// Whether this browser has a sign-in with this identity provider that it started here and has not finished.
 async fn has_outstanding_request(
     db: &impl ConnectionTrait,
@@ -367,6 +383,13 @@ async fn accept(
             let account = linked_account(&txn, idp, &identity, now).await?;
             join_provider_organizations(&txn, idp, account.id, now).await?;
             apply_role_mappings(&txn, &plans, account.id, &origin.ip, now).await?;
+            // Login CSRF: nobody started an unsolicited login in this browser, and a page elsewhere may have
+            // posted it to swap the visitor into an account of its choosing; so may a login that would replace
+            // another person's session. The person confirms those first.
+            let confirm = answered.is_none()
+                || signed_in_user(&txn, browser_binding, now)
+                    .await?
+                    .is_some_and(|user_id| user_id != account.id);
             let progress = login::after_first_factor(
                 &txn,
                 state,
@@ -381,6 +404,7 @@ async fn accept(
                     next: return_to,
                     origin,
                     browser_binding,
+                    confirm,
                 },
             )
             .await?;
