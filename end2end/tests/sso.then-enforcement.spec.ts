@@ -87,6 +87,15 @@ test('an admin who just signed in by SSO enforces it; password logins are refuse
   await expect(otherPage.getByRole('alert')).toContainText('Corp Inc allows only single sign-on');
   await expect(otherPage.getByRole('alert')).toContainText('/saml/corp');
   await other.close();
+
+  // An admin (not an owner) sees the provider and its diagnostics, but changes nothing that decides who gets in.
+  await page.goto('/identity-providers/corp');
+  await hydrated(page);
+  await expect(page.locator('section[aria-labelledby="settings-heading"] .notice')).toContainText(
+    'Only an owner of every organization this identity provider serves');
+  await expect(page.getByRole('button', { name: 'Save settings' })).toBeDisabled();
+  await page.locator('#settings-heading').evaluate((heading) => heading.scrollIntoView());
+  await snap(page, '48-idp-settings-read-only', false);
 });
 
 test('a member signs in by SSO and gets the role mapped from their groups', async ({ page }) => {

@@ -262,17 +262,7 @@ async fn acs(
                     next,
                 },
             ..
-        }) => {
-            let cookie = session_cookie(
-                &session_token,
-                state.config.secure_cookies(),
-                state.config.session_absolute_hours,
-            );
-            HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, next))
-                .cookie(cookie)
-                .finish()
-        }
+        }) => signed_in(&state, &session_token, &next),
         // Two-factor authentication is on: the code is asked for now that the identity provider vouched.
         Ok(SsoSignedIn {
             progress: Progress::Waiting(_),
@@ -307,6 +297,19 @@ async fn acs(
         ),
         Err(AcsFailure::App(err)) => error_page(err.code.status(), &err, None, &identifier),
     }
+}
+
+/// The session cookie set, on to `next`.
+fn signed_in(state: &AppState, session_token: &str, next: &str) -> HttpResponse {
+    let cookie = session_cookie(
+        session_token,
+        state.config.secure_cookies(),
+        state.config.session_absolute_hours,
+    );
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, next))
+        .cookie(cookie)
+        .finish()
 }
 
 /// "Continue as … via …?": an SSO login nobody started in this browser, or one that would replace another
@@ -353,17 +356,7 @@ async fn confirm(
         Ok(Progress::SignedIn {
             session_token,
             next,
-        }) => {
-            let cookie = session_cookie(
-                &session_token,
-                state.config.secure_cookies(),
-                state.config.session_absolute_hours,
-            );
-            HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, next))
-                .cookie(cookie)
-                .finish()
-        }
+        }) => signed_in(&state, &session_token, &next),
         Ok(Progress::Waiting(_)) => see_other("/login/two-factor"),
         Ok(Progress::Confirm { .. }) | Err(_) => {
             let err = AppError::new(ErrorCode::LoginChallengeExpired)

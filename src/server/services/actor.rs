@@ -12,10 +12,9 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::server::db::entities::{
-    identity_provider, idp_organization, membership, organization, session,
-};
+use crate::server::db::entities::{identity_provider, membership, organization, session};
 use crate::server::services::audit::AuditActor;
+use crate::server::services::identity_providers;
 use crate::server::services::organizations::{standing, Standing};
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::Role;
@@ -164,13 +163,7 @@ pub async fn check_enforcement(
     if organization.sso_enforced_at.is_none() {
         return Ok(());
     }
-    let providers: Vec<i64> = idp_organization::Entity::find()
-        .filter(idp_organization::Column::OrganizationId.eq(organization.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|link| link.identity_provider_id)
-        .collect();
+    let providers = identity_providers::provider_ids_of(db, organization.id).await?;
     if let Credential::SsoSession {
         identity_provider_id,
         ..

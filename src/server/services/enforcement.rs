@@ -14,13 +14,12 @@ use sea_orm::{
 
 use crate::server::db::begin_write;
 use crate::server::db::entities::{
-    api_key, identity_provider, idp_organization, login_challenge, membership, organization,
-    session,
+    api_key, identity_provider, login_challenge, membership, organization, session,
 };
 use crate::server::mail::Email;
 use crate::server::services::actor::Actor;
 use crate::server::services::audit::{self, AuditActor, AuditEvent};
-use crate::server::services::organizations;
+use crate::server::services::{identity_providers, organizations};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{EnforcementStatus, Role};
@@ -33,13 +32,7 @@ async fn providers_of(
     db: &impl ConnectionTrait,
     organization_id: i64,
 ) -> AppResult<Vec<identity_provider::Model>> {
-    let ids: Vec<i64> = idp_organization::Entity::find()
-        .filter(idp_organization::Column::OrganizationId.eq(organization_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|link| link.identity_provider_id)
-        .collect();
+    let ids = identity_providers::provider_ids_of(db, organization_id).await?;
     Ok(identity_provider::Entity::find()
         .filter(identity_provider::Column::Id.is_in(ids))
         .all(db)

@@ -663,6 +663,20 @@ pub async fn find_by_identifier(
         .ok_or_else(|| AppError::new(ErrorCode::IdpNotFound))
 }
 
+/// The ids of the identity providers an organization is linked to.
+pub async fn provider_ids_of(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+) -> AppResult<Vec<i64>> {
+    Ok(idp_organization::Entity::find()
+        .filter(idp_organization::Column::OrganizationId.eq(organization_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|link| link.identity_provider_id)
+        .collect())
+}
+
 pub async fn organization_links(
     db: &impl ConnectionTrait,
     idp_id: i64,

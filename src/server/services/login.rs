@@ -221,14 +221,7 @@ pub async fn confirm_sso(
     if removed.rows_affected != 1 {
         return Err(AppError::new(ErrorCode::LoginChallengeExpired));
     }
-    let sso_origin = challenge
-        .identity_provider_id
-        .zip(challenge.identity_provider_revision)
-        .map(|(identity_provider_id, revision)| SsoOrigin {
-            identity_provider_id,
-            revision,
-            not_on_or_after: challenge.sso_not_on_or_after,
-        });
+    let sso_origin = sso_origin_of(&challenge);
     let progress = after_first_factor(
         &txn,
         state,
@@ -245,6 +238,18 @@ pub async fn confirm_sso(
     .await?;
     txn.commit().await?;
     Ok(progress)
+}
+
+/// The identity provider a waiting SSO login came through, as the session will record it.
+fn sso_origin_of(challenge: &login_challenge::Model) -> Option<SsoOrigin> {
+    challenge
+        .identity_provider_id
+        .zip(challenge.identity_provider_revision)
+        .map(|(identity_provider_id, revision)| SsoOrigin {
+            identity_provider_id,
+            revision,
+            not_on_or_after: challenge.sso_not_on_or_after,
+        })
 }
 
 /// The browser's open challenge for a second factor or enrolment (a login waiting for confirmation is not one).
@@ -344,14 +349,7 @@ async fn finish(
         state,
         challenge.user_id,
         &challenge.auth_method,
-        challenge
-            .identity_provider_id
-            .zip(challenge.identity_provider_revision)
-            .map(|(identity_provider_id, revision)| SsoOrigin {
-                identity_provider_id,
-                revision,
-                not_on_or_after: challenge.sso_not_on_or_after,
-            }),
+        sso_origin_of(challenge),
         origin,
         state.now(),
     )

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use crate::server::auth::tokens::{hash_token, random_token};
 use crate::server::db::entities::{
-    idp_organization, invitation, membership, organization, saml_identity, team, team_member, user,
+    invitation, membership, organization, saml_identity, team, team_member, user,
 };
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::mail::Email;
@@ -720,13 +720,7 @@ pub async fn keeps_an_owner_who_can_sign_in(
         identities = identities.filter(saml_identity::Column::Id.ne(unlinked));
     }
     if enforced {
-        let providers: Vec<i64> = idp_organization::Entity::find()
-            .filter(idp_organization::Column::OrganizationId.eq(organization_id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|link| link.identity_provider_id)
-            .collect();
+        let providers = identity_providers::provider_ids_of(db, organization_id).await?;
         identities = identities.filter(saml_identity::Column::IdentityProviderId.is_in(providers));
     }
     Ok(with_password + identities.count(db).await? > 0)

@@ -225,7 +225,7 @@ fn SettingsFields(
         </fieldset>
         <fieldset class="field settings">
             <legend>"Who can sign in"</legend>
-            <p class="hint">"Choose any combination. A person the chosen policies do not cover is refused with the reason, and nothing is created."</p>
+            <p class="hint">"Choose any combination. A person the chosen policies do not cover is refused and nothing is created; the provider's page lists why each sign-in was refused."</p>
             <label class="checkbox"><input type="checkbox" name="allow_merge" checked=allow_merge/>" Existing accounts can enable Enterprise SSO (merge)"</label>
             <p class="hint">"Someone with a Portcullis account under the same verified email address converts it in their preferences; their fleets move to your organization."</p>
             <label class="checkbox"><input type="checkbox" name="allow_pre_provisioned" checked=allow_pre_provisioned/>" Accounts added by an administrator (pre-provisioned)"</label>
