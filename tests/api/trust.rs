@@ -287,7 +287,9 @@ async fn one_organization_cannot_rewrite_a_shared_providers_trust_or_link_it_wit
             .assert_error(403, "idp.link_needs_owner");
         // Bob owns Beta but administers nothing the provider serves: it does not exist for him.
         link(&bob, beta).await.assert_error(404, "idp.not_found");
-        // Made an admin of Acme, Bob accepts the provider for Beta.
+        // Made an admin of Acme, Bob owns Beta but not Acme: he cannot add Beta either, since adding an
+        // organization gives its owners a say in the provider's trust (and an admin who owns an organization of
+        // their own could otherwise add it, unlink the others and take the provider over).
         crate::helpers::join_organization(
             &setup.app,
             &setup.admin,
@@ -297,7 +299,13 @@ async fn one_organization_cannot_rewrite_a_shared_providers_trust_or_link_it_wit
             "admin",
         )
         .await;
-        link(&bob, beta).await.assert_ok();
+        link(&bob, beta)
+            .await
+            .assert_error(403, "idp.owner_of_every_organization_required");
+        // An owner of both links it; then Ada goes back to being an admin of Beta.
+        change_role(&bob, beta, "ada@corp.example", "owner").await;
+        link(&setup.admin, beta).await.assert_ok();
+        change_role(&bob, beta, "ada@corp.example", "admin").await;
         // Both organizations' owners are told, and both audit logs have it.
         setup
             .app
@@ -924,6 +932,31 @@ async fn an_sso_login_that_would_swap_the_visitors_account_is_confirmed_first() 
             mia.signed_in_email().await.as_deref(),
             Some("mia@corp.example")
         );
+        // An IdP tile clicked in a fresh browser (no cookie at all): the ACS re-posts once to find cookies, then
+        // asks, binding the waiting login to a cookie it sets; the click signs her in.
+        let fresh = setup.app.browser();
+        let mut tile = crate::sso::spec(&setup.app, None).for_name_id("mia@corp.example");
+        tile.assertion_id = "_csrf-5".into();
+        let encoded =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, tile.build());
+        let first = post_response(&fresh, &tile.build(), "").await;
+        assert_eq!(first.status().as_u16(), 200);
+        assert!(first.text().await.unwrap().contains("cookie_check"));
+        let asked = fresh
+            .client
+            .post(format!("{}/saml/{IDENTIFIER}/acs", fresh.address))
+            .form(&[("SAMLResponse", encoded.as_str()), ("cookie_check", "1")])
+            .send()
+            .await
+            .unwrap();
+        crate::sso::confirmation_asked(asked, "mia@corp.example").await;
+        let confirmed = crate::sso::confirm_sso(&fresh).await;
+        assert_eq!(confirmed.status().as_u16(), 303);
+        assert_eq!(
+            fresh.signed_in_email().await.as_deref(),
+            Some("mia@corp.example")
+        );
+
         // Signing in again as herself while signed in: one step too.
         assert_eq!(
             sso_login(&setup, &mia, "mia@corp.example", "_csrf-4")

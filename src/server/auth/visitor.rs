@@ -20,6 +20,16 @@ use crate::shared::paths::{encode_query_value, safe_next};
 /// Names the browser before it signs in; CSRF tokens of the login and sign-up forms are bound to it.
 pub const PRE_LOGIN_COOKIE: &str = "pc_pre";
 
+/// The cookie that names a browser before it signs in.
+pub fn pre_login_cookie(value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build(PRE_LOGIN_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .finish()
+}
+
 /// A signed-in browser.
 #[derive(Clone, Debug)]
 pub struct SignedIn {
@@ -233,13 +243,8 @@ pub async fn middleware(
     req.extensions_mut().insert(visitor);
     let mut res = next.call(req).await?.map_into_left_body();
     if let Some(value) = new_pre_login {
-        let cookie = Cookie::build(PRE_LOGIN_COOKIE, value)
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(secure)
-            .finish();
-        res.response_mut().add_cookie(&cookie)?;
+        res.response_mut()
+            .add_cookie(&pre_login_cookie(value, secure))?;
     }
     if clear_session
         && !res.headers().get_all(header::SET_COOKIE).any(|v| {

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::server::auth::sessions;
 use crate::server::auth::tokens::random_token;
-use crate::server::auth::visitor::{session_cookie, Visitor, PRE_LOGIN_COOKIE};
+use crate::server::auth::visitor::{pre_login_cookie, session_cookie, Visitor, PRE_LOGIN_COOKIE};
 use crate::server::html::{escape, html_page, html_page_with_head, origin_of};
 use crate::server::saml::core::envelope::check_post_sizes;
 use crate::server::services::accounts::Origin;
@@ -270,17 +270,27 @@ async fn acs(
         }) => see_other("/login/two-factor"),
         Ok(SsoSignedIn {
             progress: Progress::Confirm { email },
+            minted_pre_login,
             ..
         }) => {
             let provider = identity_providers::find_by_identifier(&state.db, &identifier)
                 .await
                 .map(|idp| idp.name)
                 .unwrap_or_else(|_| identifier.to_string());
-            let token = binding
+            let token = minted_pre_login
                 .as_deref()
+                .or(binding.as_deref())
                 .map(|b| state.csrf.token_for(b))
                 .unwrap_or_default();
-            confirmation_page(&email, &provider, &token)
+            let mut page = confirmation_page(&email, &provider, &token);
+            if let Some(value) = minted_pre_login {
+                if let Err(e) =
+                    page.add_cookie(&pre_login_cookie(value, state.config.secure_cookies()))
+                {
+                    tracing::error!(error = %e, "could not set the pre-login cookie");
+                }
+            }
+            page
         }
         Err(AcsFailure::Refused(refusal)) => {
             let err = AppError::new(ErrorCode::SsoLoginFailed).with_message(refusal.message());

@@ -559,7 +559,11 @@ pub async fn set_organization(
             }
         }
     } else {
-        // A new organization: its owner accepts the provider's trust by linking it.
+        // A new organization: its owner accepts the provider's trust by linking it, and so do the owners of every
+        // organization it already serves (a new organization's owners get a say in its trust from then on, and
+        // an admin who owns an organization of their own must not be able to add it, unlink the others and so
+        // take the provider over).
+        configurable(&state.db, actor, identifier).await?;
         check_organizations(
             &state.db,
             actor,

@@ -181,6 +181,9 @@ pub struct SsoSignedIn {
     /// A session, or the second factor still to come.
     pub progress: login::Progress,
     pub user_id: i64,
+    /// A pre-login cookie value minted for a browser that sent none (an IdP-initiated login from a fresh browser):
+    /// the login waiting for confirmation is bound to it, and the response must set it.
+    pub minted_pre_login: Option<String>,
 }
 
 /// Validates a posted `SAMLResponse` and signs the person in.
@@ -352,6 +355,7 @@ async fn accept(
             organization_id: request.merge_organization_id?,
         })
     });
+    let mut minted_pre_login = None;
     let (account, progress, merged) = match intent {
         // The merge request was bound to a signed-in session (which passed any second factor) and the identity
         // provider vouched: the converted account gets its SSO session at once. Its old sessions just ended.
@@ -390,6 +394,11 @@ async fn accept(
                 || signed_in_user(&txn, browser_binding, now)
                     .await?
                     .is_some_and(|user_id| user_id != account.id);
+            // The waiting login needs a browser to be bound to: one that sent no cookie gets one now.
+            if confirm && browser_binding.is_none() {
+                minted_pre_login = Some(random_token());
+            }
+            let browser_binding = browser_binding.or(minted_pre_login.as_deref());
             let progress = login::after_first_factor(
                 &txn,
                 state,
@@ -444,6 +453,7 @@ async fn accept(
     Ok(SsoSignedIn {
         progress,
         user_id: account.id,
+        minted_pre_login,
     })
 }
 
