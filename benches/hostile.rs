@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use portcullis::server::saml::core::budget::{METADATA_BUDGET, RESPONSE_BUDGET};
 use portcullis::server::saml::core::envelope::{decode_post_value, MAX_XML_BYTES};
-use portcullis::server::saml::core::metadata::parse_idp_metadata;
+use portcullis::server::saml::core::metadata::{parse_idp_metadata, MAX_METADATA_BYTES};
 use portcullis::server::saml::core::response::{validate, MAX_ATTRIBUTE_VALUES};
 use portcullis::server::services::role_mappings::{
     evaluate, MappingRule, RuleKind, MAX_GROUPS, MAX_GROUP_CHARS, MAX_MAPPINGS, MAX_PATTERNS,
@@ -230,7 +230,7 @@ fn main() {
         "accepted".into(),
     ));
     let filler_count =
-        (MAX_XML_BYTES - real.len() - 200) / "<md:Extensions a=\"1\" b=\"2\"/>".len();
+        (MAX_METADATA_BYTES - real.len() - 200) / "<md:Extensions a=\"1\" b=\"2\"/>".len();
     let filler = "<md:Extensions a=\"1\" b=\"2\"/>"
         .repeat(filler_count.min(METADATA_BUDGET.max_elements - 20));
     let stuffed = real.replacen(

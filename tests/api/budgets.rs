@@ -243,7 +243,8 @@ async fn asserted_groups_have_a_budget() {
 #[tokio::test]
 async fn role_mappings_have_budgets() {
     use portcullis::server::services::role_mappings::{
-        MAX_GROUP_CHARS, MAX_MAPPINGS, MAX_PATTERNS, MAX_PATTERN_CHARS, MAX_WILDCARD_PATTERNS,
+        MAX_GROUPS, MAX_GROUP_CHARS, MAX_MAPPINGS, MAX_PATTERNS, MAX_PATTERN_CHARS,
+        MAX_WILDCARD_PATTERNS,
     };
     for backend in backends() {
         let setup = setup(&backend).await;
@@ -314,7 +315,8 @@ async fn role_mappings_have_budgets() {
             .await
             .assert_error(409, "role_mapping.limit_reached");
 
-        // The preview takes at most 1,000 typed groups; at the budget, it answers (the worst case is in the bench).
+        // The preview takes at most MAX_GROUPS typed groups; at the budget, it answers (the worst case is in the
+        // bench).
         let groups = |count: usize| {
             (0..count)
                 .map(|i| format!("group-{i}"))
@@ -325,7 +327,10 @@ async fn role_mappings_have_budgets() {
             .admin
             .call_raw(
                 "preview_role_mappings",
-                &[("organization_id", &org), ("groups", &groups(1_001))],
+                &[
+                    ("organization_id", &org),
+                    ("groups", &groups(MAX_GROUPS + 1)),
+                ],
             )
             .await
             .assert_error(422, "role_mapping.too_many_groups");
@@ -344,7 +349,7 @@ async fn role_mappings_have_budgets() {
             .admin
             .call_raw(
                 "preview_role_mappings",
-                &[("organization_id", &org), ("groups", &groups(1_000))],
+                &[("organization_id", &org), ("groups", &groups(MAX_GROUPS))],
             )
             .await;
         preview.assert_ok();

@@ -38,8 +38,9 @@ pub const MAX_PATTERN_STARS: usize = 4;
 pub const MAX_MAPPINGS: u64 = 100;
 /// Wildcard patterns (a `*` inside, or at both ends) are matched against every group, so they are counted over
 /// the whole organization; exact, prefix and suffix patterns cost a lookup each.
-pub const MAX_WILDCARD_PATTERNS: usize = 20;
-pub const MAX_GROUPS: usize = 1_000;
+pub const MAX_WILDCARD_PATTERNS: usize = 10;
+/// More than three times what Entra ID sends before it switches to its overage claim (150).
+pub const MAX_GROUPS: usize = 500;
 pub const MAX_GROUP_CHARS: usize = 256;
 
 /// How a mapping's patterns combine.

@@ -37,9 +37,9 @@ pub const RESPONSE_BUDGET: XmlBudget = XmlBudget {
 /// Identity provider metadata: AD FS publishes the largest (about 70 KB, some 1,500 elements, mostly claim types).
 pub const METADATA_BUDGET: XmlBudget = XmlBudget {
     max_depth: 32,
-    max_elements: 20_000,
+    max_elements: 10_000,
     max_attributes_per_element: 64,
-    max_attributes: 20_000,
+    max_attributes: 10_000,
     max_text_bytes: 64 * 1024,
     max_attribute_value_bytes: 8 * 1024,
 };
