@@ -112,7 +112,7 @@ fn main() {
     };
     let deep = wrap(&"<a>".repeat(MAX_XML_BYTES / 3 - 40));
     rows.push((
-        "ACS: deep (65,000 levels)".into(),
+        format!("ACS: deep ({} levels)", MAX_XML_BYTES / 3 - 40),
         time(budget, || {
             black_box(acs(&deep, &trust()));
         }),
@@ -249,8 +249,28 @@ fn main() {
         }),
         "(result as parsed)".into(),
     ));
+    // As many elements as the budget allows, each as small as can be (more nodes per byte).
+    let tiny = real.replacen(
+        "<md:KeyDescriptor",
+        &format!(
+            "{}<md:KeyDescriptor",
+            "<x/>".repeat(METADATA_BUDGET.max_elements - 20)
+        ),
+        1,
+    );
+    rows.push((
+        format!(
+            "Metadata: {} KB, {} empty elements",
+            tiny.len() / 1024,
+            METADATA_BUDGET.max_elements - 20
+        ),
+        time(budget, || {
+            black_box(parse_idp_metadata(&tiny, now).is_ok());
+        }),
+        "(result as parsed)".into(),
+    ));
 
-    // Role-mapping preview: every budget at its maximum. The organization's 20 wildcard patterns fail at their last
+    // Role-mapping preview: every budget at its maximum. The organization's 10 wildcard patterns fail at their last
     // piece against every group; each other pattern shares 255 characters with every group before it fails.
     let wildcard = format!("*{}*{}*{}*", "a".repeat(80), "a".repeat(80), "b".repeat(80));
     let prefix = format!("{}b*", "a".repeat(MAX_PATTERN_CHARS - 2));

@@ -28,7 +28,7 @@ use crate::server::security;
 use crate::server::services::maintenance;
 use crate::server::state::{shared_secret, AppState};
 
-/// The largest body a server function accepts. Metadata uploads are the largest forms: up to 144 KiB of XML,
+/// The largest body a server function accepts. Metadata uploads are the largest forms: up to 100 KiB of XML,
 /// which form encoding can make three times as long (`<` is sent as `%3C`).
 pub const SERVER_FUNCTION_BODY_LIMIT: usize = 512 * 1024;
 

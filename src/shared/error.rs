@@ -132,7 +132,7 @@ error_codes! {
     RoleMappingNotFound => ("role_mapping.not_found", 404, "This role mapping does not exist."),
     RoleMappingLimit => ("role_mapping.limit_reached", 409, "An organization may have at most 100 role mappings. Delete or merge some first."),
     RoleMappingTooManyWildcards => ("role_mapping.too_many_wildcard_patterns", 422, "An organization's mappings may have at most 10 patterns with a * inside or at both ends (like *admin*)."),
-    RoleMappingTooManyPatterns => ("role_mapping.too_many_patterns", 422, "A role mapping may have at most 50 group patterns."),
+    RoleMappingTooManyPatterns => ("role_mapping.too_many_patterns", 422, "A role mapping may have at most 20 group patterns."),
     RoleMappingPatternTooLong => ("role_mapping.pattern_too_long", 422, "A group pattern may have at most 256 characters."),
     RoleMappingPatternTooManyStars => ("role_mapping.pattern_too_many_stars", 422, "A group pattern may have at most 4 *."),
     PreviewTooManyGroups => ("role_mapping.too_many_groups", 422, "Preview at most 500 groups."),

@@ -31,7 +31,7 @@ pub const GROUPS_OVERAGE_ATTRIBUTE: &str = "http://schemas.microsoft.com/claims/
 /// per organization, and the groups a login or a preview may bring. A login's evaluation costs a set lookup or a
 /// binary search per exact, prefix or suffix pattern, and a linear match per group for each of the few wildcard
 /// patterns.
-pub const MAX_PATTERNS: usize = 50;
+pub const MAX_PATTERNS: usize = 20;
 pub const MAX_PATTERN_CHARS: usize = 256;
 /// Stars in one pattern: each is a search in every group it is matched against.
 pub const MAX_PATTERN_STARS: usize = 4;

@@ -39,7 +39,7 @@ const MAX_NODES: u32 = 20_000;
 /// What an assertion may say about the person: attributes, their values in all, and one value's length. Real
 /// assertions carry a dozen attributes; a thousand values leaves room for large group lists.
 pub const MAX_ASSERTION_ATTRIBUTES: usize = 128;
-pub const MAX_ATTRIBUTE_VALUES: usize = 2_048;
+pub const MAX_ATTRIBUTE_VALUES: usize = 1_024;
 pub const MAX_ATTRIBUTE_VALUE_CHARS: usize = 1_024;
 /// Responses whose signature only libxmlsec verifies here (see [`SignatureEngine`]) parse again in libxml2, at
 /// several times the cost; they are accepted up to this size, which real ones stay well below.
