@@ -12,10 +12,10 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::server::db::entities::{identity_provider, membership, organization, session};
+use crate::server::db::entities::{identity_provider, organization, session};
 use crate::server::services::audit::AuditActor;
 use crate::server::services::identity_providers;
-use crate::server::services::organizations::{standing, Standing};
+use crate::server::services::organizations::{membership_ids, standing, Standing};
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::Role;
 
@@ -112,13 +112,7 @@ impl Actor {
     pub async fn reachable_organizations(&self, db: &impl ConnectionTrait) -> AppResult<Vec<i64>> {
         match *self {
             Actor::Person { user_id, via } => {
-                let ids: Vec<i64> = membership::Entity::find()
-                    .filter(membership::Column::UserId.eq(user_id))
-                    .all(db)
-                    .await?
-                    .into_iter()
-                    .map(|m| m.organization_id)
-                    .collect();
+                let ids = membership_ids(db, user_id).await?;
                 let mut reachable = Vec::with_capacity(ids.len());
                 for organization in organization::Entity::find()
                     .filter(organization::Column::Id.is_in(ids))

@@ -337,13 +337,7 @@ pub async fn enforced_login_urls(
     state: &AppState,
     user_id: i64,
 ) -> AppResult<Vec<(String, String)>> {
-    let organization_ids: Vec<i64> = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user_id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|m| m.organization_id)
-        .collect();
+    let organization_ids = organizations::membership_ids(&state.db, user_id).await?;
     let enforcing = organization::Entity::find()
         .filter(organization::Column::Id.is_in(organization_ids))
         .filter(organization::Column::SsoEnforcedAt.is_not_null())

@@ -30,10 +30,10 @@ use crate::server::auth::sessions::SsoOrigin;
 use crate::server::auth::tokens::{hash_token, random_token};
 use crate::server::auth::totp;
 use crate::server::db::begin_write;
-use crate::server::db::entities::{login_challenge, membership, organization, user};
+use crate::server::db::entities::{login_challenge, organization, user};
 use crate::server::services::accounts::{find_user, open_session, Origin};
 use crate::server::services::audit::{self, AuditActor, AuditEvent};
-use crate::server::services::two_factor;
+use crate::server::services::{organizations, two_factor};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{EnrolledAtLogin, LoginChallengeView, LoginStep};
@@ -110,13 +110,7 @@ async fn organizations_requiring_two_factor(
     db: &impl ConnectionTrait,
     user_id: i64,
 ) -> AppResult<Vec<organization::Model>> {
-    let ids: Vec<i64> = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| m.organization_id)
-        .collect();
+    let ids = organizations::membership_ids(db, user_id).await?;
     Ok(organization::Entity::find()
         .filter(organization::Column::Id.is_in(ids))
         .filter(organization::Column::RequireTwoFactor.eq(true))

@@ -696,13 +696,9 @@ pub async fn keeps_an_owner_who_can_sign_in(
         .one(db)
         .await?
         .is_some_and(|o| o.sso_enforced_at.is_some());
-    let owners: Vec<i64> = membership::Entity::find()
-        .filter(membership::Column::OrganizationId.eq(organization_id))
-        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
-        .all(db)
+    let owners: Vec<i64> = owner_ids(db, organization_id)
         .await?
         .into_iter()
-        .map(|m| m.user_id)
         .filter(|id| Some(*id) != leaving)
         .collect();
     let with_password = if enforced {
@@ -848,19 +844,35 @@ pub async fn remove_member(
     Ok(())
 }
 
-/// The owners of an organization (to tell them of changes to its security).
-pub async fn owners(
-    db: &impl ConnectionTrait,
-    organization_id: i64,
-) -> AppResult<Vec<user::Model>> {
-    let ids: Vec<i64> = membership::Entity::find()
+/// The ids of the organizations a person is a member of.
+pub async fn membership_ids(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<i64>> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.organization_id)
+        .collect())
+}
+
+/// The ids of an organization's owners.
+async fn owner_ids(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<Vec<i64>> {
+    Ok(membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(organization_id))
         .filter(membership::Column::Role.eq(Role::Owner.as_str()))
         .all(db)
         .await?
         .into_iter()
         .map(|m| m.user_id)
-        .collect();
+        .collect())
+}
+
+/// The owners of an organization (to tell them of changes to its security).
+pub async fn owners(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+) -> AppResult<Vec<user::Model>> {
+    let ids = owner_ids(db, organization_id).await?;
     Ok(user::Entity::find()
         .filter(user::Column::Id.is_in(ids))
         .all(db)
