@@ -357,7 +357,9 @@ impl Reply {
     }
 }
 
-/// A browser: its own cookie jar, calling pages and server functions the way the hydrated app does.
+/// A browser: its own cookie jar, calling pages and server functions the way the hydrated app does. A clone is
+/// the same browser (shared cookie jar).
+#[derive(Clone)]
 pub struct Browser {
     pub address: String,
     pub client: reqwest::Client,

@@ -10,6 +10,7 @@ mod enforcement;
 mod fleets;
 mod helpers;
 mod organizations;
+mod permissions;
 mod rest;
 mod role_mappings;
 mod saml_idp;

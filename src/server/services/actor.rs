@@ -3,8 +3,8 @@
 //! API key (inside its organization only, with its role). Rights are looked up at every request, so a removed member
 //! or a demoted role takes effect at once, for keys as for browsers.
 //!
-//! Every organization-scoped service reaches the organization through [`Actor::standing`], which also applies
-//! single-sign-on enforcement where access happens: in an organization that allows only single sign-on, a person
+//! The authorization kernel (`authz`) decides what the actor may do; this module supplies the facts about the
+//! credential it needs, among them single-sign-on enforcement, which applies where access happens: in an organization that allows only single sign-on, a person
 //! acts only through an SSO session of one of *its* identity providers (a password session, a session from another
 //! organization's provider and a personal key get `auth.sso_enforced` with the login URL), while the
 //! organization's own keys keep working (the owner-role one is the break-glass).
@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use crate::server::db::entities::{identity_provider, organization, session};
 use crate::server::services::audit::AuditActor;
 use crate::server::services::identity_providers;
-use crate::server::services::organizations::{membership_ids, standing, Standing};
+use crate::server::services::organizations::membership_ids;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::Role;
 
@@ -78,35 +78,6 @@ impl Actor {
         }
     }
 
-    /// The actor's standing in an organization; an organization it cannot see does not exist for it, and an
-    /// organization that allows only single sign-on refuses a person who did not come through one of its
-    /// identity providers.
-    pub async fn standing(
-        &self,
-        db: &impl ConnectionTrait,
-        organization_id: i64,
-    ) -> AppResult<Standing> {
-        match *self {
-            Actor::Person { user_id, via } => {
-                let standing = standing(db, user_id, organization_id).await?;
-                check_enforcement(db, &standing.organization, via).await?;
-                Ok(standing)
-            }
-            Actor::OrganizationKey {
-                organization_id: own,
-                role,
-                ..
-            } if own == organization_id => {
-                let organization = organization::Entity::find_by_id(organization_id)
-                    .one(db)
-                    .await?
-                    .ok_or_else(|| AppError::new(ErrorCode::OrganizationNotFound))?;
-                Ok(Standing { organization, role })
-            }
-            Actor::OrganizationKey { .. } => Err(AppError::new(ErrorCode::OrganizationNotFound)),
-        }
-    }
-
     /// The organizations the actor may act in: a person's memberships, less those that allow only single sign-on
     /// through a provider this credential did not come from; an organization key's own.
     pub async fn reachable_organizations(&self, db: &impl ConnectionTrait) -> AppResult<Vec<i64>> {
@@ -119,7 +90,8 @@ impl Actor {
                     .all(db)
                     .await?
                 {
-                    if check_enforcement(db, &organization, via).await.is_ok() {
+                    let enforced = organization.sso_enforced_at.is_some();
+                    if !enforced || fits_enforcement(db, organization.id, via).await? {
                         reachable.push(organization.id);
                     }
                 }
@@ -148,32 +120,35 @@ impl Actor {
     }
 }
 
-/// Whether a person with this credential may act in `organization` (see the module header).
-pub async fn check_enforcement(
+/// Whether this credential is an SSO session through one of the organization's identity providers, which is what
+/// an organization that allows only single sign-on asks of a person (see the module header).
+pub async fn fits_enforcement(
     db: &impl ConnectionTrait,
-    organization: &organization::Model,
+    organization_id: i64,
     via: Credential,
-) -> AppResult<()> {
-    if organization.sso_enforced_at.is_none() {
-        return Ok(());
-    }
-    let providers = identity_providers::provider_ids_of(db, organization.id).await?;
-    if let Credential::SsoSession {
+) -> AppResult<bool> {
+    let Credential::SsoSession {
         identity_provider_id,
         ..
     } = via
-    {
-        if providers.contains(&identity_provider_id) {
-            return Ok(());
-        }
-    }
-    let identifiers: Vec<String> = identity_provider::Entity::find()
-        .filter(identity_provider::Column::Id.is_in(providers))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|idp| format!("/saml/{}", idp.identifier))
-        .collect();
+    else {
+        return Ok(false);
+    };
+    let providers = identity_providers::provider_ids_of(db, organization_id).await?;
+    Ok(providers.contains(&identity_provider_id))
+}
+
+/// The refusal of a person whose credential does not meet the organization's single-sign-on-only rule: why, and
+/// where to sign in instead.
+pub async fn enforcement_refusal(
+    db: &impl ConnectionTrait,
+    organization: &organization::Model,
+    via: Credential,
+) -> AppError {
+    let identifiers = match login_urls(db, organization.id).await {
+        Ok(identifiers) => identifiers,
+        Err(err) => return err,
+    };
     let how = match via {
         Credential::PasswordSession => "you signed in with a password",
         Credential::SsoSession { .. } => {
@@ -181,9 +156,20 @@ pub async fn check_enforcement(
         }
         Credential::PersonalKey { .. } => "a personal API key cannot act there",
     };
-    Err(AppError::new(ErrorCode::SsoEnforced).with_message(format!(
+    AppError::new(ErrorCode::SsoEnforced).with_message(format!(
         "{} allows only single sign-on through its identity provider, and {how}. Sign in at {} to work in it.",
         organization.name,
         identifiers.join(" or ")
-    )))
+    ))
+}
+
+async fn login_urls(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<Vec<String>> {
+    let providers = identity_providers::provider_ids_of(db, organization_id).await?;
+    Ok(identity_provider::Entity::find()
+        .filter(identity_provider::Column::Id.is_in(providers))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|idp| format!("/saml/{}", idp.identifier))
+        .collect())
 }

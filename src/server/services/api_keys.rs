@@ -26,6 +26,7 @@ use crate::server::db::entities::{api_key, organization, user};
 use crate::server::services::accounts::find_user;
 use crate::server::services::actor::{Actor, Credential};
 use crate::server::services::audit::{self, AuditActor, AuditEvent};
+use crate::server::services::authz::{also, authorize, Action};
 use crate::server::services::enforcement;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -273,15 +274,18 @@ pub async fn list_for_organization(
     acting: &Actor,
     organization_id: i64,
 ) -> AppResult<Vec<ApiKeyView>> {
-    acting
-        .standing(&state.db, organization_id)
-        .await?
-        .require_manager()?;
+    authorize(
+        &state.db,
+        acting,
+        Action::ViewOrganizationKeys,
+        organization_id,
+    )
+    .await?;
     organization_keys(state, organization_id).await
 }
 
-/// The organization's keys, newest first; the caller has checked that the viewer manages the organization.
-pub async fn organization_keys(
+/// The organization's keys, newest first; the caller has asked the kernel whether the viewer may see them.
+pub(in crate::server::services) async fn organization_keys(
     state: &AppState,
     organization_id: i64,
 ) -> AppResult<Vec<ApiKeyView>> {
@@ -304,15 +308,18 @@ pub async fn create_for_organization(
     raw_role: &str,
     expires_in_days: Option<&str>,
 ) -> AppResult<CreatedApiKey> {
+    let mine = authorize(
+        &state.db,
+        acting,
+        Action::CreateOrganizationKey,
+        organization_id,
+    )
+    .await?;
     let user_id = acting.require_person("create organization keys")?;
-    let mine = acting.standing(&state.db, organization_id).await?;
-    mine.require_manager()?;
     let role = Role::parse(raw_role)
         .ok_or_else(|| AppError::new(ErrorCode::RoleInvalid).on_field("role"))?;
-    if role > mine.role {
-        return Err(AppError::new(ErrorCode::PermissionDenied)
-            .with_message("Only owners can create a key with the owner role.")
-            .on_field("role"));
+    if role == Role::Owner {
+        also(acting, &mine, Action::CreateOwnerOrganizationKey).map_err(|e| e.on_field("role"))?;
     }
     let name = check_name(raw_name)?;
     let expires_at = parse_expiry(expires_in_days, state.now())?;
@@ -336,9 +343,14 @@ pub async fn revoke_for_organization(
     organization_id: i64,
     key_id: i64,
 ) -> AppResult<()> {
+    let mine = authorize(
+        &state.db,
+        acting,
+        Action::RevokeOrganizationKey,
+        organization_id,
+    )
+    .await?;
     let user_id = acting.require_person("revoke organization keys")?;
-    let mine = acting.standing(&state.db, organization_id).await?;
-    mine.require_manager()?;
     let key = api_key::Entity::find_by_id(key_id)
         .filter(api_key::Column::OrganizationId.eq(organization_id))
         .one(&state.db)
@@ -349,10 +361,9 @@ pub async fn revoke_for_organization(
         .as_deref()
         .and_then(Role::parse)
         .unwrap_or(Role::Owner)
-        > mine.role
+        == Role::Owner
     {
-        return Err(AppError::new(ErrorCode::PermissionDenied)
-            .with_message("Only owners can revoke a key with the owner role."));
+        also(acting, &mine, Action::RevokeOwnerOrganizationKey)?;
     }
     let is_break_glass = key.role.as_deref() == Some(Role::Owner.as_str())
         && key.revoked_at.is_none()

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use crate::server::db::entities::{api_key, audit_event, user};
 use crate::server::services::actor::Actor;
+use crate::server::services::authz::{authorize, Action};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{AuditEventView, OrganizationAudit, AUDIT_CATEGORIES};
@@ -240,8 +241,7 @@ pub async fn for_organization(
     organization_id: i64,
     filter: &AuditFilter,
 ) -> AppResult<OrganizationAudit> {
-    let standing = actor.standing(&state.db, organization_id).await?;
-    standing.require_owner()?;
+    let standing = authorize(&state.db, actor, Action::ViewAuditLog, organization_id).await?;
     Ok(OrganizationAudit {
         organization_id,
         organization_name: standing.organization.name.clone(),

@@ -16,6 +16,7 @@ use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::dns::{self, LookupError};
 use crate::server::services::actor::Actor;
 use crate::server::services::audit::{self, AuditEvent};
+use crate::server::services::authz::{authorize, Action};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::DomainView;
@@ -97,10 +98,7 @@ pub async fn claim(
     organization_id: i64,
     raw_domain: &str,
 ) -> AppResult<DomainView> {
-    acting
-        .standing(&state.db, organization_id)
-        .await?
-        .require_owner()?;
+    authorize(&state.db, acting, Action::ClaimDomain, organization_id).await?;
     let name = normalize_domain(raw_domain)?;
     if verified_owner(&state.db, &name)
         .await?
@@ -141,13 +139,11 @@ pub async fn claim(
 async fn owned_domain(
     state: &AppState,
     acting: &Actor,
+    action: Action,
     organization_id: i64,
     domain_id: i64,
 ) -> AppResult<domain::Model> {
-    acting
-        .standing(&state.db, organization_id)
-        .await?
-        .require_owner()?;
+    authorize(&state.db, acting, action, organization_id).await?;
     domain::Entity::find_by_id(domain_id)
         .filter(domain::Column::OrganizationId.eq(organization_id))
         .one(&state.db)
@@ -188,7 +184,14 @@ pub async fn verify(
     organization_id: i64,
     domain_id: i64,
 ) -> AppResult<DomainView> {
-    let row = owned_domain(state, acting, organization_id, domain_id).await?;
+    let row = owned_domain(
+        state,
+        acting,
+        Action::VerifyDomain,
+        organization_id,
+        domain_id,
+    )
+    .await?;
     if row.verified_at.is_some() {
         return Ok(view(row));
     }
@@ -234,7 +237,14 @@ pub async fn remove(
     organization_id: i64,
     domain_id: i64,
 ) -> AppResult<()> {
-    let row = owned_domain(state, acting, organization_id, domain_id).await?;
+    let row = owned_domain(
+        state,
+        acting,
+        Action::RemoveDomain,
+        organization_id,
+        domain_id,
+    )
+    .await?;
     let txn = begin_write(&state.db).await?;
     domain::Entity::delete_by_id(row.id).exec(&txn).await?;
     audit::record(

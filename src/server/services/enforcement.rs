@@ -19,6 +19,7 @@ use crate::server::db::entities::{
 use crate::server::mail::Email;
 use crate::server::services::actor::Actor;
 use crate::server::services::audit::{self, AuditActor, AuditEvent};
+use crate::server::services::authz::{authorize, Action};
 use crate::server::services::{identity_providers, organizations};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -93,10 +94,13 @@ pub async fn status(
     organization_id: i64,
 ) -> AppResult<EnforcementStatus> {
     let now = state.now();
-    let standing = Actor::signed_in(user_id, session)
-        .standing(&state.db, organization_id)
-        .await?;
-    standing.require_manager()?;
+    let standing = authorize(
+        &state.db,
+        &Actor::signed_in(user_id, session),
+        Action::ViewEnforcement,
+        organization_id,
+    )
+    .await?;
     let providers = providers_of(&state.db, organization_id).await?;
     let keys = break_glass_keys(&state.db, organization_id).await?;
     let mut blockers = Vec::new();
@@ -142,10 +146,13 @@ pub async fn enable(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::OrganizationNotFound))?;
-    Actor::signed_in(user_id, session)
-        .standing(&txn, organization_id)
-        .await?
-        .require_manager()?;
+    authorize(
+        &txn,
+        &Actor::signed_in(user_id, session),
+        Action::EnableEnforcement,
+        organization_id,
+    )
+    .await?;
     if organization.sso_enforced_at.is_some() {
         return Ok(());
     }
@@ -218,20 +225,10 @@ pub async fn disable(
 ) -> AppResult<()> {
     let now = state.now();
     let txn = begin_write(&state.db).await?;
-    let standing = actor.standing(&txn, organization_id).await?;
+    authorize(&txn, actor, Action::DisableEnforcement, organization_id).await?;
     let action = match actor {
-        Actor::Person { .. } => {
-            standing.require_manager()?;
-            "sso.enforcement_disabled"
-        }
-        Actor::OrganizationKey { .. } => {
-            if standing.role != Role::Owner {
-                return Err(AppError::new(ErrorCode::PermissionDenied).with_message(
-                    "Only an organization API key with the owner role can switch SSO enforcement off.",
-                ));
-            }
-            "sso.enforcement_disabled_by_break_glass"
-        }
+        Actor::Person { .. } => "sso.enforcement_disabled",
+        Actor::OrganizationKey { .. } => "sso.enforcement_disabled_by_break_glass",
     };
     let organization = organization::Entity::find_by_id(organization_id)
         .lock_exclusive()

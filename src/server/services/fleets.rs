@@ -9,6 +9,7 @@ use sea_orm::{
 use crate::server::db::conflict_on_unique;
 use crate::server::db::entities::{device, fleet, organization, user};
 use crate::server::services::actor::Actor;
+use crate::server::services::authz::{also_permits, authorize, authorize_own, Action};
 use crate::server::services::organizations::Standing;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -52,14 +53,23 @@ struct Access {
     can_manage: bool,
 }
 
-async fn access(db: &impl ConnectionTrait, actor: &Actor, fleet_id: i64) -> AppResult<Access> {
+/// The fleet, if the kernel lets the actor take `action` on it: a personal fleet is its person's alone (anyone
+/// else is told it does not exist); an organization's fleet follows the organization's permissions.
+async fn access(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    fleet_id: i64,
+    action: Action,
+) -> AppResult<Access> {
     let not_found = || AppError::new(ErrorCode::FleetNotFound);
     let found = fleet::Entity::find_by_id(fleet_id)
         .one(db)
         .await?
         .ok_or_else(not_found)?;
     match (found.owner_user_id, found.owner_organization_id) {
-        (Some(owner_id), _) if actor.person() == Some(owner_id) => {
+        (Some(owner_id), _) => {
+            authorize_own(actor, Action::UsePersonalFleet, owner_id, not_found)
+                .map_err(|_| not_found())?;
             let owner = user::Entity::find_by_id(owner_id)
                 .one(db)
                 .await?
@@ -74,34 +84,27 @@ async fn access(db: &impl ConnectionTrait, actor: &Actor, fleet_id: i64) -> AppR
             })
         }
         (None, Some(organization_id)) => {
-            // Enforcement's refusal says where to sign in; any other refusal hides the fleet.
-            let standing = actor.standing(db, organization_id).await.map_err(|e| {
-                if e.code == ErrorCode::SsoEnforced {
-                    e
-                } else {
-                    not_found()
-                }
-            })?;
+            // Enforcement's refusal says where to sign in, and a member's says who may; a stranger is not told
+            // the fleet exists.
+            let standing = authorize(db, actor, action, organization_id)
+                .await
+                .map_err(|e| {
+                    if e.code == ErrorCode::OrganizationNotFound {
+                        not_found()
+                    } else {
+                        e
+                    }
+                })?;
             Ok(Access {
                 fleet: found,
                 owner: FleetOwner::Organization {
                     id: organization_id,
                     name: standing.organization.name.clone(),
                 },
-                can_manage: standing.role.can_manage(),
+                can_manage: also_permits(actor, &standing, Action::RenameFleet),
             })
         }
         _ => Err(not_found()),
-    }
-}
-
-fn require_manage(access: &Access) -> AppResult<()> {
-    if access.can_manage {
-        Ok(())
-    } else {
-        Err(AppError::new(ErrorCode::PermissionDenied).with_message(
-            "Only the fleet's owner or the organization's admins and owners can change this fleet.",
-        ))
     }
 }
 
@@ -139,12 +142,15 @@ pub async fn create(
 ) -> AppResult<i64> {
     let name = check_name(raw_name, "fleet")?;
     let (owner_user_id, owner_organization_id) = match owner {
-        NewFleetOwner::Me => (Some(actor.require_person("own a personal fleet")?), None),
+        NewFleetOwner::Me => {
+            let me = actor.person().unwrap_or_default();
+            let owner = authorize_own(actor, Action::UsePersonalFleet, me, || {
+                AppError::new(ErrorCode::FleetNotFound)
+            })?;
+            (Some(owner), None)
+        }
         NewFleetOwner::Organization(organization_id) => {
-            actor
-                .standing(&state.db, organization_id)
-                .await?
-                .require_manager()?;
+            authorize(&state.db, actor, Action::CreateFleet, organization_id).await?;
             (None, Some(organization_id))
         }
     };
@@ -181,7 +187,7 @@ pub async fn list_visible(state: &AppState, actor: &Actor) -> AppResult<Vec<Flee
         .await?;
     let mut fleets = Vec::with_capacity(rows.len());
     for row in rows {
-        let found = access(&state.db, actor, row.id).await?;
+        let found = access(&state.db, actor, row.id, Action::ViewFleets).await?;
         fleets.push(summary(&state.db, &found).await?);
     }
     Ok(fleets)
@@ -189,6 +195,7 @@ pub async fn list_visible(state: &AppState, actor: &Actor) -> AppResult<Vec<Flee
 
 pub async fn for_organization(
     db: &impl ConnectionTrait,
+    actor: &Actor,
     standing: &Standing,
 ) -> AppResult<Vec<FleetSummary>> {
     let rows = fleet::Entity::find()
@@ -206,7 +213,7 @@ pub async fn for_organization(
                 id: standing.organization.id,
                 name: standing.organization.name.clone(),
             },
-            can_manage: standing.role.can_manage(),
+            can_manage: also_permits(actor, standing, Action::RenameFleet),
         });
     }
     Ok(fleets)
@@ -225,7 +232,7 @@ fn device_view(d: device::Model) -> DeviceView {
 }
 
 pub async fn detail(state: &AppState, actor: &Actor, fleet_id: i64) -> AppResult<FleetDetail> {
-    let found = access(&state.db, actor, fleet_id).await?;
+    let found = access(&state.db, actor, fleet_id, Action::ViewFleets).await?;
     let devices = device::Entity::find()
         .filter(device::Column::FleetId.eq(fleet_id))
         .order_by_asc(device::Column::Name)
@@ -246,8 +253,7 @@ pub async fn rename(
     fleet_id: i64,
     raw_name: &str,
 ) -> AppResult<()> {
-    let found = access(&state.db, actor, fleet_id).await?;
-    require_manage(&found)?;
+    let found = access(&state.db, actor, fleet_id, Action::RenameFleet).await?;
     let name = check_name(raw_name, "fleet")?;
     let mut active = found.fleet.into_active_model();
     active.name = Set(name);
@@ -257,8 +263,7 @@ pub async fn rename(
 
 /// Deletes the fleet with its devices (cascade).
 pub async fn delete(state: &AppState, actor: &Actor, fleet_id: i64) -> AppResult<()> {
-    let found = access(&state.db, actor, fleet_id).await?;
-    require_manage(&found)?;
+    access(&state.db, actor, fleet_id, Action::DeleteFleet).await?;
     fleet::Entity::delete_by_id(fleet_id)
         .exec(&state.db)
         .await?;
@@ -272,8 +277,7 @@ pub async fn add_device(
     raw_name: &str,
     raw_uuid: &str,
 ) -> AppResult<i64> {
-    let found = access(&state.db, actor, fleet_id).await?;
-    require_manage(&found)?;
+    access(&state.db, actor, fleet_id, Action::AddDevice).await?;
     let name = check_name(raw_name, "device")?;
     let uuid = if raw_uuid.trim().is_empty() {
         uuid::Uuid::new_v4().simple().to_string()
@@ -321,9 +325,15 @@ pub async fn device_detail(
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::DeviceNotFound))?;
-    let fleet_access = access(&state.db, actor, found.fleet_id)
+    let fleet_access = access(&state.db, actor, found.fleet_id, Action::ViewFleets)
         .await
-        .map_err(|_| AppError::new(ErrorCode::DeviceNotFound))?;
+        .map_err(|err| {
+            if err.code == ErrorCode::FleetNotFound {
+                AppError::new(ErrorCode::DeviceNotFound)
+            } else {
+                err
+            }
+        })?;
     Ok(DeviceDetail {
         fleet: summary(&state.db, &fleet_access).await?,
         device: device_view(found),
@@ -337,8 +347,7 @@ pub async fn rename_device(
     raw_name: &str,
 ) -> AppResult<()> {
     let detail = device_detail(state, actor, device_id).await?;
-    let found = access(&state.db, actor, detail.fleet.id).await?;
-    require_manage(&found)?;
+    access(&state.db, actor, detail.fleet.id, Action::RenameDevice).await?;
     let name = check_name(raw_name, "device")?;
     let mut active = device_in(&state.db, detail.fleet.id, device_id)
         .await?
@@ -350,8 +359,7 @@ pub async fn rename_device(
 
 pub async fn delete_device(state: &AppState, actor: &Actor, device_id: i64) -> AppResult<i64> {
     let detail = device_detail(state, actor, device_id).await?;
-    let found = access(&state.db, actor, detail.fleet.id).await?;
-    require_manage(&found)?;
+    access(&state.db, actor, detail.fleet.id, Action::DeleteDevice).await?;
     device::Entity::delete_by_id(device_id)
         .exec(&state.db)
         .await?;

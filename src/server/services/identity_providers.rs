@@ -28,6 +28,9 @@ use crate::server::saml::core::metadata::{
 };
 use crate::server::services::actor::Actor;
 use crate::server::services::audit::{self, AuditActor, AuditEvent};
+use crate::server::services::authz::{
+    also_permits, authorize, denial, permits, principal_of, Action,
+};
 use crate::server::services::organizations;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -185,22 +188,17 @@ fn check_session_lifetime(hours: i64) -> AppResult<i32> {
     }
 }
 
-/// The caller must own every organization the provider is to serve (its trust decides who gets in there), and each
-/// default team must belong to its organization.
+/// The kernel must let the caller take `action` (registering or linking: an owner's) in every organization the
+/// provider is to serve (its trust decides who gets in there), and each default team must belong to its
+/// organization.
 async fn check_organizations(
     db: &impl ConnectionTrait,
     actor: &Actor,
+    action: Action,
     organizations: &BTreeMap<i64, Option<i64>>,
 ) -> AppResult<()> {
     for (organization_id, default_team) in organizations {
-        let standing = actor.standing(db, *organization_id).await?;
-        if standing.role != Role::Owner {
-            return Err(AppError::new(ErrorCode::IdpLinkNeedsOwner).with_message(format!(
-                "Only an owner of {} can let an identity provider sign people in there: whoever controls the \
-                 provider can sign in as any of its members. Ask an owner to do this.",
-                standing.organization.name
-            )));
-        }
+        authorize(db, actor, action, *organization_id).await?;
         if let Some(team_id) = default_team {
             let found = team::Entity::find_by_id(*team_id).one(db).await?;
             if found.map(|t| t.organization_id) != Some(*organization_id) {
@@ -372,8 +370,14 @@ pub async fn create(
     let clock_skew = check_clock_skew(settings.clock_skew_seconds)?;
     let session_lifetime = check_session_lifetime(settings.session_lifetime_hours)?;
     let organizations = BTreeMap::from([(organization_id, default_team_id)]);
+    check_organizations(
+        &state.db,
+        actor,
+        Action::RegisterIdentityProvider,
+        &organizations,
+    )
+    .await?;
     let user_id = actor.require_person("register an identity provider")?;
-    check_organizations(&state.db, actor, &organizations).await?;
     // Metadata is untrusted XML: parsed on the bounded SAML pool.
     let resolved = state
         .pools
@@ -432,8 +436,8 @@ pub async fn update_settings(
     settings: IdpSettings,
 ) -> AppResult<String> {
     let now = state.now();
-    let user_id = actor.require_person("configure an identity provider")?;
     let (idp, _) = configurable(&state.db, actor, identifier).await?;
+    let user_id = actor.require_person("configure an identity provider")?;
     let new_identifier = check_identifier(&settings.identifier)?;
     let name = check_name(&settings.name)?;
     let clock_skew = check_clock_skew(settings.clock_skew_seconds)?;
@@ -484,8 +488,8 @@ pub async fn replace_source(
     source: IdpSource,
 ) -> AppResult<()> {
     let now = state.now();
-    let user_id = actor.require_person("configure an identity provider")?;
     let (idp, _) = configurable(&state.db, actor, identifier).await?;
+    let user_id = actor.require_person("configure an identity provider")?;
     // Metadata is untrusted XML: parsed on the bounded SAML pool.
     let resolved = state
         .pools
@@ -543,15 +547,11 @@ pub async fn set_organization(
     default_team_id: Option<i64>,
 ) -> AppResult<()> {
     let now = state.now();
-    let user_id = actor.require_person("change an identity provider's organizations")?;
     let (idp, links) = administered(&state.db, actor, identifier).await?;
     let already_linked = links.iter().any(|l| l.organization_id == organization_id);
     if already_linked {
         // Only the default team changes: the organization's administrators decide that.
-        actor
-            .standing(&state.db, organization_id)
-            .await?
-            .require_manager()?;
+        authorize(&state.db, actor, Action::SetDefaultTeam, organization_id).await?;
         if let Some(team_id) = default_team_id {
             let found = team::Entity::find_by_id(team_id).one(&state.db).await?;
             if found.map(|t| t.organization_id) != Some(organization_id) {
@@ -567,10 +567,12 @@ pub async fn set_organization(
         check_organizations(
             &state.db,
             actor,
+            Action::LinkIdentityProvider,
             &BTreeMap::from([(organization_id, default_team_id)]),
         )
         .await?;
     }
+    let user_id = actor.require_person("change an identity provider's organizations")?;
     let txn = begin_write(&state.db).await?;
     if already_linked {
         idp_organization::Entity::delete_by_id((idp.id, organization_id))
@@ -613,7 +615,6 @@ pub async fn remove_organization(
     organization_id: i64,
 ) -> AppResult<()> {
     let now = state.now();
-    let user_id = actor.require_person("change an identity provider's organizations")?;
     let (idp, links) = administered(&state.db, actor, identifier).await?;
     if !links.iter().any(|l| l.organization_id == organization_id) {
         return Err(AppError::new(ErrorCode::OrganizationNotFound));
@@ -623,10 +624,14 @@ pub async fn remove_organization(
             "An identity provider needs at least one organization. Add another one first.",
         ));
     }
-    actor
-        .standing(&state.db, organization_id)
-        .await?
-        .require_manager()?;
+    authorize(
+        &state.db,
+        actor,
+        Action::UnlinkIdentityProvider,
+        organization_id,
+    )
+    .await?;
+    let user_id = actor.require_person("change an identity provider's organizations")?;
     let txn = begin_write(&state.db).await?;
     check_not_needed_by_enforcement(&txn, idp.id, &[organization_id]).await?;
     let removed = organization::Entity::find_by_id(organization_id)
@@ -699,14 +704,26 @@ async fn administered(
 ) -> AppResult<(identity_provider::Model, Vec<idp_organization::Model>)> {
     let idp = find_by_identifier(db, identifier).await?;
     let links = organization_links(db, idp.id).await?;
+    let mut refusal = AppError::new(ErrorCode::IdpNotFound);
     for link in &links {
-        if let Ok(standing) = actor.standing(db, link.organization_id).await {
-            if standing.role.can_manage() {
-                return Ok((idp, links));
+        match authorize(
+            db,
+            actor,
+            Action::ViewIdentityProviders,
+            link.organization_id,
+        )
+        .await
+        {
+            Ok(_) => return Ok((idp, links)),
+            // Someone who would see it from an SSO session is told where to sign in; anyone else, that it does
+            // not exist.
+            Err(err) if matches!(err.code, ErrorCode::SsoEnforced | ErrorCode::Internal) => {
+                refusal = err
             }
+            Err(_) => {}
         }
     }
-    Err(AppError::new(ErrorCode::IdpNotFound))
+    Err(refusal)
 }
 
 /// The provider, if the caller owns every organization it serves: configuring its trust (certificates, metadata,
@@ -720,20 +737,29 @@ async fn configurable(
 ) -> AppResult<(identity_provider::Model, Vec<idp_organization::Model>)> {
     let (idp, links) = administered(db, actor, identifier).await?;
     for link in &links {
-        let owns = actor
-            .standing(db, link.organization_id)
-            .await
-            .is_ok_and(|s| s.role == Role::Owner);
-        if !owns {
-            let name = organization::Entity::find_by_id(link.organization_id)
-                .one(db)
-                .await?
-                .map(|o| o.name)
-                .unwrap_or_default();
-            return Err(AppError::new(ErrorCode::IdpOwnersOnly).with_message(format!(
-                "Only an owner of every organization this identity provider serves can change who it lets in, \
-                 and you are not an owner of {name}."
-            )));
+        match authorize(
+            db,
+            actor,
+            Action::ConfigureIdentityProvider,
+            link.organization_id,
+        )
+        .await
+        {
+            Ok(_) => {}
+            // An organization the caller is not in: they are no owner of it, and that is what they are told.
+            Err(err) if err.code == ErrorCode::OrganizationNotFound => {
+                let name = organization::Entity::find_by_id(link.organization_id)
+                    .one(db)
+                    .await?
+                    .map(|o| o.name)
+                    .unwrap_or_default();
+                return Err(denial(
+                    Action::ConfigureIdentityProvider,
+                    principal_of(actor),
+                    &name,
+                ));
+            }
+            Err(err) => return Err(err),
         }
     }
     Ok((idp, links))
@@ -883,10 +909,7 @@ pub async fn detail(
                 .map(|t| t.name),
             None => None,
         };
-        let administered = actor
-            .standing(db, link.organization_id)
-            .await
-            .is_ok_and(|s| s.role.can_manage());
+        let administered = permits(db, actor, Action::SetDefaultTeam, link.organization_id).await?;
         // Loaded with the page: a separate resource inside it would break hydration.
         let teams = if administered {
             team::Entity::find()
@@ -974,10 +997,7 @@ pub async fn list_for_organization(
     organization_id: i64,
 ) -> AppResult<Vec<IdentityProviderSummary>> {
     let db = &state.db;
-    actor
-        .standing(db, organization_id)
-        .await?
-        .require_manager()?;
+    authorize(db, actor, Action::ViewIdentityProviders, organization_id).await?;
     let links = idp_organization::Entity::find()
         .filter(idp_organization::Column::OrganizationId.eq(organization_id))
         .all(db)
@@ -1024,10 +1044,8 @@ pub async fn saml_accounts(
     let (idp, links) = administered(db, actor, identifier).await?;
     let mut managed = Vec::with_capacity(links.len());
     for link in &links {
-        if let Ok(standing) = actor.standing(db, link.organization_id).await {
-            if standing.role.can_manage() {
-                managed.push(link.organization_id);
-            }
+        if permits(db, actor, Action::ViewSamlAccounts, link.organization_id).await? {
+            managed.push(link.organization_id);
         }
     }
     let members: Vec<i64> = membership::Entity::find()
@@ -1098,18 +1116,26 @@ pub async fn delete_saml_account(
             .iter()
             .any(|l| l.organization_id == held.organization_id)
     }) {
-        let role = actor
-            .standing(&txn, held.organization_id)
+        let standing = authorize(&txn, actor, Action::DeleteSamlAccount, held.organization_id)
             .await
-            .ok()
-            .map(|standing| standing.role);
-        manages_one |= role.is_some_and(|r| r.can_manage());
-        if held.role == Role::Owner.as_str() && role != Some(Role::Owner) {
+            .ok();
+        manages_one |= standing.is_some();
+        let owner_allowed = standing
+            .as_ref()
+            .is_some_and(|s| also_permits(actor, s, Action::DeleteOwnerSamlAccount));
+        if held.role == Role::Owner.as_str() && !owner_allowed {
             owns_where_needed = false;
         }
     }
-    if !(manages_one && owns_where_needed) {
+    if !manages_one {
         return Err(not_found());
+    }
+    if !owns_where_needed {
+        return Err(denial(
+            Action::DeleteOwnerSamlAccount,
+            principal_of(actor),
+            "",
+        ));
     }
     for owned in memberships
         .iter()
@@ -1164,20 +1190,23 @@ pub async fn delete_saml_account(
 /// Deletes an identity provider. Only when no SAML account is linked to it (they would be locked out), and only by
 /// someone who administers every organization it serves (it is theirs to remove, not one organization's).
 pub async fn delete(state: &AppState, actor: &Actor, identifier: &str) -> AppResult<()> {
-    let user_id = actor.require_person("delete an identity provider")?;
     let (idp, links) = administered(&state.db, actor, identifier).await?;
     for link in &links {
-        let manages = actor
-            .standing(&state.db, link.organization_id)
-            .await
-            .is_ok_and(|s| s.role.can_manage());
-        if !manages {
+        if !permits(
+            &state.db,
+            actor,
+            Action::DeleteIdentityProvider,
+            link.organization_id,
+        )
+        .await?
+        {
             return Err(AppError::new(ErrorCode::PermissionDenied).with_message(
                 "This identity provider also serves an organization you do not administer; an administrator of \
                  every organization it serves can delete it.",
             ));
         }
     }
+    let user_id = actor.require_person("delete an identity provider")?;
     let txn = begin_write(&state.db).await?;
     let served: Vec<i64> = links.iter().map(|l| l.organization_id).collect();
     check_not_needed_by_enforcement(&txn, idp.id, &served).await?;

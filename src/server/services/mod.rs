@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod actor;
 pub mod api_keys;
 pub mod audit;
+pub mod authz;
 pub mod domains;
 pub mod enforcement;
 pub mod fleets;

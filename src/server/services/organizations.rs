@@ -17,7 +17,8 @@ use crate::server::db::entities::{
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::mail::Email;
 use crate::server::services::accounts::normalize_email;
-use crate::server::services::actor::{check_enforcement, Actor};
+use crate::server::services::actor::Actor;
+use crate::server::services::authz::{also, also_permits, authorize, authorize_invited, Action};
 use crate::server::services::{api_keys, domains, fleets, identity_providers, teams};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -32,26 +33,6 @@ const INVITATION_LIFETIME_DAYS: i64 = 7;
 pub struct Standing {
     pub organization: organization::Model,
     pub role: Role,
-}
-
-impl Standing {
-    pub fn require_manager(&self) -> AppResult<()> {
-        if self.role.can_manage() {
-            Ok(())
-        } else {
-            Err(AppError::new(ErrorCode::PermissionDenied)
-                .with_message("Only organization admins and owners can do this."))
-        }
-    }
-
-    pub fn require_owner(&self) -> AppResult<()> {
-        if self.role == Role::Owner {
-            Ok(())
-        } else {
-            Err(AppError::new(ErrorCode::PermissionDenied)
-                .with_message("Only organization owners can do this."))
-        }
-    }
 }
 
 fn parse_role(raw: &str) -> AppResult<Role> {
@@ -106,25 +87,16 @@ fn check_org_name(raw: &str) -> AppResult<String> {
     Ok(name)
 }
 
-/// The caller's standing in the organization; an organization the caller is not in does not exist for them.
-pub async fn standing(
+/// The role a person holds in the organization, if they are a member. Only the authorization kernel asks.
+pub(in crate::server::services) async fn role_in(
     db: &impl ConnectionTrait,
     user_id: i64,
     organization_id: i64,
-) -> AppResult<Standing> {
-    let not_found = || AppError::new(ErrorCode::OrganizationNotFound);
-    let member = membership::Entity::find_by_id((organization_id, user_id))
+) -> AppResult<Option<Role>> {
+    Ok(membership::Entity::find_by_id((organization_id, user_id))
         .one(db)
         .await?
-        .ok_or_else(not_found)?;
-    let organization = organization::Entity::find_by_id(organization_id)
-        .one(db)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok(Standing {
-        organization,
-        role: stored_role(&member.role),
-    })
+        .map(|member| stored_role(&member.role)))
 }
 
 pub struct NewOrganization {
@@ -192,8 +164,13 @@ pub async fn rename(
     organization_id: i64,
     raw_name: &str,
 ) -> AppResult<()> {
-    let standing = acting.standing(&state.db, organization_id).await?;
-    standing.require_manager()?;
+    let standing = authorize(
+        &state.db,
+        acting,
+        Action::RenameOrganization,
+        organization_id,
+    )
+    .await?;
     let name = check_org_name(raw_name)?;
     let mut active = standing.organization.into_active_model();
     active.name = Set(name);
@@ -208,9 +185,8 @@ pub async fn set_require_two_factor(
     organization_id: i64,
     required: bool,
 ) -> AppResult<()> {
+    let standing = authorize(&state.db, acting, Action::RequireTwoFactor, organization_id).await?;
     let user_id = acting.require_person("change the two-factor requirement")?;
-    let standing = acting.standing(&state.db, organization_id).await?;
-    standing.require_owner()?;
     let mut active = standing.organization.into_active_model();
     active.require_two_factor = Set(required);
     active.update(&state.db).await?;
@@ -254,10 +230,28 @@ pub async fn list_for_user(state: &AppState, user_id: i64) -> AppResult<Vec<Orga
     Ok(summaries)
 }
 
-pub async fn members(
-    db: &impl ConnectionTrait,
+/// The members, for whoever may see them.
+pub async fn member_list(
+    state: &AppState,
+    acting: &Actor,
     organization_id: i64,
 ) -> AppResult<Vec<MemberView>> {
+    authorize(&state.db, acting, Action::ViewMembers, organization_id).await?;
+    members(&state.db, organization_id).await
+}
+
+/// The organization as the actor sees it, with its member count.
+pub async fn overview(
+    state: &AppState,
+    acting: &Actor,
+    organization_id: i64,
+) -> AppResult<(Standing, u64)> {
+    let standing = authorize(&state.db, acting, Action::ViewOrganization, organization_id).await?;
+    let count = count_members(&state.db, organization_id).await?;
+    Ok((standing, count))
+}
+
+async fn members(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<Vec<MemberView>> {
     let rows = membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(organization_id))
         .all(db)
@@ -295,24 +289,26 @@ pub async fn detail(
     acting: &Actor,
     organization_id: i64,
 ) -> AppResult<OrganizationDetail> {
-    let standing = acting.standing(&state.db, organization_id).await?;
+    let standing = authorize(&state.db, acting, Action::ViewOrganization, organization_id).await?;
     let members = members(&state.db, organization_id).await?;
-    let invitations = if standing.role.can_manage() {
+    let invitations = if also_permits(acting, &standing, Action::InviteMember) {
         pending_invitations(state, organization_id).await?
     } else {
         Vec::new()
     };
     let teams = teams::list(&state.db, organization_id).await?;
-    let fleets = fleets::for_organization(&state.db, &standing).await?;
-    let (api_keys, domains) = if standing.role.can_manage() {
-        (
-            api_keys::organization_keys(state, organization_id).await?,
-            domains::list(&state.db, organization_id).await?,
-        )
+    let fleets = fleets::for_organization(&state.db, acting, &standing).await?;
+    let api_keys = if also_permits(acting, &standing, Action::ViewOrganizationKeys) {
+        api_keys::organization_keys(state, organization_id).await?
     } else {
-        (Vec::new(), Vec::new())
+        Vec::new()
     };
-    let identity_providers = if standing.role.can_manage() {
+    let domains = if also_permits(acting, &standing, Action::ViewDomains) {
+        domains::list(&state.db, organization_id).await?
+    } else {
+        Vec::new()
+    };
+    let identity_providers = if also_permits(acting, &standing, Action::ViewIdentityProviders) {
         identity_providers::list_for_organization(state, acting, organization_id).await?
     } else {
         Vec::new()
@@ -370,15 +366,6 @@ async fn inviter_name(
     })
 }
 
-/// Only owners may hand out, take away, or act on the owner role.
-fn check_role_authority(actor: &Standing, involved: Role) -> AppResult<()> {
-    if involved == Role::Owner {
-        actor.require_owner()
-    } else {
-        actor.require_manager()
-    }
-}
-
 /// Invites an address (with or without an account) to join with a role; a new invitation replaces an older one.
 pub async fn invite(
     state: &AppState,
@@ -387,12 +374,13 @@ pub async fn invite(
     raw_email: &str,
     raw_role: &str,
 ) -> AppResult<InvitationView> {
+    let actor = authorize(&state.db, acting, Action::InviteMember, organization_id).await?;
     let actor_id = acting.require_person("invite people")?;
-    let actor = acting.standing(&state.db, organization_id).await?;
-    actor.require_manager()?;
     let email = normalize_email(raw_email)?;
     let role = parse_role(raw_role)?;
-    check_role_authority(&actor, role)?;
+    if role == Role::Owner {
+        also(acting, &actor, Action::InviteOwner)?;
+    }
     if let Some(existing) = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(&state.db)
@@ -417,7 +405,9 @@ pub async fn invite(
         .await?;
     // Replacing a pending invitation to become owner is an owner's decision too.
     for pending in &replaced {
-        check_role_authority(&actor, stored_role(&pending.role))?;
+        if stored_role(&pending.role) == Role::Owner {
+            also(acting, &actor, Action::RevokeOwnerInvitation)?;
+        }
     }
     invitation::Entity::delete_many()
         .filter(invitation::Column::Id.is_in(replaced.iter().map(|i| i.id).collect::<Vec<_>>()))
@@ -478,12 +468,19 @@ pub async fn add_provisioned_member(
     raw_name: &str,
     raw_role: &str,
 ) -> AppResult<()> {
-    let actor = acting.standing(&state.db, organization_id).await?;
-    actor.require_manager()?;
+    let actor = authorize(
+        &state.db,
+        acting,
+        Action::AddProvisionedMember,
+        organization_id,
+    )
+    .await?;
     let email = normalize_email(raw_email)?;
     let name = crate::server::services::accounts::normalize_name(raw_name)?;
     let role = parse_role(raw_role)?;
-    check_role_authority(&actor, role)?;
+    if role == Role::Owner {
+        also(acting, &actor, Action::AddProvisionedOwner)?;
+    }
     let now = state.now();
     let txn = begin_write(&state.db).await?;
     if user::Entity::find()
@@ -534,8 +531,7 @@ pub async fn revoke_invitation(
     organization_id: i64,
     invitation_id: i64,
 ) -> AppResult<()> {
-    let actor = acting.standing(&state.db, organization_id).await?;
-    actor.require_manager()?;
+    let actor = authorize(&state.db, acting, Action::RevokeInvitation, organization_id).await?;
     let pending = invitation::Entity::find_by_id(invitation_id)
         .filter(invitation::Column::OrganizationId.eq(organization_id))
         .filter(invitation::Column::AcceptedAt.is_null())
@@ -543,7 +539,9 @@ pub async fn revoke_invitation(
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::InvitationNotFound))?;
     // Withdrawing an invitation to become owner is an owner's decision too.
-    check_role_authority(&actor, stored_role(&pending.role))?;
+    if stored_role(&pending.role) == Role::Owner {
+        also(acting, &actor, Action::RevokeOwnerInvitation)?;
+    }
     invitation::Entity::delete_by_id(pending.id)
         .exec(&state.db)
         .await?;
@@ -596,10 +594,6 @@ pub async fn preview_invitation(state: &AppState, token: &str) -> AppResult<Invi
 /// Joins the organization of an invitation addressed to this account's email. Into an organization that allows
 /// only single sign-on, only with an SSO session of one of its identity providers.
 pub async fn accept_invitation(state: &AppState, acting: &Actor, token: &str) -> AppResult<i64> {
-    let Actor::Person { user_id, via } = *acting else {
-        return Err(AppError::new(ErrorCode::PermissionDenied)
-            .with_message("An organization API key cannot accept invitations."));
-    };
     let now = state.now();
     let txn = begin_write(&state.db).await?;
     let found = find_open_invitation(&txn, token, now).await?;
@@ -607,7 +601,8 @@ pub async fn accept_invitation(state: &AppState, acting: &Actor, token: &str) ->
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::OrganizationNotFound))?;
-    check_enforcement(&txn, &organization, via).await?;
+    authorize_invited(&txn, acting, &organization).await?;
+    let user_id = acting.require_person("accept invitations")?;
     let account = user::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
@@ -666,10 +661,11 @@ pub async fn accept_invitation_in(
 async fn locked_standing(
     txn: &DatabaseTransaction,
     acting: &Actor,
+    action: Action,
     organization_id: i64,
 ) -> AppResult<Standing> {
     lock_organization(txn, organization_id).await?;
-    acting.standing(txn, organization_id).await
+    authorize(txn, acting, action, organization_id).await
 }
 
 async fn lock_organization(txn: &DatabaseTransaction, organization_id: i64) -> AppResult<()> {
@@ -762,10 +758,12 @@ pub async fn change_role(
 ) -> AppResult<()> {
     let new_role = parse_role(raw_role)?;
     let txn = begin_write(&state.db).await?;
-    let actor = locked_standing(&txn, acting, organization_id).await?;
+    let actor = locked_standing(&txn, acting, Action::ChangeMemberRole, organization_id).await?;
     let target = target_membership(&txn, organization_id, target_user_id).await?;
     let old_role = stored_role(&target.role);
-    check_role_authority(&actor, old_role.max(new_role))?;
+    if old_role.max(new_role) == Role::Owner {
+        also(acting, &actor, Action::ChangeOwnerRole)?;
+    }
     if old_role == Role::Owner
         && new_role != Role::Owner
         && !keeps_an_owner_who_can_sign_in(&txn, organization_id, Some(target_user_id), None)
@@ -817,19 +815,20 @@ pub async fn remove_member(
     organization_id: i64,
     target_user_id: i64,
 ) -> AppResult<()> {
-    let actor_id = acting.require_person("remove members")?;
     let txn = begin_write(&state.db).await?;
     // Leaving is always one's own to do, even from an organization this credential may not act in.
-    let actor = if actor_id == target_user_id {
-        lock_organization(&txn, organization_id).await?;
-        standing(&txn, actor_id, organization_id).await?
+    let leaving = acting.person() == Some(target_user_id);
+    let action = if leaving {
+        Action::LeaveOrganization
     } else {
-        locked_standing(&txn, acting, organization_id).await?
+        Action::RemoveMember
     };
+    let actor = locked_standing(&txn, acting, action, organization_id).await?;
+    let actor_id = acting.require_person("remove members")?;
     let target = target_membership(&txn, organization_id, target_user_id).await?;
     let target_role = stored_role(&target.role);
-    if actor_id != target_user_id {
-        check_role_authority(&actor, target_role)?;
+    if !leaving && target_role == Role::Owner {
+        also(acting, &actor, Action::RemoveOwner)?;
     }
     if target_role == Role::Owner
         && !keeps_an_owner_who_can_sign_in(&txn, organization_id, Some(target_user_id), None)

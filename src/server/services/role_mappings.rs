@@ -18,6 +18,7 @@ use crate::server::db::entities::{membership, organization, role_mapping, team, 
 use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::services::actor::Actor;
 use crate::server::services::audit::{self, AuditActor, AuditEvent};
+use crate::server::services::authz::{also, authorize, Action};
 use crate::server::services::organizations::keeps_an_owner_who_can_sign_in;
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -344,7 +345,7 @@ pub fn split_patterns(raw: &str) -> Vec<String> {
 async fn check(
     db: &impl ConnectionTrait,
     organization_id: i64,
-    actor_role: Role,
+    owner_role_allowed: AppResult<()>,
     input: MappingInput,
     replacing: Option<i64>,
 ) -> AppResult<Checked> {
@@ -366,10 +367,8 @@ async fn check(
                 .ok_or_else(|| AppError::new(ErrorCode::RoleInvalid).on_field("role"))?,
         ),
     };
-    if role.is_some_and(|r| r > actor_role) {
-        return Err(AppError::new(ErrorCode::PermissionDenied)
-            .with_message("Only owners can map groups to the owner role.")
-            .on_field("role"));
+    if role == Some(Role::Owner) {
+        owner_role_allowed.map_err(|err| err.on_field("role"))?;
     }
     let kind = RuleKind::parse(input.kind.trim()).ok_or_else(|| {
         AppError::new(ErrorCode::InvalidInput)
@@ -457,8 +456,7 @@ pub async fn page(
     actor: &Actor,
     organization_id: i64,
 ) -> AppResult<RoleMappingsPage> {
-    let standing = actor.standing(&state.db, organization_id).await?;
-    standing.require_manager()?;
+    let standing = authorize(&state.db, actor, Action::ViewRoleMappings, organization_id).await?;
     let mut teams: Vec<TeamOption> = team_names(&state.db, organization_id)
         .await?
         .into_iter()
@@ -493,8 +491,7 @@ pub async fn create(
 ) -> AppResult<RoleMappingView> {
     let now = state.now();
     let txn = begin_write(&state.db).await?;
-    let standing = actor.standing(&txn, organization_id).await?;
-    standing.require_manager()?;
+    let standing = authorize(&txn, actor, Action::ChangeRoleMapping, organization_id).await?;
     // Locked, so two admins adding a mapping at once cannot both pass the count.
     organization::Entity::find_by_id(organization_id)
         .lock_exclusive()
@@ -510,7 +507,8 @@ pub async fn create(
              merge some first."
         )));
     }
-    let checked = check(&txn, organization_id, standing.role, input, None).await?;
+    let owner_role_allowed = also(actor, &standing, Action::ChangeOwnerRoleMapping);
+    let checked = check(&txn, organization_id, owner_role_allowed, input, None).await?;
     let row = role_mapping::ActiveModel {
         organization_id: Set(organization_id),
         name: Set(checked.name),
@@ -540,22 +538,21 @@ pub async fn update(
 ) -> AppResult<RoleMappingView> {
     let now = state.now();
     let txn = begin_write(&state.db).await?;
-    let standing = actor.standing(&txn, organization_id).await?;
-    standing.require_manager()?;
+    let standing = authorize(&txn, actor, Action::ChangeRoleMapping, organization_id).await?;
     // Locked as in `create`, so two edits at once cannot both pass the organization's wildcard budget.
     organization::Entity::find_by_id(organization_id)
         .lock_exclusive()
         .one(&txn)
         .await?;
     let existing = find(&txn, organization_id, mapping_id).await?;
-    if existing.role.as_deref() == Some(Role::Owner.as_str()) && standing.role != Role::Owner {
-        return Err(AppError::new(ErrorCode::PermissionDenied)
-            .with_message("Only owners can change a mapping to the owner role."));
+    let owner_role_allowed = also(actor, &standing, Action::ChangeOwnerRoleMapping);
+    if existing.role.as_deref() == Some(Role::Owner.as_str()) {
+        owner_role_allowed.clone()?;
     }
     let checked = check(
         &txn,
         organization_id,
-        standing.role,
+        owner_role_allowed,
         input,
         Some(mapping_id),
     )
@@ -581,12 +578,10 @@ pub async fn delete(
 ) -> AppResult<()> {
     let now = state.now();
     let txn = begin_write(&state.db).await?;
-    let standing = actor.standing(&txn, organization_id).await?;
-    standing.require_manager()?;
+    let standing = authorize(&txn, actor, Action::ChangeRoleMapping, organization_id).await?;
     let existing = find(&txn, organization_id, mapping_id).await?;
-    if existing.role.as_deref() == Some(Role::Owner.as_str()) && standing.role != Role::Owner {
-        return Err(AppError::new(ErrorCode::PermissionDenied)
-            .with_message("Only owners can delete a mapping to the owner role."));
+    if existing.role.as_deref() == Some(Role::Owner.as_str()) {
+        also(actor, &standing, Action::ChangeOwnerRoleMapping)?;
     }
     role_mapping::Entity::delete_by_id(existing.id)
         .exec(&txn)
@@ -657,8 +652,7 @@ pub async fn preview(
     raw_groups: &str,
     draft: Option<Draft>,
 ) -> AppResult<MappingPreview> {
-    let standing = actor.standing(&state.db, organization_id).await?;
-    standing.require_manager()?;
+    let standing = authorize(&state.db, actor, Action::ViewRoleMappings, organization_id).await?;
     let groups = split_patterns(raw_groups);
     check_preview_groups(&groups)?;
     let replacing = draft.as_ref().and_then(|d| d.replacing);
@@ -672,7 +666,7 @@ pub async fn preview(
         let checked = check(
             &state.db,
             organization_id,
-            standing.role,
+            also(actor, &standing, Action::ChangeOwnerRoleMapping),
             draft.input,
             replacing,
         )

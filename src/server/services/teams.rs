@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use crate::server::db::conflict_on_unique;
 use crate::server::db::entities::{membership, team, team_member, user};
 use crate::server::services::actor::Actor;
+use crate::server::services::authz::{authorize, Action};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{TeamMemberView, TeamView};
@@ -30,7 +31,20 @@ fn name_taken(err: sea_orm::DbErr) -> AppError {
     })
 }
 
-pub async fn list(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<Vec<TeamView>> {
+/// The teams, for whoever may see them.
+pub async fn list_for(
+    state: &AppState,
+    actor: &Actor,
+    organization_id: i64,
+) -> AppResult<Vec<TeamView>> {
+    authorize(&state.db, actor, Action::ViewTeams, organization_id).await?;
+    list(&state.db, organization_id).await
+}
+
+pub(in crate::server::services) async fn list(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+) -> AppResult<Vec<TeamView>> {
     let teams = team::Entity::find()
         .filter(team::Column::OrganizationId.eq(organization_id))
         .order_by_asc(team::Column::Name)
@@ -87,13 +101,11 @@ async fn team_in(
 async fn managed_team(
     state: &AppState,
     actor: &Actor,
+    action: Action,
     organization_id: i64,
     team_id: i64,
 ) -> AppResult<team::Model> {
-    actor
-        .standing(&state.db, organization_id)
-        .await?
-        .require_manager()?;
+    authorize(&state.db, actor, action, organization_id).await?;
     team_in(&state.db, organization_id, team_id).await
 }
 
@@ -103,10 +115,7 @@ pub async fn create(
     organization_id: i64,
     raw_name: &str,
 ) -> AppResult<i64> {
-    actor
-        .standing(&state.db, organization_id)
-        .await?
-        .require_manager()?;
+    authorize(&state.db, actor, Action::CreateTeam, organization_id).await?;
     let name = check_team_name(raw_name)?;
     let created = team::ActiveModel {
         organization_id: Set(organization_id),
@@ -127,7 +136,7 @@ pub async fn rename(
     team_id: i64,
     raw_name: &str,
 ) -> AppResult<()> {
-    let found = managed_team(state, actor, organization_id, team_id).await?;
+    let found = managed_team(state, actor, Action::RenameTeam, organization_id, team_id).await?;
     let name = check_team_name(raw_name)?;
     let mut active = found.into_active_model();
     active.name = Set(name);
@@ -141,7 +150,7 @@ pub async fn delete(
     organization_id: i64,
     team_id: i64,
 ) -> AppResult<()> {
-    let found = managed_team(state, actor, organization_id, team_id).await?;
+    let found = managed_team(state, actor, Action::DeleteTeam, organization_id, team_id).await?;
     let txn = crate::server::db::begin_write(&state.db).await?;
     team::Entity::delete_by_id(found.id).exec(&txn).await?;
     crate::server::services::role_mappings::forget_team(&txn, organization_id, found.id).await?;
@@ -156,7 +165,14 @@ pub async fn add_member(
     team_id: i64,
     user_id: i64,
 ) -> AppResult<()> {
-    let found = managed_team(state, actor, organization_id, team_id).await?;
+    let found = managed_team(
+        state,
+        actor,
+        Action::AddTeamMember,
+        organization_id,
+        team_id,
+    )
+    .await?;
     if membership::Entity::find_by_id((organization_id, user_id))
         .one(&state.db)
         .await?
@@ -187,7 +203,14 @@ pub async fn remove_member(
     team_id: i64,
     user_id: i64,
 ) -> AppResult<()> {
-    let found = managed_team(state, actor, organization_id, team_id).await?;
+    let found = managed_team(
+        state,
+        actor,
+        Action::RemoveTeamMember,
+        organization_id,
+        team_id,
+    )
+    .await?;
     let result = team_member::Entity::delete_by_id((found.id, user_id))
         .exec(&state.db)
         .await?;
