@@ -69,7 +69,10 @@ fn view(row: domain::Model) -> DomainView {
 }
 
 /// The organization's claimed domains (its administrators see them; owners change them).
-pub async fn list(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<Vec<DomainView>> {
+pub(in crate::server::services) async fn list(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+) -> AppResult<Vec<DomainView>> {
     Ok(domain::Entity::find()
         .filter(domain::Column::OrganizationId.eq(organization_id))
         .order_by_asc(domain::Column::Domain)

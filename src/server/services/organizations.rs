@@ -199,7 +199,10 @@ pub async fn set_require_two_factor(
     Ok(())
 }
 
-pub async fn count_members(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<u64> {
+pub(in crate::server::services) async fn count_members(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+) -> AppResult<u64> {
     Ok(membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(organization_id))
         .count(db)
