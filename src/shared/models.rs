@@ -280,6 +280,9 @@ pub struct IdentityProviderDetail {
     pub saml_accounts: Vec<SamlAccountView>,
     /// The latest refused logins, newest first, with the diagnosis only administrators see.
     pub recent_failures: Vec<LoginFailureView>,
+    /// False when the provider also serves an organization whose identity providers the viewer may not see: its
+    /// refused logins (other organizations' people among them) are not shown.
+    pub failures_visible: bool,
     /// Whether the viewer owns every organization the provider serves, and so may change who it lets in (its
     /// source, certificates and settings); everyone else who sees it reads them only.
     pub can_configure: bool,

@@ -650,29 +650,37 @@ async fn an_sso_session_ends_when_the_identity_providers_session_does() {
             .await
             .assert_ok();
         provision(&setup, "mia@corp.example").await;
-        let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let sign_in = |minutes: i64| {
+        // Mia's login, answered with the provider's session ending `minutes` after the response was issued.
+        let answered = |minutes: i64| {
             let setup = &setup;
             async move {
-                let mia = setup.app.browser();
-                let (request_id, _) = crate::sso::start_login(&mia, None).await;
+                let browser = setup.app.browser();
+                let (request_id, _) = crate::sso::start_login(&browser, None).await;
                 let response =
                     crate::sso::spec(&setup.app, Some(&request_id)).for_name_id("mia@corp.example");
                 let issued = response.issue_instant;
+                let stamp =
+                    |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+                let session_end = stamp(issued + chrono::Duration::minutes(minutes));
                 let mut response = response.editing(
                     &format!(
                         "SessionNotOnOrAfter=\"{}\"",
                         stamp(issued + chrono::Duration::hours(8))
                     ),
-                    &format!(
-                        "SessionNotOnOrAfter=\"{}\"",
-                        stamp(issued + chrono::Duration::minutes(minutes))
-                    ),
+                    &format!("SessionNotOnOrAfter=\"{session_end}\""),
                 );
                 response.assertion_id = format!("_session-end-{minutes}");
                 let xml = response.build();
-                assert!(xml.contains(&stamp(issued + chrono::Duration::minutes(minutes))));
-                assert_eq!(post_response(&mia, &xml, "").await.status().as_u16(), 303);
+                assert!(xml.contains(&session_end));
+                let answer = post_response(&browser, &xml, "").await;
+                (browser, answer)
+            }
+        };
+        let sign_in = |minutes: i64| {
+            let answered = &answered;
+            async move {
+                let (mia, answer) = answered(minutes).await;
+                assert_eq!(answer.status().as_u16(), 303);
                 mia
             }
         };
@@ -688,6 +696,16 @@ async fn an_sso_session_ends_when_the_identity_providers_session_does() {
         let mia = sign_in(8 * 60).await;
         setup.app.clock.advance(chrono::Duration::minutes(31));
         assert_eq!(mia.visit().await["user"]["email"], "mia@corp.example");
+        // An assertion whose provider session has already ended (beyond the clock skew) opens none at all.
+        let (late, answer) = answered(-10).await;
+        let page = crate::sso::refused_with(answer, 403, "saml.session_ended").await;
+        assert!(page.contains("session for you has already ended"), "{page}");
+        assert!(late.visit().await["user"].is_null());
+        let newest = detail(&setup, IDENTIFIER).await["recent_failures"][0]["diagnosis"].clone();
+        assert!(
+            newest.to_string().contains("SessionNotOnOrAfter"),
+            "{newest}"
+        );
     }
 }
 
@@ -787,10 +805,35 @@ async fn only_a_key_without_expiry_is_a_break_glass() {
                 .await
             }
         };
-        revoke(lasting_id)
+        revoke(lasting_id.clone())
             .await
             .assert_error(409, "enforcement.break_glass_key_required");
         revoke(expiring_id).await.assert_ok();
+        // Two owners revoking the last two break-glass keys at the same moment: one is refused, one key stays.
+        // (Ada's password session ended when enforcement came on; Mia, an owner signed in by SSO, makes it.)
+        let second = mia
+            .call(
+                "create_organization_api_key",
+                &[
+                    ("organization_id", org.as_str()),
+                    ("name", "Second break-glass"),
+                    ("role", "owner"),
+                    ("expires_in_days", "never"),
+                ],
+            )
+            .await;
+        second.assert_ok();
+        let second_id = second.body["key"]["id"].to_string();
+        let (first, other) = tokio::join!(revoke(lasting_id), revoke(second_id));
+        let refused = [&first, &other]
+            .iter()
+            .filter(|reply| reply.status == 409)
+            .count();
+        assert_eq!(refused, 1, "{first:?} {other:?}");
+        let status = mia
+            .call_raw("sso_enforcement", &[("organization_id", org.as_str())])
+            .await;
+        assert_eq!(status.body["break_glass_keys"], 1, "{}", status.body);
     }
 }
 
@@ -969,5 +1012,54 @@ async fn an_sso_login_that_would_swap_the_visitors_account_is_confirmed_first() 
             mia.signed_in_email().await.as_deref(),
             Some("mia@corp.example")
         );
+    }
+}
+
+/// Refused logins at a shared provider carry what other organizations' people sent (their addresses among them):
+/// an admin of one of its organizations does not read them; an admin of every organization it serves does.
+#[tokio::test]
+async fn refused_logins_of_a_shared_provider_stay_with_those_who_administer_all_it_serves() {
+    for backend in backends() {
+        let setup = setup(&backend).await;
+        register(&setup, IDENTIFIER, &metadata(), &[])
+            .await
+            .assert_ok();
+        let beta = second_organization(&setup, &setup.admin, "Beta Ltd").await;
+        link(&setup.admin, beta).await.assert_ok();
+        let bob = admin_bob(&setup).await;
+        // Someone of Beta's the provider may not sign in is refused; the refusal names their address.
+        let stranger = setup.app.browser();
+        let answer = sso_login(&setup, &stranger, "someone@beta.example", "_shared-1").await;
+        assert_eq!(answer.status().as_u16(), 403);
+        let ada_view = detail(&setup, IDENTIFIER).await;
+        assert_eq!(ada_view["failures_visible"], true);
+        let shown = ada_view["recent_failures"].to_string();
+        assert!(shown.contains("someone@beta.example"), "{shown}");
+        let bob_view = bob
+            .call_raw("identity_provider", &[("identifier", IDENTIFIER)])
+            .await
+            .body;
+        assert_eq!(bob_view["failures_visible"], false, "{bob_view}");
+        assert_eq!(bob_view["recent_failures"], serde_json::json!([]));
+        // Once the provider serves Acme alone, Bob reads them again.
+        setup
+            .admin
+            .call(
+                "remove_identity_provider_organization",
+                &[
+                    ("identifier", IDENTIFIER),
+                    ("organization_id", &beta.to_string()),
+                ],
+            )
+            .await
+            .assert_ok();
+        let bob_view = bob
+            .call_raw("identity_provider", &[("identifier", IDENTIFIER)])
+            .await
+            .body;
+        assert_eq!(bob_view["failures_visible"], true, "{bob_view}");
+        assert!(bob_view["recent_failures"]
+            .to_string()
+            .contains("someone@beta.example"));
     }
 }

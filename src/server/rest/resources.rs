@@ -14,7 +14,9 @@ use crate::server::auth::visitor::client_ip;
 use crate::server::services::actor::Actor;
 use crate::server::services::api_keys::KEY_PREFIX;
 use crate::server::services::fleets::{self, NewFleetOwner};
-use crate::server::services::{enforcement, identity_providers, organizations, teams, two_factor};
+use crate::server::services::{
+    authz, enforcement, identity_providers, organizations, teams, two_factor,
+};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, ErrorCode};
 
@@ -135,7 +137,7 @@ async fn list_organizations(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     // Organizations that allow only single sign-on are not reachable with a personal key.
-    let ids: Vec<i64> = actor(&caller).reachable_organizations(&state.db).await?;
+    let ids: Vec<i64> = authz::reachable_organizations(&state.db, &actor(&caller)).await?;
     let (ids, pagination) = paginate(ids, &query)?;
     let mut data = Vec::with_capacity(ids.len());
     for id in ids {
@@ -156,8 +158,9 @@ async fn get_organization(
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// Switches SSO enforcement off with `{"enforce_authentication_method": null}` (the break-glass: an organization key
-/// with the owner role). Every use is audited and emailed to the owners.
+/// Switches SSO enforcement off with `{"enforce_authentication_method": null}`: the break-glass, an organization key
+/// with the owner role (the permissions table decides; a personal key never meets enforcement, so it cannot). Every
+/// use is audited and emailed to the owners.
 #[utoipa::path(put, path = "/api/v1/organizations/{id}", tag = "organizations",
     params(("id" = i64, Path, description = "Organization id")), request_body = OrganizationUpdate,
     responses((status = 200, body = OrganizationOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

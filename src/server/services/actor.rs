@@ -15,7 +15,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use crate::server::db::entities::{identity_provider, organization, session};
 use crate::server::services::audit::AuditActor;
 use crate::server::services::identity_providers;
-use crate::server::services::organizations::membership_ids;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::Role;
 
@@ -78,31 +77,6 @@ impl Actor {
         }
     }
 
-    /// The organizations the actor may act in: a person's memberships, less those that allow only single sign-on
-    /// through a provider this credential did not come from; an organization key's own.
-    pub async fn reachable_organizations(&self, db: &impl ConnectionTrait) -> AppResult<Vec<i64>> {
-        match *self {
-            Actor::Person { user_id, via } => {
-                let ids = membership_ids(db, user_id).await?;
-                let mut reachable = Vec::with_capacity(ids.len());
-                for organization in organization::Entity::find()
-                    .filter(organization::Column::Id.is_in(ids))
-                    .all(db)
-                    .await?
-                {
-                    let enforced = organization.sso_enforced_at.is_some();
-                    if !enforced || fits_enforcement(db, organization.id, via).await? {
-                        reachable.push(organization.id);
-                    }
-                }
-                Ok(reachable)
-            }
-            Actor::OrganizationKey {
-                organization_id, ..
-            } => Ok(vec![organization_id]),
-        }
-    }
-
     /// The actor as the audit log names it.
     pub fn audited(&self) -> AuditActor {
         match *self {
@@ -122,7 +96,7 @@ impl Actor {
 
 /// Whether this credential is an SSO session through one of the organization's identity providers, which is what
 /// an organization that allows only single sign-on asks of a person (see the module header).
-pub async fn fits_enforcement(
+pub(in crate::server::services) async fn fits_enforcement(
     db: &impl ConnectionTrait,
     organization_id: i64,
     via: Credential,

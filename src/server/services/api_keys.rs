@@ -11,7 +11,7 @@ use rand::{Rng, RngCore};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
@@ -243,8 +243,18 @@ fn key_event(action: &'static str, key: &api_key::Model, user_id: i64) -> AuditE
 
 /// Revokes a key at once (the row stays, so lists show when it was revoked).
 async fn revoke(state: &AppState, key: &api_key::Model, user_id: i64) -> AppResult<()> {
-    let now = state.now();
     let txn = begin_write(&state.db).await?;
+    revoke_in(state, txn, key, user_id).await
+}
+
+/// [`revoke`] in the caller's transaction, which it commits.
+async fn revoke_in(
+    state: &AppState,
+    txn: sea_orm::DatabaseTransaction,
+    key: &api_key::Model,
+    user_id: i64,
+) -> AppResult<()> {
+    let now = state.now();
     let revoked = api_key::Entity::update_many()
         .col_expr(api_key::Column::RevokedAt, Expr::value(Some(now)))
         .filter(api_key::Column::Id.eq(key.id))
@@ -319,7 +329,7 @@ pub async fn create_for_organization(
     let role = Role::parse(raw_role)
         .ok_or_else(|| AppError::new(ErrorCode::RoleInvalid).on_field("role"))?;
     if role == Role::Owner {
-        also(acting, &mine, Action::CreateOwnerOrganizationKey).map_err(|e| e.on_field("role"))?;
+        also(&mine, Action::CreateOwnerOrganizationKey).map_err(|e| e.on_field("role"))?;
     }
     let name = check_name(raw_name)?;
     let expires_at = parse_expiry(expires_in_days, state.now())?;
@@ -363,14 +373,22 @@ pub async fn revoke_for_organization(
         .unwrap_or(Role::Owner)
         == Role::Owner
     {
-        also(acting, &mine, Action::RevokeOwnerOrganizationKey)?;
+        also(&mine, Action::RevokeOwnerOrganizationKey)?;
     }
     let is_break_glass = key.role.as_deref() == Some(Role::Owner.as_str())
         && key.revoked_at.is_none()
         && key.expires_at.is_none();
+    // The check and the revocation share a transaction that holds the organization's row (as switching enforcement
+    // on does), so two owners revoking the last two break-glass keys at once cannot both pass the count.
+    let txn = begin_write(&state.db).await?;
+    let enforced = organization::Entity::find_by_id(organization_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .is_some_and(|o| o.sso_enforced_at.is_some());
     if is_break_glass
-        && mine.organization.sso_enforced_at.is_some()
-        && enforcement::break_glass_keys(&state.db, organization_id).await? <= 1
+        && enforced
+        && enforcement::break_glass_keys(&txn, organization_id).await? <= 1
     {
         return Err(AppError::new(ErrorCode::EnforcementNeedsBreakGlassKey).with_message(
             "This is the organization's last owner-role key without expiry, and only single sign-on is allowed: it \
@@ -378,7 +396,7 @@ pub async fn revoke_for_organization(
              enforcement off.",
         ));
     }
-    revoke(state, &key, user_id).await
+    revoke_in(state, txn, &key, user_id).await
 }
 
 /// A caller of the REST API, established from its key.

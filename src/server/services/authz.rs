@@ -3,7 +3,7 @@
 //! from which role, and the refusal code), [`decide`] applies them to the facts of one request (who, with which
 //! credential, holding which role, in an organization that does or does not allow only single sign-on), and
 //! [`authorize`] gathers those facts from the database. Every organization-scoped service asks [`authorize`] (or
-//! [`authorize_every`] / [`permits`]) before it reads or changes anything; the README's permissions reference is
+//! [`permits`], [`also`]) before it reads or changes anything; the README's permissions reference is
 //! [`reference`] rendered from the same table, and the integration suite walks every cell of it through HTTP.
 
 use std::fmt::Write as _;
@@ -12,9 +12,18 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::server::db::entities::organization;
 use crate::server::services::actor::{enforcement_refusal, fits_enforcement, Actor, Credential};
-use crate::server::services::organizations::{role_in, Standing};
+use crate::server::services::organizations::{membership_ids, role_in};
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::Role;
+
+/// What [`authorize`] established about the actor in the organization, for the rest of the request.
+#[derive(Clone, Debug)]
+pub struct Standing {
+    pub organization: organization::Model,
+    pub role: Role,
+    principal: Principal,
+    enforcement: Enforcement,
+}
 
 /// Everything an actor can do to an organization's resources, or to their own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -383,7 +392,14 @@ pub const PERMISSIONS: &[Permission] = &[
         ErrorCode::PermissionDenied,
         OWNERS_ONLY,
     ),
-    rule(Action::ViewEnforcement, "Enforcement", "see whether only single sign-on is allowed", ADMIN, NO_KEYS, false),
+    rule(
+        Action::ViewEnforcement,
+        "Enforcement",
+        "open the enforcement settings (what switching it on needs, the break-glass keys)",
+        ADMIN,
+        NO_KEYS,
+        false,
+    ),
     rule(
         Action::EnableEnforcement,
         "Enforcement",
@@ -499,6 +515,14 @@ pub fn decide(action: Action, subject: Subject) -> Decision {
     let Some(role) = subject.role else {
         return Decision::Hidden;
     };
+    // A key acts only through the REST API: an action it cannot reach there is not its to take either.
+    let by_key = matches!(
+        subject.principal,
+        Principal::OrganizationKey | Principal::Person { personal_key: true }
+    );
+    if by_key && !rule.rest {
+        return Decision::Denied;
+    }
     if role < rule.resource.seen_from() {
         return Decision::Hidden;
     }
@@ -584,8 +608,10 @@ pub async fn authorize(
         Decision::Allow => Ok(Standing {
             role: role.unwrap_or(Role::Member),
             organization,
+            principal,
+            enforcement,
         }),
-        Decision::Hidden => Err(AppError::new(ErrorCode::OrganizationNotFound)),
+        Decision::Hidden => Err(AppError::new(permission(action).resource.hidden_code())),
         Decision::SsoRequired => Err(enforcement_refusal(db, &organization, via(actor)).await),
         Decision::Denied => Err(denial(action, principal, &organization.name)),
     }
@@ -593,18 +619,18 @@ pub async fn authorize(
 
 /// Whether the actor, already authorized in the organization (`standing` from [`authorize`]), may also take
 /// `action` there: for a second, narrower rule of the same request (inviting an *owner*, say).
-pub fn also(actor: &Actor, standing: &Standing, action: Action) -> AppResult<()> {
-    let principal = principal_of(actor);
+pub fn also(standing: &Standing, action: Action) -> AppResult<()> {
+    let principal = standing.principal;
     let subject = Subject {
-        principal,
+        principal: standing.principal,
         role: Some(standing.role),
         own: false,
         invited: false,
-        enforcement: Enforcement::Met,
+        enforcement: standing.enforcement,
     };
     match decide(action, subject) {
         Decision::Allow => Ok(()),
-        Decision::Hidden => Err(AppError::new(ErrorCode::OrganizationNotFound)),
+        Decision::Hidden => Err(AppError::new(permission(action).resource.hidden_code())),
         Decision::SsoRequired | Decision::Denied => {
             Err(denial(action, principal, &standing.organization.name))
         }
@@ -612,8 +638,8 @@ pub fn also(actor: &Actor, standing: &Standing, action: Action) -> AppResult<()>
 }
 
 /// [`also`] as a yes or no, for what a page offers.
-pub fn also_permits(actor: &Actor, standing: &Standing, action: Action) -> bool {
-    also(actor, standing, action).is_ok()
+pub fn also_permits(standing: &Standing, action: Action) -> bool {
+    also(standing, action).is_ok()
 }
 
 pub(in crate::server::services) fn principal_of(actor: &Actor) -> Principal {
@@ -670,21 +696,6 @@ pub fn authorize_own(
     }
 }
 
-/// [`authorize`] in each of `organization_ids` (an identity provider's trust is every organization's it serves);
-/// the first refusal is the answer.
-pub async fn authorize_every(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    action: Action,
-    organization_ids: &[i64],
-) -> AppResult<Vec<Standing>> {
-    let mut standings = Vec::with_capacity(organization_ids.len());
-    for organization_id in organization_ids {
-        standings.push(authorize(db, actor, action, *organization_id).await?);
-    }
-    Ok(standings)
-}
-
 /// Whether [`authorize`] would allow the action (for what a page offers; the action itself asks again).
 pub async fn permits(
     db: &impl ConnectionTrait,
@@ -697,6 +708,28 @@ pub async fn permits(
         Err(err) if err.code == ErrorCode::Internal => Err(err),
         Err(_) => Ok(false),
     }
+}
+
+/// The organizations the actor may see: a person's memberships where their credential meets the rules in force
+/// (an organization that allows only single sign-on through a provider this session did not come from is left
+/// out); an organization key's own.
+pub async fn reachable_organizations(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+) -> AppResult<Vec<i64>> {
+    let candidates = match *actor {
+        Actor::Person { user_id, .. } => membership_ids(db, user_id).await?,
+        Actor::OrganizationKey {
+            organization_id, ..
+        } => vec![organization_id],
+    };
+    let mut reachable = Vec::with_capacity(candidates.len());
+    for organization_id in candidates {
+        if permits(db, actor, Action::ViewOrganization, organization_id).await? {
+            reachable.push(organization_id);
+        }
+    }
+    Ok(reachable)
 }
 
 fn via(actor: &Actor) -> Credential {

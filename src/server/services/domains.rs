@@ -84,7 +84,7 @@ pub(in crate::server::services) async fn list(
 }
 
 /// The organization that verified `domain`, if any.
-pub async fn verified_owner(
+pub(in crate::server::services) async fn verified_owner(
     db: &impl ConnectionTrait,
     domain_name: &str,
 ) -> AppResult<Option<i64>> {

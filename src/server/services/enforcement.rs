@@ -42,7 +42,10 @@ async fn providers_of(
 
 /// Owner-role keys of the organization that are not revoked and never expire: the break-glass. A key with an
 /// expiry does not count, since it could lapse and leave an enforcing organization with no way back in.
-pub async fn break_glass_keys(db: &impl ConnectionTrait, organization_id: i64) -> AppResult<u64> {
+pub(in crate::server::services) async fn break_glass_keys(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+) -> AppResult<u64> {
     Ok(api_key::Entity::find()
         .filter(api_key::Column::OrganizationId.eq(organization_id))
         .filter(api_key::Column::Role.eq(Role::Owner.as_str()))

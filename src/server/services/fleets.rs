@@ -7,10 +7,11 @@ use sea_orm::{
 };
 
 use crate::server::db::conflict_on_unique;
-use crate::server::db::entities::{device, fleet, organization, user};
+use crate::server::db::entities::{device, fleet, user};
 use crate::server::services::actor::Actor;
-use crate::server::services::authz::{also_permits, authorize, authorize_own, Action};
-use crate::server::services::organizations::Standing;
+use crate::server::services::authz::{
+    also_permits, authorize, authorize_own, reachable_organizations, Action, Standing,
+};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
 use crate::shared::models::{DeviceDetail, DeviceView, FleetDetail, FleetOwner, FleetSummary};
@@ -101,7 +102,7 @@ async fn access(
                     id: organization_id,
                     name: standing.organization.name.clone(),
                 },
-                can_manage: also_permits(actor, &standing, Action::RenameFleet),
+                can_manage: also_permits(&standing, Action::RenameFleet),
             })
         }
         _ => Err(not_found()),
@@ -171,7 +172,7 @@ pub async fn create(
 pub async fn list_visible(state: &AppState, actor: &Actor) -> AppResult<Vec<FleetSummary>> {
     let visible = match *actor {
         Actor::Person { user_id, .. } => {
-            let org_ids = actor.reachable_organizations(&state.db).await?;
+            let org_ids = reachable_organizations(&state.db, actor).await?;
             Condition::any()
                 .add(fleet::Column::OwnerUserId.eq(user_id))
                 .add(fleet::Column::OwnerOrganizationId.is_in(org_ids))
@@ -195,7 +196,6 @@ pub async fn list_visible(state: &AppState, actor: &Actor) -> AppResult<Vec<Flee
 
 pub async fn for_organization(
     db: &impl ConnectionTrait,
-    actor: &Actor,
     standing: &Standing,
 ) -> AppResult<Vec<FleetSummary>> {
     let rows = fleet::Entity::find()
@@ -213,7 +213,7 @@ pub async fn for_organization(
                 id: standing.organization.id,
                 name: standing.organization.name.clone(),
             },
-            can_manage: also_permits(actor, standing, Action::RenameFleet),
+            can_manage: also_permits(standing, Action::RenameFleet),
         });
     }
     Ok(fleets)
@@ -364,17 +364,6 @@ pub async fn delete_device(state: &AppState, actor: &Actor, device_id: i64) -> A
         .exec(&state.db)
         .await?;
     Ok(detail.fleet.id)
-}
-
-/// Names of organizations, for owner labels elsewhere.
-pub async fn organization_name(
-    db: &impl ConnectionTrait,
-    organization_id: i64,
-) -> AppResult<Option<String>> {
-    Ok(organization::Entity::find_by_id(organization_id)
-        .one(db)
-        .await?
-        .map(|o| o.name))
 }
 
 #[cfg(test)]

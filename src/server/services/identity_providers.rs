@@ -673,7 +673,7 @@ pub async fn find_by_identifier(
 }
 
 /// The ids of the identity providers an organization is linked to.
-pub async fn provider_ids_of(
+pub(in crate::server::services) async fn provider_ids_of(
     db: &impl ConnectionTrait,
     organization_id: i64,
 ) -> AppResult<Vec<i64>> {
@@ -686,7 +686,7 @@ pub async fn provider_ids_of(
         .collect())
 }
 
-pub async fn organization_links(
+pub(in crate::server::services) async fn organization_links(
     db: &impl ConnectionTrait,
     idp_id: i64,
 ) -> AppResult<Vec<idp_organization::Model>> {
@@ -823,7 +823,10 @@ fn decoded_certificate(pem: &str) -> Result<Certificate, CertificateError> {
     Ok(certificate)
 }
 
-pub async fn certificates(db: &impl ConnectionTrait, idp_id: i64) -> AppResult<Vec<Certificate>> {
+pub(in crate::server::services) async fn certificates(
+    db: &impl ConnectionTrait,
+    idp_id: i64,
+) -> AppResult<Vec<Certificate>> {
     let rows = idp_certificate::Entity::find()
         .filter(idp_certificate::Column::IdentityProviderId.eq(idp_id))
         .order_by_asc(idp_certificate::Column::NotAfter)
@@ -842,7 +845,7 @@ pub async fn certificates(db: &impl ConnectionTrait, idp_id: i64) -> AppResult<V
 }
 
 /// What the validator trusts for this provider.
-pub async fn trust(
+pub(in crate::server::services) async fn trust(
     db: &impl ConnectionTrait,
     idp: &identity_provider::Model,
 ) -> AppResult<IdpTrust> {
@@ -896,6 +899,18 @@ pub async fn detail(
     let db = &state.db;
     let (idp, links) = administered(db, actor, identifier).await?;
     let can_configure = configurable(db, actor, identifier).await.is_ok();
+    // Failed logins carry what was sent (the addresses of other organizations' people among them): only someone who
+    // sees the identity providers of every organization this one serves reads them.
+    let mut sees_every_organization = true;
+    for link in &links {
+        sees_every_organization &= permits(
+            db,
+            actor,
+            Action::ViewIdentityProviders,
+            link.organization_id,
+        )
+        .await?;
+    }
     let now = state.now();
     let mut organizations = Vec::with_capacity(links.len());
     for link in &links {
@@ -963,7 +978,12 @@ pub async fn detail(
             .collect(),
         organizations,
         linked_accounts: linked_accounts(db, idp.id).await?,
-        recent_failures: recent_failures(db, idp.id).await?,
+        recent_failures: if sees_every_organization {
+            recent_failures(db, idp.id).await?
+        } else {
+            Vec::new()
+        },
+        failures_visible: sees_every_organization,
         can_configure,
         created_at: idp.created_at,
         updated_at: idp.updated_at,
@@ -1111,6 +1131,8 @@ pub async fn delete_saml_account(
     // the person is an owner (only owners act on owners).
     let mut manages_one = false;
     let mut owns_where_needed = true;
+    // An owner somewhere the actor does not administer: not even that is revealed.
+    let mut owner_out_of_sight = false;
     for held in memberships.iter().filter(|held| {
         links
             .iter()
@@ -1122,12 +1144,13 @@ pub async fn delete_saml_account(
         manages_one |= standing.is_some();
         let owner_allowed = standing
             .as_ref()
-            .is_some_and(|s| also_permits(actor, s, Action::DeleteOwnerSamlAccount));
+            .is_some_and(|s| also_permits(s, Action::DeleteOwnerSamlAccount));
         if held.role == Role::Owner.as_str() && !owner_allowed {
             owns_where_needed = false;
+            owner_out_of_sight |= standing.is_none();
         }
     }
-    if !manages_one {
+    if !manages_one || owner_out_of_sight {
         return Err(not_found());
     }
     if !owns_where_needed {

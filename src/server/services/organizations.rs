@@ -18,7 +18,9 @@ use crate::server::db::{begin_write, conflict_on_unique};
 use crate::server::mail::Email;
 use crate::server::services::accounts::normalize_email;
 use crate::server::services::actor::Actor;
-use crate::server::services::authz::{also, also_permits, authorize, authorize_invited, Action};
+use crate::server::services::authz::{
+    also, also_permits, authorize, authorize_invited, Action, Standing,
+};
 use crate::server::services::{api_keys, domains, fleets, identity_providers, teams};
 use crate::server::state::AppState;
 use crate::shared::error::{AppError, AppResult, ErrorCode};
@@ -27,13 +29,6 @@ use crate::shared::models::{
 };
 
 const INVITATION_LIFETIME_DAYS: i64 = 7;
-
-/// A member's standing in an organization, established once per request.
-#[derive(Clone, Debug)]
-pub struct Standing {
-    pub organization: organization::Model,
-    pub role: Role,
-}
 
 fn parse_role(raw: &str) -> AppResult<Role> {
     Role::parse(raw).ok_or_else(|| AppError::new(ErrorCode::RoleInvalid).on_field("role"))
@@ -294,24 +289,24 @@ pub async fn detail(
 ) -> AppResult<OrganizationDetail> {
     let standing = authorize(&state.db, acting, Action::ViewOrganization, organization_id).await?;
     let members = members(&state.db, organization_id).await?;
-    let invitations = if also_permits(acting, &standing, Action::InviteMember) {
+    let invitations = if also_permits(&standing, Action::InviteMember) {
         pending_invitations(state, organization_id).await?
     } else {
         Vec::new()
     };
     let teams = teams::list(&state.db, organization_id).await?;
-    let fleets = fleets::for_organization(&state.db, acting, &standing).await?;
-    let api_keys = if also_permits(acting, &standing, Action::ViewOrganizationKeys) {
+    let fleets = fleets::for_organization(&state.db, &standing).await?;
+    let api_keys = if also_permits(&standing, Action::ViewOrganizationKeys) {
         api_keys::organization_keys(state, organization_id).await?
     } else {
         Vec::new()
     };
-    let domains = if also_permits(acting, &standing, Action::ViewDomains) {
+    let domains = if also_permits(&standing, Action::ViewDomains) {
         domains::list(&state.db, organization_id).await?
     } else {
         Vec::new()
     };
-    let identity_providers = if also_permits(acting, &standing, Action::ViewIdentityProviders) {
+    let identity_providers = if also_permits(&standing, Action::ViewIdentityProviders) {
         identity_providers::list_for_organization(state, acting, organization_id).await?
     } else {
         Vec::new()
@@ -382,7 +377,7 @@ pub async fn invite(
     let email = normalize_email(raw_email)?;
     let role = parse_role(raw_role)?;
     if role == Role::Owner {
-        also(acting, &actor, Action::InviteOwner)?;
+        also(&actor, Action::InviteOwner)?;
     }
     if let Some(existing) = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
@@ -409,7 +404,7 @@ pub async fn invite(
     // Replacing a pending invitation to become owner is an owner's decision too.
     for pending in &replaced {
         if stored_role(&pending.role) == Role::Owner {
-            also(acting, &actor, Action::RevokeOwnerInvitation)?;
+            also(&actor, Action::RevokeOwnerInvitation)?;
         }
     }
     invitation::Entity::delete_many()
@@ -482,7 +477,7 @@ pub async fn add_provisioned_member(
     let name = crate::server::services::accounts::normalize_name(raw_name)?;
     let role = parse_role(raw_role)?;
     if role == Role::Owner {
-        also(acting, &actor, Action::AddProvisionedOwner)?;
+        also(&actor, Action::AddProvisionedOwner)?;
     }
     let now = state.now();
     let txn = begin_write(&state.db).await?;
@@ -543,7 +538,7 @@ pub async fn revoke_invitation(
         .ok_or_else(|| AppError::new(ErrorCode::InvitationNotFound))?;
     // Withdrawing an invitation to become owner is an owner's decision too.
     if stored_role(&pending.role) == Role::Owner {
-        also(acting, &actor, Action::RevokeOwnerInvitation)?;
+        also(&actor, Action::RevokeOwnerInvitation)?;
     }
     invitation::Entity::delete_by_id(pending.id)
         .exec(&state.db)
@@ -560,7 +555,7 @@ async fn find_invitation(db: &impl ConnectionTrait, token: &str) -> AppResult<in
 }
 
 /// An invitation that can still be accepted.
-pub async fn find_open_invitation(
+pub(in crate::server::services) async fn find_open_invitation(
     db: &impl ConnectionTrait,
     token: &str,
     now: DateTime<Utc>,
@@ -597,6 +592,8 @@ pub async fn preview_invitation(state: &AppState, token: &str) -> AppResult<Invi
 /// Joins the organization of an invitation addressed to this account's email. Into an organization that allows
 /// only single sign-on, only with an SSO session of one of its identity providers.
 pub async fn accept_invitation(state: &AppState, acting: &Actor, token: &str) -> AppResult<i64> {
+    // A key learns nothing about the token, not even whether it is open.
+    let user_id = acting.require_person("accept invitations")?;
     let now = state.now();
     let txn = begin_write(&state.db).await?;
     let found = find_open_invitation(&txn, token, now).await?;
@@ -605,7 +602,6 @@ pub async fn accept_invitation(state: &AppState, acting: &Actor, token: &str) ->
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::OrganizationNotFound))?;
     authorize_invited(&txn, acting, &organization).await?;
-    let user_id = acting.require_person("accept invitations")?;
     let account = user::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
@@ -624,7 +620,7 @@ pub async fn accept_invitation(state: &AppState, acting: &Actor, token: &str) ->
 
 /// Marks the invitation accepted and adds the member, inside the caller's transaction. The invitation is claimed
 /// with a conditional update, so two concurrent acceptances cannot both succeed.
-pub async fn accept_invitation_in(
+pub(in crate::server::services) async fn accept_invitation_in(
     txn: &impl ConnectionTrait,
     found: invitation::Model,
     user_id: i64,
@@ -685,7 +681,7 @@ async fn lock_organization(txn: &DatabaseTransaction, organization_id: i64) -> A
 /// linked identity; while the organization allows only single sign-on, only through an identity linked to one of
 /// its own identity providers (a password no longer gets in). No change may take that away: the organization would
 /// have nobody left to manage it.
-pub async fn keeps_an_owner_who_can_sign_in(
+pub(in crate::server::services) async fn keeps_an_owner_who_can_sign_in(
     db: &impl ConnectionTrait,
     organization_id: i64,
     leaving: Option<i64>,
@@ -765,7 +761,7 @@ pub async fn change_role(
     let target = target_membership(&txn, organization_id, target_user_id).await?;
     let old_role = stored_role(&target.role);
     if old_role.max(new_role) == Role::Owner {
-        also(acting, &actor, Action::ChangeOwnerRole)?;
+        also(&actor, Action::ChangeOwnerRole)?;
     }
     if old_role == Role::Owner
         && new_role != Role::Owner
@@ -831,7 +827,7 @@ pub async fn remove_member(
     let target = target_membership(&txn, organization_id, target_user_id).await?;
     let target_role = stored_role(&target.role);
     if !leaving && target_role == Role::Owner {
-        also(acting, &actor, Action::RemoveOwner)?;
+        also(&actor, Action::RemoveOwner)?;
     }
     if target_role == Role::Owner
         && !keeps_an_owner_who_can_sign_in(&txn, organization_id, Some(target_user_id), None)
@@ -847,7 +843,10 @@ pub async fn remove_member(
 }
 
 /// The ids of the organizations a person is a member of.
-pub async fn membership_ids(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<i64>> {
+pub(in crate::server::services) async fn membership_ids(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> AppResult<Vec<i64>> {
     Ok(membership::Entity::find()
         .filter(membership::Column::UserId.eq(user_id))
         .all(db)
@@ -870,7 +869,7 @@ async fn owner_ids(db: &impl ConnectionTrait, organization_id: i64) -> AppResult
 }
 
 /// The owners of an organization (to tell them of changes to its security).
-pub async fn owners(
+pub(in crate::server::services) async fn owners(
     db: &impl ConnectionTrait,
     organization_id: i64,
 ) -> AppResult<Vec<user::Model>> {

@@ -507,7 +507,7 @@ pub async fn create(
              merge some first."
         )));
     }
-    let owner_role_allowed = also(actor, &standing, Action::ChangeOwnerRoleMapping);
+    let owner_role_allowed = also(&standing, Action::ChangeOwnerRoleMapping);
     let checked = check(&txn, organization_id, owner_role_allowed, input, None).await?;
     let row = role_mapping::ActiveModel {
         organization_id: Set(organization_id),
@@ -545,7 +545,7 @@ pub async fn update(
         .one(&txn)
         .await?;
     let existing = find(&txn, organization_id, mapping_id).await?;
-    let owner_role_allowed = also(actor, &standing, Action::ChangeOwnerRoleMapping);
+    let owner_role_allowed = also(&standing, Action::ChangeOwnerRoleMapping);
     if existing.role.as_deref() == Some(Role::Owner.as_str()) {
         owner_role_allowed.clone()?;
     }
@@ -581,7 +581,7 @@ pub async fn delete(
     let standing = authorize(&txn, actor, Action::ChangeRoleMapping, organization_id).await?;
     let existing = find(&txn, organization_id, mapping_id).await?;
     if existing.role.as_deref() == Some(Role::Owner.as_str()) {
-        also(actor, &standing, Action::ChangeOwnerRoleMapping)?;
+        also(&standing, Action::ChangeOwnerRoleMapping)?;
     }
     role_mapping::Entity::delete_by_id(existing.id)
         .exec(&txn)
@@ -666,7 +666,7 @@ pub async fn preview(
         let checked = check(
             &state.db,
             organization_id,
-            also(actor, &standing, Action::ChangeOwnerRoleMapping),
+            also(&standing, Action::ChangeOwnerRoleMapping),
             draft.input,
             replacing,
         )
@@ -958,7 +958,7 @@ pub async fn apply_at_login(
 }
 
 /// Takes a deleted team out of the organization's mappings (in the deletion's transaction).
-pub async fn forget_team(
+pub(in crate::server::services) async fn forget_team(
     txn: &DatabaseTransaction,
     organization_id: i64,
     team_id: i64,

@@ -430,7 +430,9 @@ fn IdentityProvider(detail: IdentityProviderDetail, actions: Actions) -> impl In
 
         <section class="card" aria-labelledby="failures-heading" id="failures">
             <h2 id="failures-heading">"Recent refused logins"</h2>
-            {if detail.recent_failures.is_empty() {
+            {if !detail.failures_visible {
+                view! { <p class="muted">"This identity provider also serves organizations you do not administer, and refused logins carry what their people sent. An administrator of every organization it serves sees them here."</p> }.into_any()
+            } else if detail.recent_failures.is_empty() {
                 view! { <p class="muted">"No refused logins. When one happens, the reason appears here in detail."</p> }.into_any()
             } else {
                 view! {

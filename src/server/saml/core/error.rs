@@ -73,6 +73,7 @@ saml_codes! {
     NotYetValid => ("saml.not_yet_valid", "The sign-in response is not valid yet. Check the clocks of this server and your identity provider."),
     Expired => ("saml.expired", "The sign-in response has expired. Please sign in again."),
     IssuedInFuture => ("saml.issued_in_future", "The sign-in response was issued in the future. Check the clocks of this server and your identity provider."),
+    SessionEnded => ("saml.session_ended", "Your identity provider's session for you has already ended. Please sign in again."),
     // 7. Request binding
     InResponseToMismatch => ("saml.in_response_to_mismatch", "The sign-in response does not answer a sign-in started in this browser. Please sign in again."),
     Unsolicited => ("saml.unsolicited", "Sign-in must start from this application. Please sign in again."),

@@ -22,7 +22,7 @@ use super::config::{IdpTrust, NameIdFormat, SpEndpoints};
 use super::envelope::check_xml_str;
 use super::error::{SamlError, SamlErrorCode};
 use super::signature::{self, id_of};
-use super::time::{check_times, Window};
+use super::time::{check_session_end, check_times, Window};
 use super::xml::{
     child, children, describe, excerpt, is, text, NS_ASSERTION, NS_DSIG, NS_PROTOCOL, NS_XML,
 };
@@ -258,6 +258,7 @@ pub fn validate_with(
         Some(statement) => optional_instant(statement, "SessionNotOnOrAfter", "AuthnStatement")?,
         None => None,
     };
+    check_session_end(session_not_on_or_after, now, idp.clock_skew)?;
     let session_index = authn_statement
         .and_then(|s| s.attribute("SessionIndex"))
         .map(str::to_string);

@@ -29,6 +29,22 @@ fn describe(what: &str, at: DateTime<Utc>, now: DateTime<Utc>, skew: Duration) -
     )
 }
 
+/// Refuses an assertion whose `SessionNotOnOrAfter` (the end of the identity provider's own session for the person)
+/// has passed: a session opened from it would already be over.
+pub fn check_session_end(
+    session_not_on_or_after: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    skew: Duration,
+) -> Result<(), SamlError> {
+    match session_not_on_or_after {
+        Some(end) if now - skew >= end => Err(SamlError::new(
+            SamlErrorCode::SessionEnded,
+            describe("AuthnStatement SessionNotOnOrAfter", end, now, skew),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Checks every issue instant and window; returns the end of validity (the earliest NotOnOrAfter).
 pub fn check_times(
     issue_instants: &[(&str, DateTime<Utc>)],
@@ -151,6 +167,16 @@ mod tests {
         );
         let err = check(-400, &[window(-400, -180)]).unwrap_err();
         assert_eq!(err.code, SamlErrorCode::Expired);
+        let (now, skew) = (now(), skew());
+        assert!(check_session_end(Some(now - Duration::seconds(179)), now, skew).is_ok());
+        assert!(check_session_end(None, now, skew).is_ok());
+        let ended = check_session_end(Some(now - Duration::seconds(180)), now, skew).unwrap_err();
+        assert_eq!(ended.code, SamlErrorCode::SessionEnded);
+        assert!(
+            ended.diagnosis.contains("SessionNotOnOrAfter"),
+            "{}",
+            ended.diagnosis
+        );
         assert!(
             err.diagnosis
                 .contains("NotOnOrAfter is 2026-11-23T11:57:00Z"),
