@@ -26,7 +26,8 @@ async fn admin_signed_in_by_sso(setup: &Setup, assertion_id: &str) -> Browser {
     mia
 }
 
-async fn create_key(setup: &Setup, role: &str) -> String {
+/// An organization key of the setup's organization with `role` and no expiry, made by its owner; returns the secret.
+pub(crate) async fn create_key(setup: &Setup, role: &str) -> String {
     setup
         .admin
         .call(

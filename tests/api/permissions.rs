@@ -9,6 +9,7 @@
 use portcullis::server::services::authz::{cell, Action, Cell, Column, COLUMNS, PERMISSIONS};
 use serde_json::{json, Value};
 
+use crate::enforcement::create_key;
 use crate::helpers::{backends, join_organization, member_id, token_of, Browser};
 use crate::sso::{metadata, provision, register, setup, sso_login, Setup, IDENTIFIER};
 use crate::trust::{change_role, sso_login_at};
@@ -827,25 +828,6 @@ async fn walk(w: &World, columns: &[(usize, Who)], rows: &[Action], cells: &mut 
     }
 }
 
-async fn organization_key(setup: &Setup, role: &str) -> String {
-    setup
-        .admin
-        .call(
-            "create_organization_api_key",
-            &[
-                ("organization_id", &setup.organization_id.to_string()),
-                ("name", &format!("{role} key")),
-                ("role", role),
-                ("expires_in_days", "never"),
-            ],
-        )
-        .await
-        .body["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn personal_key(browser: &Browser) -> String {
     browser
         .call(
@@ -892,9 +874,9 @@ async fn every_cell_of_the_permissions_table_holds() {
             .signed_in_user("Dave", "dave@elsewhere.example")
             .await;
         let keys = [
-            organization_key(&setup, "owner").await,
-            organization_key(&setup, "admin").await,
-            organization_key(&setup, "member").await,
+            create_key(&setup, "owner").await,
+            create_key(&setup, "admin").await,
+            create_key(&setup, "member").await,
         ];
         let bob_key = personal_key(&bob).await;
         // Ada's other organization, a claimed domain, an organization fleet and a personal one.
